@@ -1,0 +1,164 @@
+"""The `harness` command: parses arguments, calls the library, maps errors to exit codes.
+
+No logic lives here beyond wiring; every command is a few lines that call a module named for
+its stage (scenario/, plan, stack/, load/, faults/, slo/, report/).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE, HarnessError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Chaos Harness: does the stack survive a region outage, dead consumers and a hot shard?",
+)
+
+StackOpt = Annotated[
+    str, typer.Option("--stack", help="Name of the stack (containers are named chaos-<name>-...).")
+]
+
+
+def _fail(err: HarnessError) -> None:
+    print(err.render(), file=sys.stderr)
+    raise typer.Exit(err.exit_code)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+) -> None:
+    """Check scenario files; report every problem with file, line and field. Exit 0 or 2."""
+    from harness.scenario.loader import load_scenario
+
+    failed = False
+    for path in files:
+        try:
+            scenario = load_scenario(path)
+        except HarnessError as err:
+            print(err.render(), file=sys.stderr)
+            failed = True
+        else:
+            print(f"{path}: ok ({scenario.name})")
+    if failed:
+        raise typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (generated from the models)."""
+    from harness.scenario.schema import schema_json
+
+    print(schema_json())
+
+
+@app.command()
+def up(
+    stack: StackOpt = "default",
+    workers_per_region: Annotated[int, typer.Option(min=1, max=8)] = 2,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for every service.")] = 180.0,
+) -> None:
+    """Build what is missing, start the stack, wait until healthy, print the endpoints."""
+    from harness.stack.config import StackConfig
+    from harness.stack.docker_client import connect
+    from harness.stack.lifecycle import bring_up
+
+    try:
+        client = connect()
+        endpoints = bring_up(
+            client,
+            StackConfig(name=stack, workers_per_region=workers_per_region),
+            timeout_s=timeout,
+            progress=_progress,
+        )
+    except HarnessError as err:
+        _fail(err)
+    for key, value in endpoints.as_dict().items():
+        print(f"{key:12} {value}")
+
+
+@app.command()
+def status(
+    stack: StackOpt = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show each service of the stack, its health and its published ports."""
+    from harness.stack.docker_client import connect
+    from harness.stack.lifecycle import stack_status
+
+    try:
+        report = stack_status(connect(), stack)
+    except HarnessError as err:
+        _fail(err)
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return
+    if not report.services:
+        print(f"stack {stack!r} is not running")
+        raise typer.Exit(1)
+    for svc in report.services:
+        ports = ", ".join(f"{p}->{h}" for p, h in sorted(svc.ports.items()))
+        print(f"{svc.name:18} {svc.state:9} {svc.health:10} {ports}")
+    for key, value in report.endpoints.items():
+        print(f"{key:12} {value}")
+
+
+@app.command()
+def down(stack: StackOpt = "default") -> None:
+    """Remove everything `up` started for this stack (containers, network, volumes)."""
+    from harness.stack.docker_client import connect
+    from harness.stack.lifecycle import tear_down
+
+    try:
+        removed = tear_down(connect(), stack)
+    except HarnessError as err:
+        _fail(err)
+    print(f"removed {removed}")
+
+
+@app.command()
+def cleanup() -> None:
+    """Remove everything any harness run left behind (found by label), of every stack."""
+    from harness.stack.docker_client import connect
+    from harness.stack.lifecycle import cleanup_all
+
+    try:
+        removed = cleanup_all(connect())
+    except HarnessError as err:
+        _fail(err)
+    print(f"removed {removed}")
+
+
+@app.command()
+def images(
+    rebuild: Annotated[bool, typer.Option(help="Rebuild even when up to date.")] = False,
+) -> None:
+    """Make every image the stack needs (base image, Toxiproxy, the project's images)."""
+    from harness.stack.docker_client import connect
+    from harness.stack.images import ensure_images
+
+    try:
+        ids = ensure_images(connect(), progress=_progress, force=rebuild)
+    except HarnessError as err:
+        _fail(err)
+    for tag, image_id in ids.items():
+        print(f"{tag:40} {image_id[:19]}")
+
+
+def _progress(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)

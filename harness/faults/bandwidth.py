@@ -1,0 +1,20 @@
+"""`bandwidth`: a link becomes a thin pipe.
+
+Toxiproxy's `bandwidth` toxic: limits the link to `rate_kbps` kilobytes per second.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.faults.spec import ToxicSpec, register_spec
+
+
+@register_spec
+class BandwidthSpec(ToxicSpec):
+    """Limit the throughput of one link."""
+
+    type: Literal["bandwidth"] = "bandwidth"
+    rate_kbps: int = Field(ge=0, description="Allowed rate in KB/s (0 stops the data).")

@@ -1,0 +1,56 @@
+"""`consumer_death`: queue workers die mid-job.
+
+The chosen worker containers are killed with SIGKILL (a real process death, not a graceful
+stop), so the jobs they held stay pending in the queue's consumer group. They are started again
+when the window ends unless `restart: false`. While they are dead the backlog grows, and a live
+worker must take over (reclaim) the jobs the dead ones held.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from harness.faults.spec import FaultSpec, register_spec
+from harness.scenario.names import RegionOrAll
+from harness.stack.topology import REGIONS
+
+
+def _count(value: Any) -> int | Literal["all"]:
+    if value == "all":
+        return "all"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise PydanticCustomError(
+        "worker_count",
+        "expected a number of workers (1 or more) or 'all', got {given}",
+        {"given": repr(value)},
+    )
+
+
+WorkerCount = Annotated[
+    int | Literal["all"],
+    PlainValidator(_count),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"const": "all"}]}),
+]
+
+
+@register_spec
+class ConsumerDeathSpec(FaultSpec):
+    """Kill `count` workers of `region` (or all of them) and, by default, restart them after."""
+
+    type: Literal["consumer_death"] = "consumer_death"
+    region: RegionOrAll = Field("all", description="Whose workers die: a region, or all.")
+    count: WorkerCount = Field(
+        "all", description="How many workers die in each chosen region: a number, or all."
+    )
+    restart: bool = Field(True, description="Start the killed workers again when the window ends.")
+
+    def regions(self) -> tuple[str, ...]:
+        """The regions whose workers are killed."""
+        return REGIONS if self.region == "all" else (self.region,)
+
+    def targets(self) -> tuple[str, ...]:
+        return tuple(t for r in self.regions() for t in (f"region:{r}", f"service:worker-{r}"))

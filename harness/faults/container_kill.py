@@ -1,0 +1,21 @@
+"""`container_kill`: the containers of a service die.
+
+The containers of `service` (or the one instance named) are killed with SIGKILL and, unless
+`restart: false`, started again when the window ends.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.faults.spec import ServiceSpec, register_spec
+
+
+@register_spec
+class ContainerKillSpec(ServiceSpec):
+    """Kill the containers of a service, restarting them afterwards by default."""
+
+    type: Literal["container_kill"] = "container_kill"
+    restart: bool = Field(True, description="Start the containers again when the window ends.")

@@ -1,0 +1,22 @@
+"""`latency`: every packet on a link is held back.
+
+Toxiproxy's `latency` toxic: adds `latency_ms` (plus or minus up to `jitter_ms`) to the data
+going through the link in the chosen direction.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.faults.spec import ToxicSpec, register_spec
+
+
+@register_spec
+class LatencySpec(ToxicSpec):
+    """Delay the data on one link."""
+
+    type: Literal["latency"] = "latency"
+    latency_ms: int = Field(ge=0, description="Added delay in milliseconds.")
+    jitter_ms: int = Field(0, ge=0, description="Random variation of the delay, in milliseconds.")

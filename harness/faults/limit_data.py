@@ -1,0 +1,20 @@
+"""`limit_data`: a link closes connections after a number of bytes.
+
+Toxiproxy's `limit_data` toxic: closes each connection once `bytes` have gone through.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.faults.spec import ToxicSpec, register_spec
+
+
+@register_spec
+class LimitDataSpec(ToxicSpec):
+    """Close connections of one link after some bytes."""
+
+    type: Literal["limit_data"] = "limit_data"
+    bytes: int = Field(ge=1, description="Bytes allowed through before the connection closes.")

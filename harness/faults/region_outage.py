@@ -1,0 +1,37 @@
+"""`region_outage`: a whole region goes dark.
+
+`mode: network` disables every Toxiproxy link of the region (its edge from the geo router and
+its outbound queue and shard links), so the region's web and workers are cut off while their
+containers keep running; `mode: stop` stops the region's web and worker containers and starts
+them again when the window ends. Either way the geo router must move the region's users to the
+other region, and back afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.faults.spec import FaultSpec, register_spec
+from harness.scenario.names import Region
+from harness.stack.topology import region_links
+
+
+@register_spec
+class RegionOutageSpec(FaultSpec):
+    """All of one region down: its links (network) or its containers (stop)."""
+
+    type: Literal["region_outage"] = "region_outage"
+    region: Region = Field(description="The region that goes dark.")
+    mode: Literal["network", "stop"] = Field(
+        "network",
+        description="network: disable the region's Toxiproxy links; stop: stop its containers.",
+    )
+
+    def targets(self) -> tuple[str, ...]:
+        if self.mode == "stop":
+            touched = [f"service:web-{self.region}", f"service:worker-{self.region}"]
+        else:
+            touched = [f"link:{link.name}" for link in region_links(self.region)]
+        return (f"region:{self.region}", *touched)

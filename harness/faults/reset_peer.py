@@ -1,0 +1,20 @@
+"""`reset_peer`: connections on a link are reset (TCP RST).
+
+Toxiproxy's `reset_peer` toxic: resets connections after `timeout_ms` (0 = at once).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.faults.spec import ToxicSpec, register_spec
+
+
+@register_spec
+class ResetPeerSpec(ToxicSpec):
+    """Reset the connections of one link."""
+
+    type: Literal["reset_peer"] = "reset_peer"
+    timeout_ms: int = Field(0, ge=0, description="Reset after this many ms (0 = at once).")

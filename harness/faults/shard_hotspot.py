@@ -1,0 +1,35 @@
+"""`shard_hotspot`: the celebrity problem on one shard.
+
+A `share` of the load generator's reads and writes goes to a few "celebrity" users who all live
+on `shard` (user_id % 4 == shard), so that shard takes far more than its quarter of the traffic.
+With `latency_ms`, the shard also answers slowly: latency is added on its links from both
+regions (`shard<N>-us-east`, `shard<N>-us-west`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.faults.spec import FaultSpec, register_spec
+from harness.stack.topology import REGIONS, SHARD_COUNT, shard_link
+
+
+@register_spec
+class ShardHotspotSpec(FaultSpec):
+    """Skew traffic to the celebrity users of one shard, optionally slowing its links."""
+
+    type: Literal["shard_hotspot"] = "shard_hotspot"
+    shard: int = Field(ge=0, le=SHARD_COUNT - 1, description="The shard the celebrities live on.")
+    share: float = Field(
+        gt=0, le=1, description="The fraction of the load's reads and writes sent to celebrities."
+    )
+    celebrities: int = Field(5, ge=1, le=50, description="How many celebrity users.")
+    latency_ms: int | None = Field(
+        None, ge=0, description="Latency added on the shard's links of both regions, if set."
+    )
+
+    def targets(self) -> tuple[str, ...]:
+        links = [] if self.latency_ms is None else [shard_link(self.shard, r) for r in REGIONS]
+        return ("load:celebrities", *(f"link:{link.name}" for link in links))

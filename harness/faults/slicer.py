@@ -1,0 +1,23 @@
+"""`slicer`: data on a link arrives in small pieces.
+
+Toxiproxy's `slicer` toxic: cuts the data into packets of about `average_size` bytes (give or
+take `size_variation`), with `delay_us` microseconds between them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.faults.spec import ToxicSpec, register_spec
+
+
+@register_spec
+class SlicerSpec(ToxicSpec):
+    """Slice the data of one link into small, delayed packets."""
+
+    type: Literal["slicer"] = "slicer"
+    average_size: int = Field(ge=1, description="Average packet size in bytes.")
+    size_variation: int = Field(0, ge=0, description="Variation of the packet size in bytes.")
+    delay_us: int = Field(0, ge=0, description="Delay between packets in microseconds.")

@@ -1,0 +1,20 @@
+"""`slow_close`: connections on a link take long to close.
+
+Toxiproxy's `slow_close` toxic: delays the closing of a connection by `delay_ms`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.faults.spec import ToxicSpec, register_spec
+
+
+@register_spec
+class SlowCloseSpec(ToxicSpec):
+    """Delay the closing of connections on one link."""
+
+    type: Literal["slow_close"] = "slow_close"
+    delay_ms: int = Field(ge=0, description="Delay before a connection closes, in ms.")

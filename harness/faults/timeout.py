@@ -1,0 +1,23 @@
+"""`timeout`: a link swallows data and then hangs up.
+
+Toxiproxy's `timeout` toxic: stops all data and closes the connection after `timeout_ms`
+(0 keeps it open and silent until the toxic is removed).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harness.faults.spec import ToxicSpec, register_spec
+
+
+@register_spec
+class TimeoutSpec(ToxicSpec):
+    """Stop the data on one link, closing connections after a while."""
+
+    type: Literal["timeout"] = "timeout"
+    timeout_ms: int = Field(
+        ge=0, description="Close the connection after this many ms (0 = never, hold it)."
+    )

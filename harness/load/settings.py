@@ -1,0 +1,114 @@
+"""What the load generator is asked to do: the scenario's load section, resolved for one run.
+
+The harness writes a `LoadSettings` to `<run_dir>/load-settings.json` and hands the path to the
+locustfile in the environment variable `CHAOS_LOAD_SETTINGS`; the locustfile reads it back. The
+class checks only its own contract (the scenario validator reports a person's mistakes first).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from harness.stack.topology import REGIONS, SHARD_COUNT
+
+SETTINGS_ENV = "CHAOS_LOAD_SETTINGS"
+SETTINGS_FILE = "load-settings.json"
+TASK_NAMES: tuple[str, ...] = ("read_user", "create_user", "submit_photo", "read_job")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hotspot:
+    """During [start_s, end_s) after the load starts, `share` of reads and photo submissions go to
+    `celebrities` users living on `shard`."""
+
+    shard: int
+    share: float
+    celebrities: int
+    start_s: float
+    end_s: float
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 0 <= self.shard < SHARD_COUNT:
+            problems.append(f"shard {self.shard} not in 0..{SHARD_COUNT - 1}")
+        if not 0.0 <= self.share <= 1.0:
+            problems.append(f"share {self.share} not in 0..1")
+        if self.celebrities < 1:
+            problems.append(f"celebrities {self.celebrities} < 1")
+        if not 0 <= self.start_s < self.end_s:
+            problems.append(f"window [{self.start_s}, {self.end_s}) is empty or negative")
+        if problems:
+            raise ValueError("invalid hotspot: " + "; ".join(problems))
+
+    def active(self, elapsed_s: float) -> bool:
+        return self.start_s <= elapsed_s < self.end_s
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadSettings:
+    """One run's load. `geography` maps region -> percent of users (sums to 100); `tasks` maps a
+    task name of TASK_NAMES -> weight; `think_time_s` is each user's (min, max) pause between
+    tasks, drawn from its own seeded RNG."""
+
+    host: str
+    users: int
+    spawn_rate: float
+    duration_s: float
+    geography: dict[str, float]
+    tasks: dict[str, float]
+    seed: int
+    metrics_host: str
+    metrics_port: int
+    run_dir: str
+    hotspots: tuple[Hotspot, ...] = ()
+    think_time_s: tuple[float, float] = (0.5, 1.5)
+
+    def __post_init__(self) -> None:
+        # Accept lists (as JSON and callers produce them) but store tuples: the class is frozen.
+        object.__setattr__(self, "hotspots", tuple(self.hotspots))
+        object.__setattr__(self, "think_time_s", tuple(self.think_time_s))
+        problems = _problems(self)
+        if problems:
+            raise ValueError("invalid load settings: " + "; ".join(problems))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> LoadSettings:
+        raw = json.loads(text)
+        raw["hotspots"] = tuple(Hotspot(**h) for h in raw.get("hotspots", ()))
+        return cls(**raw)
+
+    def write(self) -> Path:
+        """Write `<run_dir>/load-settings.json` and return its path."""
+        path = Path(self.run_dir) / SETTINGS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+    @classmethod
+    def read(cls, path: str | Path) -> LoadSettings:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def _problems(s: LoadSettings) -> list[str]:
+    problems = []
+    unknown = sorted(set(s.geography) - set(REGIONS))
+    if unknown:
+        problems.append(f"unknown regions {unknown} (valid: {list(REGIONS)})")
+    if any(p < 0 for p in s.geography.values()) or abs(sum(s.geography.values()) - 100) > 1e-6:
+        problems.append(f"geography {s.geography} must be non-negative percents summing to 100")
+    bad_tasks = sorted(set(s.tasks) - set(TASK_NAMES))
+    if bad_tasks:
+        problems.append(f"unknown tasks {bad_tasks} (valid: {list(TASK_NAMES)})")
+    if any(w < 0 for w in s.tasks.values()) or sum(s.tasks.values()) <= 0:
+        problems.append(f"task weights {s.tasks} must be non-negative with a positive sum")
+    if s.users < 0 or s.spawn_rate <= 0 or s.duration_s <= 0:
+        problems.append("users must be >= 0, spawn_rate and duration_s > 0")
+    low, high = s.think_time_s
+    if not 0 <= low <= high:
+        problems.append(f"think_time_s {s.think_time_s} must be 0 <= min <= max")
+    return problems

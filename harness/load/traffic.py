@@ -1,0 +1,118 @@
+"""What a simulated user does next and whether the answer was right: pure traffic logic.
+
+The locustfile only wires these to HTTP; everything here takes its RNG as an argument, so a
+user's sequence of decisions is reproducible from (seed, region, index).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+from harness.load.settings import Hotspot
+
+# Route templates: the names of Locust stats entries and the `route` label of client metrics.
+ROUTE_CREATE_USER = "/users"
+ROUTE_READ_USER = "/users/{id}"
+ROUTE_SUBMIT_PHOTO = "/users/{id}/photos"
+ROUTE_READ_JOB = "/jobs/{id}"
+
+EXPECTED_STATUS: dict[str, int] = {
+    ROUTE_CREATE_USER: 201,
+    ROUTE_READ_USER: 200,
+    ROUTE_SUBMIT_PHOTO: 202,
+    ROUTE_READ_JOB: 200,
+}
+READ_ROUTES = frozenset({ROUTE_READ_USER, ROUTE_READ_JOB})
+PHOTO_OPS = ("blur", "sharpen")
+# What a task falls back to when it has no target yet (no user or job acknowledged so far).
+FALLBACK = {"read_user": "create_user", "submit_photo": "create_user", "read_job": "submit_photo"}
+
+
+def stats_name(region: str, route: str) -> str:
+    """The Locust stats entry of a request: home region, a space, the route template. The
+    region lets progress() report per-region figures from Locust's own history CSV."""
+    return f"{region} {route}"
+
+
+def split_stats_name(name: str) -> tuple[str, str] | None:
+    region, sep, route = name.partition(" ")
+    return (region, route) if sep and route.startswith("/") else None
+
+
+def is_ok(route: str, status: int, *, acknowledged: bool = True) -> bool:
+    """Whether a response is a success: exactly the expected status. A 404 on a read is a
+    failure unless the id was never acknowledged to this client (then 404 is the truth)."""
+    if status == EXPECTED_STATUS[route]:
+        return True
+    return status == 404 and route in READ_ROUTES and not acknowledged
+
+
+class TaskPicker:
+    """Weighted choice of the next task from the user's own RNG."""
+
+    def __init__(self, weights: Mapping[str, float]):
+        chosen = [(name, w) for name, w in weights.items() if w > 0]
+        if not chosen:
+            raise ValueError(f"no task has a positive weight in {dict(weights)}")
+        self.names = [name for name, _ in chosen]
+        self._cumulative = list(accumulate(w for _, w in chosen))
+
+    def pick(self, rng: random.Random) -> str:
+        return rng.choices(self.names, cum_weights=self._cumulative)[0]
+
+
+class IdPool:
+    """Ids the stack acknowledged to this process. Remembers every id (for the 404 rule) and
+    keeps a bounded sample to draw targets from, replacing a random slot when full."""
+
+    def __init__(self, capacity: int = 20_000):
+        self.capacity = capacity
+        self._sample: list[int | str] = []
+        self._seen: set[int | str] = set()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._seen
+
+    def add(self, item: int | str, rng: random.Random) -> None:
+        if item in self._seen:
+            return
+        self._seen.add(item)
+        if len(self._sample) < self.capacity:
+            self._sample.append(item)
+        else:
+            self._sample[rng.randrange(self.capacity)] = item
+
+    def choice(self, rng: random.Random) -> int | str | None:
+        return rng.choice(self._sample) if self._sample else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HotTarget:
+    shard: int
+    user_id: int
+
+
+def hot_target(
+    rng: random.Random,
+    hotspots: Sequence[Hotspot],
+    elapsed_s: float,
+    celebrities: Mapping[int, Sequence[int]],
+) -> HotTarget | None:
+    """A celebrity to aim this read or write at, or None for ordinary traffic. The first
+    hotspot active at `elapsed_s` wins; its `share` is the chance of aiming at it."""
+    for spot in hotspots:
+        if not spot.active(elapsed_s):
+            continue
+        ids = celebrities.get(spot.shard, ())
+        # Draw even when no celebrity exists yet, so the RNG sequence does not depend on timing.
+        aimed = rng.random() < spot.share
+        if aimed and ids:
+            return HotTarget(shard=spot.shard, user_id=rng.choice(list(ids)))
+        return None
+    return None

@@ -1,0 +1,1 @@
+"""The bundled target stack: its description (pure), images and lifecycle (Docker SDK)."""

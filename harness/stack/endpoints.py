@@ -1,0 +1,61 @@
+"""Where the running stack answers on the host: loopback URLs discovered from Docker."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from harness.stack import topology as t
+
+Ports = dict[str, dict[int, int]]  # instance -> container port -> host port
+
+
+@dataclass(frozen=True, kw_only=True)
+class Endpoints:
+    router: str
+    router_metrics: str
+    prometheus: str
+    toxiproxy: str
+    queue: str  # redis://127.0.0.1:PORT/0
+    shards: tuple[str, ...]  # postgresql://harness@127.0.0.1:PORT/harness, shard order
+    gateway: str  # the stack network's gateway: where host-side exporters bind
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def host_port(ports: Ports, instance: str, container_port: int) -> int:
+    try:
+        return ports[instance][container_port]
+    except KeyError:
+        raise KeyError(f"{instance} publishes no port {container_port}") from None
+
+
+def endpoints_from_ports(ports: Ports, *, gateway: str) -> Endpoints:
+    """Pure: build the URLs from discovered host ports (all published on 127.0.0.1)."""
+
+    def url(instance: str, port: int, scheme: str = "http", path: str = "") -> str:
+        return f"{scheme}://127.0.0.1:{host_port(ports, instance, port)}{path}"
+
+    return Endpoints(
+        router=url("geo-router", t.ROUTER_PORT),
+        router_metrics=url("geo-router", t.ROUTER_METRICS_PORT, path="/metrics"),
+        prometheus=url("prometheus", t.PROMETHEUS_PORT),
+        toxiproxy=url("toxiproxy", t.TOXIPROXY_API_PORT),
+        queue=url("queue", t.QUEUE_PORT, scheme="redis", path="/0"),
+        shards=tuple(
+            f"postgresql://{t.DB_USER}@127.0.0.1:"
+            f"{host_port(ports, f'shard-{s}', t.SHARD_PORT)}/{t.DB_NAME}"
+            for s in range(t.SHARD_COUNT)
+        ),
+        gateway=gateway,
+    )
+
+
+def parse_published(port_attrs: dict[str, list[dict[str, str]] | None]) -> dict[int, int]:
+    """Docker's NetworkSettings.Ports -> {container port: host port} for loopback bindings."""
+    found: dict[int, int] = {}
+    for key, bindings in port_attrs.items():
+        for binding in bindings or []:
+            if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
+                found[int(key.split("/")[0])] = int(binding["HostPort"])
+    return found

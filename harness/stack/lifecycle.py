@@ -1,0 +1,269 @@
+"""Start, inspect and remove the stack through the Docker SDK.
+
+`bring_up` either returns a healthy stack or leaves nothing behind: any failure, and Ctrl-C,
+removes what it had started before the error propagates (testcontainers' rule: a failed
+start cleans up after itself).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import tarfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import PurePosixPath
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from harness.errors import InfraError
+from harness.stack import labels
+from harness.stack.config import StackConfig
+from harness.stack.endpoints import Endpoints, endpoints_from_ports, parse_published
+from harness.stack.health import container_health, wait_healthy
+from harness.stack.images import ensure_images
+from harness.stack.spec import ContainerSpec, stack_spec
+
+Progress = Callable[[str], None]
+CONFIG_HASH = f"{labels.PREFIX}.config-hash"
+
+
+def network_name(stack: str) -> str:
+    return f"chaos-{stack}"
+
+
+def container_name(stack: str, instance: str) -> str:
+    return f"chaos-{stack}-{instance}"
+
+
+def config_hash(config: StackConfig) -> str:
+    text = json.dumps(asdict(config), sort_keys=True, default=sorted)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def bring_up(
+    client: docker.DockerClient,
+    config: StackConfig,
+    *,
+    timeout_s: float,
+    progress: Progress,
+    owner: str = labels.OWNER_UP,
+) -> Endpoints:
+    """Start the stack (or reuse an identical healthy one) and return its endpoints."""
+    reap_orphans(client, progress)
+    specs = stack_spec(config)
+    if _running_and_current(client, config, specs):
+        progress(f"stack {config.name!r} is already up")
+        return discover_endpoints(client, config.name)
+    if _stack_containers(client, config.name):
+        progress(f"replacing stack {config.name!r} (changed or unhealthy)")
+        tear_down(client, config.name)
+    ensure_images(client, progress=progress)
+    try:
+        _create_and_start(client, config, specs, owner=owner, progress=progress)
+        wait_healthy(client, config.name, specs, timeout_s=timeout_s, progress=progress)
+        return discover_endpoints(client, config.name)
+    except BaseException:
+        progress(f"removing the partly started stack {config.name!r}")
+        tear_down(client, config.name)
+        raise
+
+
+def _running_and_current(
+    client: docker.DockerClient, config: StackConfig, specs: list[ContainerSpec]
+) -> bool:
+    containers = _stack_containers(client, config.name)
+    if len(containers) != len(specs):
+        return False
+    wanted = config_hash(config)
+    return all(
+        c.labels.get(CONFIG_HASH) == wanted and container_health(c) in ("healthy", "running")
+        for c in containers
+    )
+
+
+def _create_and_start(
+    client: docker.DockerClient,
+    config: StackConfig,
+    specs: list[ContainerSpec],
+    *,
+    owner: str,
+    progress: Progress,
+) -> None:
+    net = network_name(config.name)
+    base_labels = {**labels.stack_labels(config.name, owner), CONFIG_HASH: config_hash(config)}
+    progress(f"creating network {net}")
+    client.networks.create(net, driver="bridge", labels=base_labels, check_duplicate=True)
+    progress(f"creating {len(specs)} containers")
+    created = [_create(client, config.name, net, spec, base_labels) for spec in specs]
+    progress("starting containers")
+    # Starting is I/O bound on the engine; a few threads take `up` from ~5 s to ~2 s.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda c: c.start(), created))
+
+
+def _create(
+    client: docker.DockerClient,
+    stack: str,
+    net: str,
+    spec: ContainerSpec,
+    base_labels: dict[str, str],
+) -> Container:
+    own = {**base_labels, labels.SERVICE: spec.service, labels.INSTANCE: spec.instance}
+    volumes = {}
+    if spec.volume_path:
+        volume = client.volumes.create(f"{container_name(stack, spec.instance)}-data", labels=own)
+        volumes[volume.name] = {"bind": spec.volume_path, "mode": "rw"}
+    endpoint = client.api.create_endpoint_config(aliases=[spec.instance, *spec.aliases])
+    container = client.containers.create(
+        spec.image,
+        command=spec.command or None,
+        name=container_name(stack, spec.instance),
+        hostname=spec.instance,
+        environment=spec.env,
+        labels=own,
+        network=net,
+        networking_config={net: endpoint},
+        ports={f"{p}/tcp": ("127.0.0.1", None) for p in spec.publish},
+        volumes=volumes,
+        healthcheck=spec.healthcheck(),
+        extra_hosts={"host.docker.internal": "host-gateway"} if spec.host_gateway else None,
+        detach=True,
+    )
+    for path, content in spec.files.items():
+        put_file(container, path, content)
+    return container
+
+
+def put_file(container: Container, path: str, content: str) -> None:
+    """Write one file into a (created or running) container, through a tar archive."""
+    target = PurePosixPath(path)
+    data = content.encode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo(target.name)
+        info.size = len(data)
+        info.mode = 0o644
+        tar.addfile(info, io.BytesIO(data))
+    if not container.put_archive(str(target.parent), buf.getvalue()):
+        raise InfraError(f"could not write {path} into container {container.name}")
+
+
+def _stack_containers(client: docker.DockerClient, stack: str) -> list[Container]:
+    return list(client.containers.list(all=True, filters=labels.stack_filter(stack)))
+
+
+def discover_endpoints(client: docker.DockerClient, stack: str) -> Endpoints:
+    ports = {
+        c.labels.get(labels.INSTANCE, c.name): parse_published(c.attrs["NetworkSettings"]["Ports"])
+        for c in _stack_containers(client, stack)
+    }
+    try:
+        network = client.networks.get(network_name(stack))
+        gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
+    except (docker.errors.NotFound, KeyError, IndexError) as exc:
+        raise InfraError(f"stack {stack!r} has no network {network_name(stack)}") from exc
+    try:
+        return endpoints_from_ports(ports, gateway=gateway)
+    except KeyError as exc:
+        raise InfraError(
+            f"stack {stack!r} is incomplete: {exc.args[0]}", hint="run `harness up` again"
+        ) from exc
+
+
+def tear_down(client: docker.DockerClient, stack: str | None) -> str:
+    """Remove one stack's containers, networks and volumes (every stack's when stack is None)."""
+    filters = labels.stack_filter(stack)
+    containers = client.containers.list(all=True, filters=filters, sparse=True)
+
+    def remove(container: Container) -> None:
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True, v=True)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(remove, containers))
+    networks = client.networks.list(filters=filters)
+    for network in networks:
+        with contextlib.suppress(docker.errors.NotFound):
+            network.remove()
+    volumes = client.volumes.list(filters=filters)
+    for volume in volumes:
+        with contextlib.suppress(docker.errors.NotFound):
+            volume.remove(force=True)
+    return f"{len(containers)} containers, {len(networks)} networks, {len(volumes)} volumes"
+
+
+def cleanup_all(client: docker.DockerClient) -> str:
+    return tear_down(client, None)
+
+
+def reap_orphans(client: docker.DockerClient, progress: Progress) -> list[str]:
+    """Remove stacks whose owning `harness run` process is gone (killed, crashed)."""
+    reaped: list[str] = []
+    stacks: dict[str, str] = {}
+    for c in client.containers.list(all=True, filters=labels.stack_filter(), sparse=True):
+        stacks.setdefault(c.labels.get(labels.STACK, ""), c.labels.get(labels.OWNER, ""))
+    for stack, owner in stacks.items():
+        if stack and labels.owner_is_dead(owner):
+            progress(f"removing stack {stack!r} left by a dead harness ({owner})")
+            tear_down(client, stack)
+            reaped.append(stack)
+    return reaped
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceStatus:
+    name: str
+    service: str
+    state: str
+    health: str
+    ports: dict[int, int] = field(default_factory=dict)
+    image: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackStatus:
+    stack: str
+    services: list[ServiceStatus]
+    endpoints: dict[str, object]
+
+    @property
+    def healthy(self) -> bool:
+        return bool(self.services) and all(
+            s.health in ("healthy", "running") for s in self.services
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "stack": self.stack,
+            "healthy": self.healthy,
+            "services": [asdict(s) for s in self.services],
+            "endpoints": self.endpoints,
+        }
+
+
+def stack_status(client: docker.DockerClient, stack: str) -> StackStatus:
+    services = [
+        ServiceStatus(
+            name=c.labels.get(labels.INSTANCE, c.name),
+            service=c.labels.get(labels.SERVICE, ""),
+            state=str(c.attrs["State"]["Status"]),
+            health=container_health(c),
+            ports=parse_published(c.attrs["NetworkSettings"]["Ports"] or {}),
+            image=str(c.attrs.get("Image", "")),
+        )
+        for c in _stack_containers(client, stack)
+    ]
+    services.sort(key=lambda s: s.name)
+    endpoints: dict[str, object] = {}
+    if services:
+        try:
+            endpoints = discover_endpoints(client, stack).as_dict()
+        except InfraError:
+            endpoints = {}
+    return StackStatus(stack=stack, services=services, endpoints=endpoints)

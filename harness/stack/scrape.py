@@ -1,0 +1,69 @@
+"""Prometheus's config for the stack: every service scraped each second.
+
+The harness's own endpoints (the load generator, the fault recorder) live on the host and are
+only known at run time, so they come from file_sd files the harness writes into the running
+Prometheus container (see `FILE_SD_DIR`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness.stack import topology as t
+from harness.stack.config import StackConfig
+
+FILE_SD_DIR = "/etc/prometheus/file_sd"
+
+
+def _static(job: str, targets: list[tuple[str, dict[str, str]]]) -> dict[str, Any]:
+    return {
+        "job_name": job,
+        "static_configs": [{"targets": [addr], "labels": labels} for addr, labels in targets],
+    }
+
+
+def scrape_jobs(config: StackConfig) -> list[dict[str, Any]]:
+    from harness.stack.spec import web_instances, worker_instances
+
+    web = [
+        (f"{name}:{t.WEB_PORT}", {"region": region, "service": name})
+        for region in t.REGIONS
+        for name in web_instances(config, region)
+    ]
+    workers = [
+        (f"{name}:{t.WORKER_METRICS_PORT}", {"region": region, "service": name})
+        for region in t.REGIONS
+        for name in worker_instances(config, region)
+    ]
+    shards = [
+        (f"shard-{s}:{t.SHARD_EXPORTER_PORT}", {"shard": str(s), "service": f"shard-{s}"})
+        for s in range(t.SHARD_COUNT)
+    ]
+    return [
+        _static("geo-router", [(f"geo-router:{t.ROUTER_METRICS_PORT}", {"service": "geo-router"})]),
+        _static("web", web),
+        _static("worker", workers),
+        _static("queue", [(f"queue:{t.QUEUE_EXPORTER_PORT}", {"service": "queue"})]),
+        _static("shard", shards),
+        _static("toxiproxy", [(f"toxiproxy:{t.TOXIPROXY_API_PORT}", {"service": "toxiproxy"})]),
+        _static("prometheus", [(f"localhost:{t.PROMETHEUS_PORT}", {"service": "prometheus"})]),
+        {
+            "job_name": "harness",
+            "file_sd_configs": [{"files": [f"{FILE_SD_DIR}/*.json"], "refresh_interval": "1s"}],
+        },
+    ]
+
+
+def prometheus_config(config: StackConfig) -> str:
+    """prometheus.yml as text. JSON is valid YAML, and needs no YAML writer."""
+    doc = {
+        "global": {"scrape_interval": "1s", "scrape_timeout": "900ms", "evaluation_interval": "1s"},
+        "scrape_configs": scrape_jobs(config),
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def file_sd_target(job: str, address: str, labels: dict[str, str] | None = None) -> str:
+    """One file_sd file's content: a host-side endpoint Prometheus should scrape."""
+    return json.dumps([{"targets": [address], "labels": {"source": job, **(labels or {})}}])

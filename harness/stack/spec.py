@@ -1,0 +1,220 @@
+"""The stack as data: which containers, with what image, command, environment and health check.
+
+A pure function of StackConfig. The lifecycle module turns these specs into Docker calls;
+tests read them without Docker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from harness.stack import topology as t
+from harness.stack.config import StackConfig
+from harness.stack.scrape import prometheus_config
+from harness.stack.toxiproxy_config import toxiproxy_config
+
+APP_IMAGE = "chaos-harness/app:latest"
+ROUTER_IMAGE = "chaos-harness/router:latest"
+QUEUE_IMAGE = "chaos-harness/queue:latest"
+SHARD_IMAGE = "chaos-harness/shard:latest"
+PROMETHEUS_IMAGE = "chaos-harness/prometheus:latest"
+TOXIPROXY_IMAGE = "ghcr.io/shopify/toxiproxy:2.12.0"
+
+_SECOND_NS = 1_000_000_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpProbe:
+    """Health by HTTP GET on a published port, for images without a shell (Toxiproxy's)."""
+
+    port: int
+    path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerSpec:
+    instance: str  # unique in the stack: "worker-us-east-2"
+    service: str  # what faults and status group by: "worker-us-east"
+    image: str
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)  # extra DNS names on the stack network
+    publish: list[int] = field(default_factory=list)  # container ports published on 127.0.0.1
+    health_cmd: list[str] | None = None
+    http_probe: HttpProbe | None = None
+    volume_path: str | None = None  # a named, labelled volume is mounted here
+    files: dict[str, str] = field(
+        default_factory=dict
+    )  # absolute path -> content, put before start
+    host_gateway: bool = False  # add host.docker.internal -> the host (scrapes the harness)
+
+    def healthcheck(self) -> dict[str, object] | None:
+        """The Docker SDK `healthcheck=` value: every second, so `up` is quick."""
+        if self.health_cmd is None:
+            return None
+        return {
+            "test": ["CMD", *self.health_cmd],
+            "interval": _SECOND_NS,
+            "timeout": 2 * _SECOND_NS,
+            "retries": 3,
+            "start_period": 60 * _SECOND_NS,
+        }
+
+
+def _http_health(port: int) -> list[str]:
+    url = f"http://127.0.0.1:{port}/healthz"
+    return ["python3", "-c", f"import urllib.request; urllib.request.urlopen('{url}', timeout=2)"]
+
+
+def _tcp_health(port: int) -> list[str]:
+    return ["bash", "-c", f"</dev/tcp/127.0.0.1/{port}"]
+
+
+def _links_env(region: str) -> dict[str, str]:
+    shards = ",".join(
+        f"toxiproxy:{t.shard_link(s, region).listen_port}" for s in range(t.SHARD_COUNT)
+    )
+    return {
+        "REGION": region,
+        "QUEUE_ADDR": f"toxiproxy:{t.queue_link(region).listen_port}",
+        "SHARD_ADDRS": shards,
+        "DB_NAME": t.DB_NAME,
+        "DB_USER": t.DB_USER,
+    }
+
+
+def web_instances(config: StackConfig, region: str) -> list[str]:
+    return [f"web-{region}-{i}" for i in range(1, config.web_replicas + 1)]
+
+
+def worker_instances(config: StackConfig, region: str) -> list[str]:
+    return [f"worker-{region}-{i}" for i in range(1, config.workers_per_region + 1)]
+
+
+def _web(config: StackConfig, region: str) -> list[ContainerSpec]:
+    return [
+        ContainerSpec(
+            instance=name,
+            service=f"web-{region}",
+            image=APP_IMAGE,
+            command=["python3", "/app/web.py"],
+            env={**_links_env(region), "PORT": str(t.WEB_PORT)},
+            aliases=[f"web-{region}"],  # the edge proxy's upstream; replicas share it
+            health_cmd=_http_health(t.WEB_PORT),
+        )
+        for name in web_instances(config, region)
+    ]
+
+
+def _workers(config: StackConfig, region: str) -> list[ContainerSpec]:
+    bug_env = {
+        "BUG_ACK_BEFORE_PERSIST": "1" if "ack_before_persist" in config.bugs else "0",
+        "BUG_NO_RECLAIM": "1" if "no_reclaim" in config.bugs else "0",
+    }
+    return [
+        ContainerSpec(
+            instance=name,
+            service=f"worker-{region}",
+            image=APP_IMAGE,
+            command=["python3", "/app/worker.py"],
+            env={
+                **_links_env(region),
+                **bug_env,
+                "WORKER_NAME": name,
+                "METRICS_PORT": str(t.WORKER_METRICS_PORT),
+                "RECLAIM_IDLE_MS": str(config.reclaim_idle_ms),
+            },
+            aliases=[f"worker-{region}"],
+            health_cmd=_http_health(t.WORKER_METRICS_PORT),
+        )
+        for name in worker_instances(config, region)
+    ]
+
+
+def _data_tier() -> list[ContainerSpec]:
+    queue = ContainerSpec(
+        instance="queue",
+        service="queue",
+        image=QUEUE_IMAGE,
+        publish=[t.QUEUE_PORT],
+        health_cmd=["redis-cli", "ping"],
+        volume_path="/data",
+    )
+    shards = [
+        ContainerSpec(
+            instance=f"shard-{s}",
+            service=f"shard-{s}",
+            image=SHARD_IMAGE,
+            env={"SHARD_INDEX": str(s)},
+            publish=[t.SHARD_PORT],
+            health_cmd=[
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                t.DB_USER,
+                "-d",
+                t.DB_NAME,
+                "-tAc",
+                "select 1 from jobs limit 1",
+            ],
+            volume_path="/var/lib/postgresql/data",
+        )
+        for s in range(t.SHARD_COUNT)
+    ]
+    return [queue, *shards]
+
+
+def _infrastructure(config: StackConfig) -> list[ContainerSpec]:
+    edges = {r: f"toxiproxy:{t.edge_link(r).listen_port}" for r in t.REGIONS}
+    return [
+        ContainerSpec(
+            instance="toxiproxy",
+            service="toxiproxy",
+            image=TOXIPROXY_IMAGE,
+            command=[
+                "-host=0.0.0.0",
+                f"-port={t.TOXIPROXY_API_PORT}",
+                "-config=/toxiproxy.json",
+                "-proxy-metrics",
+                "-runtime-metrics",
+            ],
+            publish=[t.TOXIPROXY_API_PORT],
+            http_probe=HttpProbe(port=t.TOXIPROXY_API_PORT, path="/version"),
+            files={"/toxiproxy.json": toxiproxy_config()},
+        ),
+        ContainerSpec(
+            instance="geo-router",
+            service="geo-router",
+            image=ROUTER_IMAGE,
+            env={
+                "EAST_ADDR": edges["us-east"],
+                "WEST_ADDR": edges["us-west"],
+                "FAILOVER": "off" if "failover_off" in config.bugs else "on",
+            },
+            publish=[t.ROUTER_PORT, t.ROUTER_METRICS_PORT],
+            health_cmd=_tcp_health(t.ROUTER_PORT),
+        ),
+        ContainerSpec(
+            instance="prometheus",
+            service="prometheus",
+            image=PROMETHEUS_IMAGE,
+            publish=[t.PROMETHEUS_PORT],
+            health_cmd=_tcp_health(t.PROMETHEUS_PORT),
+            files={"/etc/prometheus/prometheus.yml": prometheus_config(config)},
+            host_gateway=True,
+        ),
+    ]
+
+
+def stack_spec(config: StackConfig) -> list[ContainerSpec]:
+    """Every container of the stack, data tier first (the order they are started in)."""
+    specs = [*_data_tier(), *_infrastructure(config)]
+    for region in t.REGIONS:
+        specs += _web(config, region) + _workers(config, region)
+    return specs
+
+
+def services(config: StackConfig) -> list[str]:
+    """Service names (groups of instances), in start order, without duplicates."""
+    return list(dict.fromkeys(spec.service for spec in stack_spec(config)))
