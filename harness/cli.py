@@ -124,16 +124,39 @@ def down(stack: StackOpt = "default") -> None:
 
 
 @app.command()
-def cleanup() -> None:
+def cleanup(
+    stack: Annotated[
+        str | None, typer.Option("--stack", help="Only this stack (default: every stack).")
+    ] = None,
+) -> None:
     """Remove everything any harness run left behind (found by label), of every stack."""
     from harness.stack.docker_client import connect
-    from harness.stack.lifecycle import cleanup_all
+    from harness.stack.lifecycle import tear_down
 
     try:
-        removed = cleanup_all(connect())
+        removed = tear_down(connect(), stack)
     except HarnessError as err:
         _fail(err)
     print(f"removed {removed}")
+
+
+@app.command()
+def check(stack: StackOpt = "default") -> None:
+    """Send a few requests through both regions and a photo job; show where each was served."""
+    from harness.stack.docker_client import connect
+    from harness.stack.lifecycle import discover_endpoints
+    from harness.stack.smoke import check_stack
+
+    try:
+        router = discover_endpoints(connect(), stack).router
+        results = check_stack(router)
+    except HarnessError as err:
+        _fail(err)
+    for r in results:
+        print(
+            f"{r.region:8} user {r.user_id} (shard {r.user_id % 4}) served by {r.served_by}; "
+            f"job {r.job_id} done in {r.job_seconds:.2f} s"
+        )
 
 
 @app.command()

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine: Python environment, Docker engine, host tools.
 # Each step checks first and does nothing when its result is already there, so a warm
-# machine passes through in a second or two. Images (the Debian base, Toxiproxy) are made
-# by the harness itself on demand (`harness images`), because users without this script
-# need that path too.
+# machine passes through in a few seconds. Images (the Debian base, Toxiproxy, the stack's
+# own) are made by the harness itself (`harness images`), the same code `harness up` uses.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,6 +33,8 @@ if [[ ! -f "$stamp" ]]; then
   rm -f "$VENV"/.installed-*; touch "$stamp"
 fi
 
+if [[ "${CHAOS_SETUP_PYTHON_ONLY:-0}" == 1 ]]; then log "ready (Python only)"; exit 0; fi
+
 # --- Docker engine ------------------------------------------------------------------------
 docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
 if ! docker_answers; then
@@ -46,9 +47,9 @@ if ! docker_answers; then
       exit 3
     fi
     log "starting dockerd in the background (log: /var/log/chaos-harness-dockerd.log)"
-    # --iptables=false: these machines' kernels refuse the nat table; the userland proxy
-    # still publishes ports on loopback, which is all the harness uses.
-    nohup dockerd --iptables=false >/var/log/chaos-harness-dockerd.log 2>&1 &
+    # --iptables=false: the way dockerd was measured to work on these sandboxed machines; the
+    # userland proxy still publishes ports on loopback, which is all the harness uses.
+    setsid nohup dockerd --iptables=false </dev/null >/var/log/chaos-harness-dockerd.log 2>&1 &
     for _ in $(seq 1 60); do docker_answers && break; sleep 1; done
     docker_answers || { log "dockerd did not answer within 60 s; see /var/log/chaos-harness-dockerd.log"; exit 3; }
   fi
@@ -58,5 +59,8 @@ fi
 if is_debian_root && ! command -v debootstrap >/dev/null 2>&1; then
   apt_install debootstrap
 fi
+
+# --- Images: base image, Toxiproxy, the stack's images (only what is missing or stale) ----
+"$VENV/bin/harness" images >/dev/null
 
 log "ready"

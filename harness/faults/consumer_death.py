@@ -42,11 +42,13 @@ class ConsumerDeathSpec(FaultSpec):
     """Kill `count` workers of `region` (or all of them) and, by default, restart them after."""
 
     type: Literal["consumer_death"] = "consumer_death"
-    region: RegionOrAll = Field("all", description="Whose workers die: a region, or all.")
+    region: RegionOrAll = Field(default="all", description="Whose workers die: a region, or all.")
     count: WorkerCount = Field(
-        "all", description="How many workers die in each chosen region: a number, or all."
+        default="all", description="How many workers die in each chosen region: a number, or all."
     )
-    restart: bool = Field(True, description="Start the killed workers again when the window ends.")
+    restart: bool = Field(
+        default=True, description="Start the killed workers again when the window ends."
+    )
 
     def regions(self) -> tuple[str, ...]:
         """The regions whose workers are killed."""

@@ -18,4 +18,6 @@ class ContainerKillSpec(ServiceSpec):
     """Kill the containers of a service, restarting them afterwards by default."""
 
     type: Literal["container_kill"] = "container_kill"
-    restart: bool = Field(True, description="Start the containers again when the window ends.")
+    restart: bool = Field(
+        default=True, description="Start the containers again when the window ends."
+    )

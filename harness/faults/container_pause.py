@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
 from harness.faults.spec import ServiceSpec, register_spec
 
 
@@ -18,4 +16,3 @@ class ContainerPauseSpec(ServiceSpec):
     """Freeze the containers of a service for the window."""
 
     type: Literal["container_pause"] = "container_pause"
-

@@ -19,4 +19,6 @@ class LatencySpec(ToxicSpec):
 
     type: Literal["latency"] = "latency"
     latency_ms: int = Field(ge=0, description="Added delay in milliseconds.")
-    jitter_ms: int = Field(0, ge=0, description="Random variation of the delay, in milliseconds.")
+    jitter_ms: int = Field(
+        default=0, ge=0, description="Random variation of the delay, in milliseconds."
+    )

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
-
 from harness.faults.spec import LinkSpec, register_spec
 
 
@@ -18,4 +16,3 @@ class LinkDownSpec(LinkSpec):
     """Disable one link for the window."""
 
     type: Literal["link_down"] = "link_down"
-

@@ -25,7 +25,7 @@ class RegionOutageSpec(FaultSpec):
     type: Literal["region_outage"] = "region_outage"
     region: Region = Field(description="The region that goes dark.")
     mode: Literal["network", "stop"] = Field(
-        "network",
+        default="network",
         description="network: disable the region's Toxiproxy links; stop: stop its containers.",
     )
 

@@ -17,4 +17,4 @@ class ResetPeerSpec(ToxicSpec):
     """Reset the connections of one link."""
 
     type: Literal["reset_peer"] = "reset_peer"
-    timeout_ms: int = Field(0, ge=0, description="Reset after this many ms (0 = at once).")
+    timeout_ms: int = Field(default=0, ge=0, description="Reset after this many ms (0 = at once).")

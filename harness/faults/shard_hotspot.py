@@ -25,9 +25,11 @@ class ShardHotspotSpec(FaultSpec):
     share: float = Field(
         gt=0, le=1, description="The fraction of the load's reads and writes sent to celebrities."
     )
-    celebrities: int = Field(5, ge=1, le=50, description="How many celebrity users.")
+    celebrities: int = Field(default=5, ge=1, le=50, description="How many celebrity users.")
     latency_ms: int | None = Field(
-        None, ge=0, description="Latency added on the shard's links of both regions, if set."
+        default=None,
+        ge=0,
+        description="Latency added on the shard's links of both regions, if set.",
     )
 
     def targets(self) -> tuple[str, ...]:

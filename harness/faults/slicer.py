@@ -19,5 +19,7 @@ class SlicerSpec(ToxicSpec):
 
     type: Literal["slicer"] = "slicer"
     average_size: int = Field(ge=1, description="Average packet size in bytes.")
-    size_variation: int = Field(0, ge=0, description="Variation of the packet size in bytes.")
-    delay_us: int = Field(0, ge=0, description="Delay between packets in microseconds.")
+    size_variation: int = Field(
+        default=0, ge=0, description="Variation of the packet size in bytes."
+    )
+    delay_us: int = Field(default=0, ge=0, description="Delay between packets in microseconds.")

@@ -69,11 +69,11 @@ class ToxicSpec(LinkSpec):
     """A Toxiproxy toxic on one link; `stream` and `toxicity` are Toxiproxy's own fields."""
 
     stream: Stream = Field(
-        "downstream",
+        default="downstream",
         description="Which direction the toxic acts on: downstream (answers) or upstream.",
     )
     toxicity: float = Field(
-        1.0, ge=0, le=1, description="The fraction of connections the toxic applies to."
+        default=1.0, ge=0, le=1, description="The fraction of connections the toxic applies to."
     )
 
 

@@ -113,6 +113,6 @@ def hot_target(
         # Draw even when no celebrity exists yet, so the RNG sequence does not depend on timing.
         aimed = rng.random() < spot.share
         if aimed and ids:
-            return HotTarget(shard=spot.shard, user_id=rng.choice(list(ids)))
+            return HotTarget(shard=spot.shard, user_id=rng.choice(ids))
         return None
     return None

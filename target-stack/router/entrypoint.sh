@@ -8,5 +8,7 @@ case "$FAILOVER" in
   *) echo "FAILOVER must be 'on' or 'off', got '$FAILOVER'" >&2; exit 2 ;;
 esac
 export EAST_ADDR WEST_ADDR FAILOVER
+# `docker run IMAGE some-command` runs that command instead (e.g. `haproxy -vv`).
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then exec "$@"; fi
 haproxy -c -q -f /etc/haproxy/haproxy.cfg
 exec haproxy -W -db -f /etc/haproxy/haproxy.cfg "$@"

@@ -1,0 +1,97 @@
+"""The report's charts: what each shows, and the PromQL range query behind it.
+
+One list shared by the collector (which runs the queries after the load and stores the
+series in the RunRecord) and the HTML report (which draws them with the fault windows).
+Metric names are those the stack and the load generator export (target-stack/README.md,
+harness/load/client_metrics.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChartDef:
+    key: str  # RunRecord.series key
+    title: str
+    unit: str
+    queries: tuple[tuple[str, str], ...]  # (PromQL, legend label template using {label})
+
+
+CHARTS: tuple[ChartDef, ...] = (
+    ChartDef(
+        key="requests_by_region",
+        title="Requests/s by home region (client side)",
+        unit="req/s",
+        queries=(("sum by (region) (rate(harness_client_requests_total[5s]))", "{region}"),),
+    ),
+    ChartDef(
+        key="served_by_region",
+        title="Requests/s by serving region (client side)",
+        unit="req/s",
+        queries=(
+            (
+                "sum by (served_region) (rate(harness_client_requests_total[5s]))",
+                "served by {served_region}",
+            ),
+        ),
+    ),
+    ChartDef(
+        key="error_ratio",
+        title="Error ratio by home region (client side)",
+        unit="ratio",
+        queries=(
+            (
+                'sum by (region) (rate(harness_client_requests_total{result="error"}[5s]))'
+                " / sum by (region) (rate(harness_client_requests_total[5s]))",
+                "{region}",
+            ),
+        ),
+    ),
+    ChartDef(
+        key="latency_p95",
+        title="p95 latency by home region (client side)",
+        unit="ms",
+        queries=(
+            (
+                "1000 * histogram_quantile(0.95, sum by (region, le)"
+                " (rate(harness_client_request_seconds_bucket[5s])))",
+                "{region}",
+            ),
+        ),
+    ),
+    ChartDef(
+        key="queue",
+        title="Photo queue: backlog and pending jobs",
+        unit="jobs",
+        queries=(
+            ("max(worker_queue_backlog)", "backlog (not yet delivered)"),
+            ("max(worker_queue_pending)", "pending (delivered, not acknowledged)"),
+        ),
+    ),
+    ChartDef(
+        key="live_workers",
+        title="Live workers by region",
+        unit="workers",
+        queries=(('sum by (region) (up{job="worker"})', "{region}"),),
+    ),
+    ChartDef(
+        key="shard_latency",
+        title="Shard query p95 latency as the web tier sees it",
+        unit="ms",
+        queries=(
+            (
+                "1000 * histogram_quantile(0.95, sum by (shard, le)"
+                " (rate(web_db_seconds_bucket[5s])))",
+                "shard {shard}",
+            ),
+        ),
+    ),
+    ChartDef(
+        key="faults_active",
+        title="Faults active (as recorded by the harness)",
+        unit="active",
+        queries=(("max by (fault, target) (harness_fault_active)", "{fault} {target}"),),
+    ),
+)

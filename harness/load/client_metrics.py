@@ -1,0 +1,120 @@
+"""Client-side metrics of the load generator, exported for the stack's Prometheus.
+
+    harness_client_requests_total{region, served_region, route, result}   counter
+    harness_client_request_seconds{region, route}                         histogram
+    harness_client_users{region}                                          gauge
+
+One `ClientMetrics` per load process. In a single process it is observed directly and served.
+With `--processes N`, each worker observes into its own and sends `take_delta()` to the master
+(Locust's `report_to_master`); the master, which alone serves the endpoint, `merge()`s the
+deltas (Locust's `worker_report`). Deltas are plain lists, so they survive Locust's msgpack
+transport. No Locust import here.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+
+# Upper bounds in seconds, from a fast loopback answer (5 ms) to a timed-out one (10 s).
+BUCKETS: tuple[float, ...] = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.4, 0.6, 1.0, 1.5, 2.5, 5.0, 10.0,
+)  # fmt: skip
+NO_SERVED_REGION = "none"
+DELTA_KEY = "chaos_client_metrics"
+
+RequestKey = tuple[str, str, str, str]  # region, served_region, route, result
+LatencyKey = tuple[str, str]  # region, route
+
+
+class ClientMetrics:
+    """Accumulates requests, latencies and user counts; a prometheus_client Collector."""
+
+    def __init__(self) -> None:
+        self.requests: dict[RequestKey, int] = {}
+        # Per key: counts per bucket (not cumulative; the last slot is +Inf) and the sum.
+        self.latency: dict[LatencyKey, list[int]] = {}
+        self.latency_sum: dict[LatencyKey, float] = {}
+        self.users: dict[str, int] = {}
+
+    def observe(
+        self, *, region: str, route: str, served: str | None, ok: bool, seconds: float
+    ) -> None:
+        key = (region, served or NO_SERVED_REGION, route, "ok" if ok else "error")
+        self.requests[key] = self.requests.get(key, 0) + 1
+        lkey = (region, route)
+        counts = self.latency.get(lkey)
+        if counts is None:
+            counts = self.latency[lkey] = [0] * (len(BUCKETS) + 1)
+        counts[bisect_left(BUCKETS, seconds)] += 1
+        self.latency_sum[lkey] = self.latency_sum.get(lkey, 0.0) + seconds
+
+    def set_users(self, counts: Mapping[str, int]) -> None:
+        self.users = dict(counts)
+
+    def take_delta(self) -> dict[str, Any]:
+        """Everything observed since the last call, as plain lists; then start afresh."""
+        delta = {
+            "requests": [[*key, n] for key, n in self.requests.items()],
+            "latency": [
+                [*key, list(counts), self.latency_sum[key]] for key, counts in self.latency.items()
+            ],
+        }
+        self.requests, self.latency, self.latency_sum = {}, {}, {}
+        return delta
+
+    def merge(self, delta: Mapping[str, Any]) -> None:
+        """Add a worker's `take_delta()` to these totals."""
+        for region, served, route, result, n in delta.get("requests", ()):
+            key = (region, served, route, result)
+            self.requests[key] = self.requests.get(key, 0) + int(n)
+        for region, route, counts, total in delta.get("latency", ()):
+            lkey = (region, route)
+            mine = self.latency.setdefault(lkey, [0] * (len(BUCKETS) + 1))
+            for i, n in enumerate(counts):
+                mine[i] += int(n)
+            self.latency_sum[lkey] = self.latency_sum.get(lkey, 0.0) + float(total)
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "harness_client_requests",
+            "Requests sent by the load generator, by home region, serving region, route, result.",
+            labels=["region", "served_region", "route", "result"],
+        )
+        for key, n in sorted(self.requests.items()):
+            requests.add_metric(list(key), n)
+        yield requests
+        latency = HistogramMetricFamily(
+            "harness_client_request_seconds",
+            "Response time seen by the load generator, by home region and route.",
+            labels=["region", "route"],
+        )
+        for lkey, counts in sorted(self.latency.items()):
+            cumulative, buckets = 0, []
+            for bound, n in zip((*map(str, BUCKETS), "+Inf"), counts, strict=True):
+                cumulative += n
+                buckets.append((bound, cumulative))
+            latency.add_metric(list(lkey), buckets, sum_value=self.latency_sum[lkey])
+        yield latency
+        users = GaugeMetricFamily(
+            "harness_client_users", "Simulated users running, by home region.", labels=["region"]
+        )
+        for region, n in sorted(self.users.items()):
+            users.add_metric([region], n)
+        yield users
+
+
+def serve(metrics: ClientMetrics, host: str, port: int) -> None:
+    """Serve `metrics` on http://host:port/metrics (a daemon thread, or greenlet under gevent)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(metrics)
+    start_http_server(port, addr=host, registry=registry)

@@ -1,0 +1,99 @@
+"""A stand-in for the geo router on loopback, for the load generator's tests and benchmark.
+
+Answers the web API's routes with the statuses the load generator expects and an
+X-Served-Region header (the request's home region), fast enough not to be the bottleneck
+(asyncio, keep-alive, no framework). `GET /_counts` returns the requests seen per
+X-Home-Region. Run it as `python -m harness.load.fake_target`; it prints its port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import sys
+
+from harness.stack.topology import SHARD_COUNT
+
+USER = re.compile(rb"^/users/(\d+)$")
+PHOTOS = re.compile(rb"^/users/(\d+)/photos$")
+JOB = re.compile(rb"^/jobs/([^/]+)$")
+
+
+class Target:
+    def __init__(self) -> None:
+        self.ids = itertools.count(1)
+        self.jobs = itertools.count(1)
+        self.users: set[int] = set()
+        self.by_home: dict[str, int] = {}
+
+    def answer(self, method: bytes, path: bytes, home: str, body: bytes) -> tuple[int, object]:
+        self.by_home[home] = self.by_home.get(home, 0) + 1
+        if method == b"POST" and path == b"/users":
+            shard = json.loads(body or b"{}").get("shard")
+            n = next(self.ids)
+            user_id = n if shard is None else n * SHARD_COUNT + int(shard)
+            self.users.add(user_id)
+            return 201, {"id": user_id, "shard": user_id % SHARD_COUNT, "region": home}
+        if method == b"GET" and (m := USER.match(path)):
+            found = int(m.group(1)) in self.users
+            return (200, {"id": int(m.group(1))}) if found else (404, {"error": "no such user"})
+        if method == b"POST" and PHOTOS.match(path):
+            return 202, {"job_id": f"job-{next(self.jobs)}"}
+        if method == b"GET" and JOB.match(path):
+            return 200, {"status": "done"}
+        if method == b"GET" and path == b"/_counts":
+            return 200, dict(self.by_home)
+        return 404, {"error": "no such route"}
+
+
+class Http(asyncio.Protocol):
+    def __init__(self, target: Target):
+        self.target = target
+        self.buffer = b""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
+            head = self.buffer[:end].split(b"\r\n")
+            fields = dict(_field(line) for line in head[1:])
+            length = int(fields.get(b"content-length", b"0"))
+            if len(self.buffer) < end + 4 + length:
+                return
+            body = self.buffer[end + 4 : end + 4 + length]
+            self.buffer = self.buffer[end + 4 + length :]
+            method, path, _ = head[0].split(b" ", 2)
+            home = fields.get(b"x-home-region", b"none").decode()
+            status, payload = self.target.answer(method, path, home, body)
+            self.respond(status, payload, served="us-east" if home == "none" else home)
+
+    def respond(self, status: int, payload: object, served: str) -> None:
+        body = json.dumps(payload).encode()
+        head = (
+            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+            f"X-Served-Region: {served}\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        self.transport.write(head.encode() + body)
+
+
+def _field(line: bytes) -> tuple[bytes, bytes]:
+    name, _, value = line.partition(b":")
+    return name.strip().lower(), value.strip()
+
+
+async def serve(port: int = 0) -> None:
+    target = Target()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: Http(target), "127.0.0.1", port)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0))

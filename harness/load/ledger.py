@@ -1,0 +1,127 @@
+"""The ledger: every write the stack acknowledged to the load generator.
+
+Each load process appends JSON lines to `<run_dir>/ledger/<pid>.jsonl` (line-buffered, so a
+killed process loses at most its last, partial line):
+
+    {"kind": "user", "id": 12, "shard": 0, "home": "us-east", "served": "us-west", "t": 1.7e9}
+    {"kind": "job", "id": "1-0", "user_id": 12, "home": "us-east", "served": "us-east", "t": ...}
+
+`read_ledger()` merges the files for the invariant checks. No Locust here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+LEDGER_DIR = "ledger"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserWrite:
+    id: int
+    shard: int
+    home: str
+    served: str
+    t: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobWrite:
+    id: str
+    user_id: int
+    home: str
+    served: str
+    t: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ledger:
+    """All acknowledged writes of a run, in file then line order. `skipped_lines` counts lines
+    that were not valid records (the truncated last line of a killed process)."""
+
+    users: tuple[UserWrite, ...]
+    jobs: tuple[JobWrite, ...]
+    files: int
+    skipped_lines: int
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"user": len(self.users), "job": len(self.jobs)}
+
+    def users_by_shard(self) -> dict[int, list[int]]:
+        shards: dict[int, list[int]] = {}
+        for user in self.users:
+            shards.setdefault(user.shard, []).append(user.id)
+        return shards
+
+
+class LedgerWriter:
+    """Appends records to this process's ledger file. The file is opened on first write, so a
+    writer created before Locust forks its worker processes still writes `<its own pid>.jsonl`."""
+
+    def __init__(self, run_dir: str | Path):
+        self.directory = Path(run_dir) / LEDGER_DIR
+        self._file: IO[str] | None = None
+        self._pid = 0
+
+    def _handle(self) -> IO[str]:
+        if self._file is None or self._pid != os.getpid():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._pid = os.getpid()
+            path = self.directory / f"{self._pid}.jsonl"
+            self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+        return self._file
+
+    def user(self, *, id: int, shard: int, home: str, served: str) -> None:
+        self._write({"kind": "user", "id": id, "shard": shard, "home": home, "served": served})
+
+    def job(self, *, id: str, user_id: int, home: str, served: str) -> None:
+        record = {"kind": "job", "id": id, "user_id": user_id, "home": home, "served": served}
+        self._write(record)
+
+    def _write(self, record: dict[str, Any]) -> None:
+        record["t"] = time.time()
+        self._handle().write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def close(self) -> None:
+        if self._file is not None and self._pid == os.getpid():
+            self._file.flush()
+            self._file.close()
+        self._file = None
+
+
+def read_ledger(run_dir: str | Path) -> Ledger:
+    """Merge every `<run_dir>/ledger/*.jsonl`. A run without a ledger directory has an empty
+    ledger (no write was acknowledged)."""
+    users: list[UserWrite] = []
+    jobs: list[JobWrite] = []
+    skipped = 0
+    paths = sorted((Path(run_dir) / LEDGER_DIR).glob("*.jsonl"))
+    for path in paths:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            record = _parse(line)
+            if isinstance(record, UserWrite):
+                users.append(record)
+            elif isinstance(record, JobWrite):
+                jobs.append(record)
+            elif line.strip():
+                skipped += 1
+    return Ledger(users=tuple(users), jobs=tuple(jobs), files=len(paths), skipped_lines=skipped)
+
+
+def _parse(line: str) -> UserWrite | JobWrite | None:
+    try:
+        raw = json.loads(line)
+        kind = raw.pop("kind")
+        if kind == "user":
+            return UserWrite(**raw)
+        if kind == "job":
+            return JobWrite(**raw)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        pass
+    return None

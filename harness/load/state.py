@@ -1,0 +1,82 @@
+"""What one load process knows while it runs: acknowledged ids, celebrities, the clock.
+
+Shared by all simulated users of a process (greenlets, so no locks). Pure: no Locust, no I/O.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+
+from harness.load.geography import user_rng
+from harness.load.settings import Hotspot, LoadSettings
+from harness.load.traffic import HotTarget, IdPool, hot_target
+
+
+class LoadState:
+    """Per-process state. `worker` is Locust's worker index (0 in a single process), so users
+    of different processes draw from different seeded RNGs."""
+
+    def __init__(self, settings: LoadSettings, *, worker: int = 0):
+        self.settings = settings
+        self.worker = worker
+        self.users = IdPool()
+        self.jobs = IdPool()
+        self.celebrities: dict[int, list[int]] = {}
+        self._started: float | None = None
+        self._next_index: dict[str, int] = {}
+        # Pool replacement only; the users' own decisions come from their own RNGs.
+        self._rng = random.Random(f"chaos-load-pool:{settings.seed}:{worker}")
+
+    def start(self, now: float | None = None) -> None:
+        self._started = time.monotonic() if now is None else now
+
+    def elapsed_s(self, now: float | None = None) -> float:
+        if self._started is None:
+            return 0.0
+        return (time.monotonic() if now is None else now) - self._started
+
+    def new_user_rng(self, region: str) -> random.Random:
+        index = self._next_index.get(region, 0)
+        self._next_index[region] = index + 1
+        return user_rng(self.settings.seed, region, index, self.worker)
+
+    def user_acknowledged(self, user_id: int) -> None:
+        self.users.add(user_id, self._rng)
+
+    def job_acknowledged(self, job_id: str) -> None:
+        self.jobs.add(job_id, self._rng)
+
+    def celebrity_acknowledged(self, shard: int, user_id: int) -> None:
+        self.celebrities.setdefault(shard, []).append(user_id)
+        self.user_acknowledged(user_id)
+
+    def hot(self, rng: random.Random) -> HotTarget | None:
+        return hot_target(rng, self.settings.hotspots, self.elapsed_s(), self.celebrities)
+
+    def pick_user(self, rng: random.Random) -> int | None:
+        """A read or write target: a celebrity during a hotspot, else an acknowledged user."""
+        target = self.hot(rng)
+        if target is not None:
+            return target.user_id
+        user = self.users.choice(rng)
+        return None if user is None else int(user)
+
+    def pick_job(self, rng: random.Random) -> str | None:
+        job = self.jobs.choice(rng)
+        return None if job is None else str(job)
+
+
+def celebrity_plan(hotspots: Sequence[Hotspot], regions: Sequence[str]) -> list[tuple[int, str]]:
+    """(shard, home region) of every celebrity to create at the start, regions in turn. Shards
+    named by several hotspots get the largest number asked for."""
+    wanted: dict[int, int] = {}
+    for spot in hotspots:
+        wanted[spot.shard] = max(wanted.get(spot.shard, 0), spot.celebrities)
+    plan, turn = [], 0
+    for shard, count in sorted(wanted.items()):
+        for _ in range(count):
+            plan.append((shard, regions[turn % len(regions)]))
+            turn += 1
+    return plan

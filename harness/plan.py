@@ -1,0 +1,205 @@
+"""The plan: a pure function from Scenario to Timeline, computed before anything starts.
+
+    run       [0, duration]                  always
+    steady    [0, first fault start)         the whole run when there are no faults
+    fault     [first start, last end)        only with faults (gaps between faults included)
+    recovery  [last end, duration]           only with faults
+
+`plan_problems()` lists what makes a valid Scenario impossible to run as written (a fault
+ending after the load, overlapping faults on one target, an SLO judged over a phase that is
+missing or too short); `plan()` raises them together as one PlanError. Each problem carries
+the field path it is about, so the loader can point at the line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+from harness.errors import UsageError
+from harness.faults.spec import FaultSpec
+from harness.scenario.durations import format_duration as fmt
+from harness.scenario.model import Scenario, StackOverrides, service_instances
+from harness.scenario.problems import Problem as PlanProblem
+from harness.scenario.problems import dotted
+
+MIN_RECOVERY_S = 5.0
+"""A recovery phase shorter than this leaves too few scrapes to judge anything."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Phase:
+    """A named window of the run, in seconds from the start of the load."""
+
+    name: str
+    start_s: float
+    end_s: float
+
+    @property
+    def window_s(self) -> float:
+        """The phase's length in seconds (PromQL's range for SLOs judged over it)."""
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduledFault:
+    """One fault of the scenario (`faults[index]`) with its exact start and end offsets."""
+
+    index: int
+    spec: FaultSpec
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Timeline:
+    """Everything that happens when, as plain data: the load, its phases and the faults."""
+
+    duration_s: float
+    phases: dict[str, Phase]
+    faults: list[ScheduledFault]
+
+
+class PlanError(UsageError):
+    """A scenario is valid field by field but impossible as a plan; carries every problem."""
+
+    def __init__(self, problems: list[PlanProblem]):
+        self.problems = problems
+        lines = [f"  {dotted(p.path)}: {p.message}" for p in problems]
+        super().__init__("the scenario cannot be planned", detail="\n".join(lines))
+
+
+def plan(scenario: Scenario) -> Timeline:
+    """The scenario's Timeline; PlanError listing every problem if it cannot run as written."""
+    problems = plan_problems(scenario)
+    if problems:
+        raise PlanError(problems)
+    return timeline(scenario)
+
+
+def timeline(scenario: Scenario) -> Timeline:
+    """The phases and fault offsets, without checking them (see `plan`)."""
+    duration = scenario.load.duration
+    faults = [
+        ScheduledFault(index=i, spec=f, start_s=f.at, end_s=f.at + f.duration)
+        for i, f in enumerate(scenario.faults)
+    ]
+    phases = [Phase(name="run", start_s=0.0, end_s=duration)]
+    if not faults:
+        phases.append(Phase(name="steady", start_s=0.0, end_s=duration))
+    else:
+        first = min(f.start_s for f in faults)
+        last = max(f.end_s for f in faults)
+        phases += [
+            Phase(name="steady", start_s=0.0, end_s=first),
+            Phase(name="fault", start_s=first, end_s=last),
+            Phase(name="recovery", start_s=min(last, duration), end_s=duration),
+        ]
+    return Timeline(duration_s=duration, phases={p.name: p for p in phases}, faults=faults)
+
+
+def plan_problems(scenario: Scenario) -> list[PlanProblem]:
+    """Every reason the scenario cannot run as written; empty when it can."""
+    line = timeline(scenario)
+    return [
+        *_late_faults(line),
+        *_overlaps(line, scenario.stack),
+        *_phase_problems(scenario, line),
+        *_recover_references(scenario),
+    ]
+
+
+def _late_faults(line: Timeline) -> list[PlanProblem]:
+    return [
+        PlanProblem(
+            ("faults", f.index, "duration"),
+            f"the fault ends at {fmt(f.end_s)}, {fmt(f.end_s - line.duration_s)} after the load "
+            f"ends (load.duration is {fmt(line.duration_s)})",
+            "start it earlier, shorten it, or lengthen load.duration",
+        )
+        for f in line.faults
+        if f.end_s > line.duration_s
+    ]
+
+
+def _touched(spec: FaultSpec, stack: StackOverrides) -> set[str]:
+    """The fault's targets with service groups expanded to their instances."""
+    touched = set()
+    for target in spec.targets():
+        kind, _, name = target.partition(":")
+        names = service_instances(name, stack) if kind == "service" else [name]
+        touched |= {f"{kind} {n}" for n in names}
+    return touched
+
+
+def _overlaps(line: Timeline, stack: StackOverrides) -> list[PlanProblem]:
+    problems = []
+    for a, b in combinations(line.faults, 2):
+        if a.start_s >= b.end_s or b.start_s >= a.end_s:
+            continue
+        shared = sorted(_touched(a.spec, stack) & _touched(b.spec, stack))
+        if shared:
+            problems.append(
+                PlanProblem(
+                    ("faults", b.index),
+                    f"faults[{b.index}] ({b.spec.type}, {fmt(b.start_s)}-{fmt(b.end_s)}) "
+                    f"overlaps faults[{a.index}] ({a.spec.type}, {fmt(a.start_s)}-"
+                    f"{fmt(a.end_s)}) on {shared[0]}",
+                    "faults on the same link, service or region must not overlap in time; "
+                    "move one of them or give it another target",
+                )
+            )
+    return problems
+
+
+def _phase_problems(scenario: Scenario, line: Timeline) -> list[PlanProblem]:
+    problems = []
+    for i, slo in enumerate(scenario.slos):
+        problem = _phase_problem(slo.phase, line)
+        if problem:
+            problems.append(PlanProblem(("slos", i, "phase"), *problem))
+    if scenario.invariants and "recovery" in line.phases:
+        problem = _phase_problem("recovery", line)
+        if problem:
+            message, hint = problem
+            problems.append(PlanProblem(("invariants",), "invariants need it: " + message, hint))
+    return problems
+
+
+def _phase_problem(name: str, line: Timeline) -> tuple[str, str] | None:
+    """(message, hint) when the phase does not exist or is too short to judge."""
+    phase = line.phases.get(name)
+    if phase is None:
+        return (
+            f"the phase {name!r} does not exist: the scenario has no faults",
+            "without faults the phases are steady and run",
+        )
+    if name == "steady" and phase.window_s <= 0:
+        return (
+            "the steady phase is empty: the first fault starts at 0s",
+            "start the first fault later (e.g. at: 30s) or judge this over another phase",
+        )
+    last_end = max((f.end_s for f in line.faults), default=0.0)
+    if name == "recovery" and last_end <= line.duration_s and phase.window_s < MIN_RECOVERY_S:
+        return (
+            f"the recovery phase lasts only {fmt(phase.window_s)} (the last fault ends at "
+            f"{fmt(last_end)}, the load at {fmt(line.duration_s)}); it needs at least "
+            f"{fmt(MIN_RECOVERY_S)}",
+            "lengthen load.duration or end the faults earlier",
+        )
+    return None
+
+
+def _recover_references(scenario: Scenario) -> list[PlanProblem]:
+    count = len(scenario.faults)
+    valid = f"valid indices: 0..{count - 1}" if count else "the scenario has no faults"
+    return [
+        PlanProblem(
+            ("slos", i, "time_to_recover_s", "fault"),
+            f"there is no faults[{slo.time_to_recover_s.fault}]: the scenario has {count} "
+            f"fault{'s' if count != 1 else ''}",
+            valid,
+        )
+        for i, slo in enumerate(scenario.slos)
+        if slo.time_to_recover_s is not None and slo.time_to_recover_s.fault >= count
+    ]

@@ -1,0 +1,159 @@
+"""The RunRecord: everything a run did and found, saved as results.json.
+
+It is the single source of every rendering (report.html, junit.xml, the index, the stderr
+summary): renderers are pure functions of it, so `harness report RUN_DIR` can redraw a run
+long after the stack is gone. Times are Unix seconds (float); offsets are seconds from the
+load's start.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RECORD_VERSION = 1
+
+StepStatus = Literal["ok", "failed", "skipped", "interrupted"]
+Verdict = Literal["pass", "fail", "error"]
+RunStatus = Literal["running", "passed", "failed", "error", "interrupted"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Step(_Model):
+    """One stage of the run (validate, images, stack up, load, fault 0, judge, ...)."""
+
+    name: str
+    started_at: float
+    ended_at: float | None = None
+    status: StepStatus = "ok"
+    error: str | None = None
+
+
+class Event(_Model):
+    """Something that happened to the stack, for the report's event list and chart marks."""
+
+    t: float
+    kind: str  # fault_applied, fault_removed, container_killed, container_started, ...
+    message: str
+    fault: int | None = None
+
+
+class FaultRecord(_Model):
+    index: int
+    type: str
+    target: str  # what it touched, for humans: "us-east", "shard2-us-east", "worker-us-east-1"
+    planned_start_s: float
+    planned_end_s: float
+    applied_at: float | None = None  # actual times: SLO windows use these, not the plan
+    removed_at: float | None = None
+    status: Literal["pending", "applied", "removed", "failed"] = "pending"
+    error: str | None = None
+
+
+class PhaseWindow(_Model):
+    name: str
+    start: float
+    end: float
+
+
+class SloResult(_Model):
+    name: str
+    phase: str
+    objective: str  # the shorthand or "promql"
+    promql: str  # the query as sent, with $window already expanded
+    window_start: float | None = None
+    window_end: float | None = None
+    observed: float | None = None
+    max: float | None = None
+    min: float | None = None
+    verdict: Verdict
+    error: str | None = None
+
+
+class InvariantResult(_Model):
+    name: str
+    verdict: Verdict
+    acknowledged: int = 0
+    found: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    detail: str = ""
+    lost_examples: list[str] = Field(default_factory=list)
+
+
+class Series(_Model):
+    """One line of a chart: Prometheus range data, points as [unix time, value]."""
+
+    labels: dict[str, str]
+    points: list[tuple[float, float]]
+
+
+class RunRecord(_Model):
+    version: int = RECORD_VERSION
+    run_id: str
+    harness_version: str
+    scenario_name: str
+    scenario_file: str
+    scenario: dict[str, Any]
+    seed: int
+    status: RunStatus = "running"
+    exit_code: int | None = None
+    started_at: float = Field(default_factory=time.time)
+    ended_at: float | None = None
+    load_started_at: float | None = None
+    load_ended_at: float | None = None
+    stack: dict[str, Any] = Field(default_factory=dict)  # name, reused, endpoints, image ids
+    phases: list[PhaseWindow] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+    faults: list[FaultRecord] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    slos: list[SloResult] = Field(default_factory=list)
+    invariants: list[InvariantResult] = Field(default_factory=list)
+    load_summary: dict[str, Any] = Field(default_factory=dict)
+    series: dict[str, list[Series]] = Field(default_factory=dict)  # chart name -> lines
+    log_errors: dict[str, list[str]] = Field(default_factory=dict)  # container -> error lines
+    error: str | None = None  # the infrastructure error that ended the run, if any
+
+    def phase(self, name: str) -> PhaseWindow | None:
+        return next((p for p in self.phases if p.name == name), None)
+
+    def failures(self) -> list[str]:
+        """One line per failed or errored SLO and invariant, for stderr and CI logs."""
+        lines = []
+        for slo in self.slos:
+            if slo.verdict != "pass":
+                bound = " ".join(
+                    f"{k} {v:g}" for k, v in (("max", slo.max), ("min", slo.min)) if v is not None
+                )
+                observed = "no data" if slo.observed is None else f"{slo.observed:.4g}"
+                why = f" ({slo.error})" if slo.error else ""
+                lines.append(
+                    f"SLO {slo.verdict.upper()}: {slo.name} [phase {slo.phase}] "
+                    f"observed {observed}, bound {bound}{why}"
+                )
+        for inv in self.invariants:
+            if inv.verdict != "pass":
+                lines.append(
+                    f"INVARIANT {inv.verdict.upper()}: {inv.name}: {inv.lost} lost, "
+                    f"{inv.duplicated} duplicated of {inv.acknowledged} acknowledged"
+                    + (f" ({inv.detail})" if inv.detail else "")
+                )
+        return lines
+
+
+def save_record(record: RunRecord, run_dir: Path) -> Path:
+    path = run_dir / "results.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(record.model_dump_json(indent=2))
+    tmp.replace(path)  # atomic: a reader never sees half a record
+    return path
+
+
+def load_record(run_dir: Path) -> RunRecord:
+    return RunRecord.model_validate_json((run_dir / "results.json").read_text())

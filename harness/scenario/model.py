@@ -1,0 +1,163 @@
+"""The scenario file as pydantic models: what to run, what to break, and what must hold.
+
+Every model forbids unknown keys, so a typo is an error rather than a silently ignored line.
+`harness.scenario.loader` turns validation errors into `FILE:LINE: field: message` lines;
+`harness.plan` turns a valid Scenario into its Timeline.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from harness.faults import FaultSpec, fault_union
+from harness.faults.spec import ServiceSpec
+from harness.scenario.durations import Duration
+from harness.scenario.names import Region, unknown_name
+from harness.scenario.problems import Problem
+from harness.scenario.slo_model import SLO
+from harness.stack.topology import REGIONS, SHARD_COUNT
+
+if TYPE_CHECKING:
+    AnyFault = FaultSpec
+else:
+    AnyFault = fault_union()
+
+Bug = Literal["failover_off", "ack_before_persist", "no_reclaim"]
+Task = Literal["read_user", "create_user", "submit_photo", "read_job"]
+Invariant = Literal["no_lost_writes", "no_lost_jobs"]
+
+__all__ = ["SLO", "Load", "Scenario", "StackOverrides", "service_instances", "service_names"]
+
+
+def _default_tasks() -> dict[Task, int]:
+    return {"read_user": 6, "create_user": 1, "submit_photo": 3}
+
+
+def _default_stack() -> StackOverrides:
+    return StackOverrides()
+
+
+class StackOverrides(BaseModel):
+    """Changes to the bundled stack for this scenario."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    web_replicas: int = Field(default=1, ge=1, le=4, description="Web containers per region.")
+    workers_per_region: int = Field(default=2, ge=1, le=8, description="Queue workers per region.")
+    bugs: list[Bug] = Field(
+        default_factory=list,
+        description="Seeded bugs, to show that the gate fails on a broken stack.",
+    )
+
+
+class Load(BaseModel):
+    """The simulated users: how many, from where, doing what, for how long."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    users: int = Field(gt=0, description="Concurrent simulated users.")
+    spawn_rate: float = Field(gt=0, description="Users started per second until all run.")
+    duration: Annotated[Duration, Field(gt=0)] = Field(
+        description="How long the load runs (e.g. 3m); every phase lies within it."
+    )
+    geography: dict[Region, Annotated[int, Field(ge=0, le=100)]] = Field(
+        description="Percent of users by home region; must add up to 100."
+    )
+    tasks: dict[Task, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=_default_tasks,
+        description="Relative weights of what users do; at least one above 0.",
+    )
+    seed: int = Field(
+        default=1, description="Seed for home regions and choices: same seed, same run."
+    )
+
+    @field_validator("geography")
+    @classmethod
+    def _adds_up_to_100(cls, value: dict[str, int]) -> dict[str, int]:
+        total = sum(value.values())
+        if total != 100:
+            shares = " + ".join(f"{region} {pct}" for region, pct in value.items()) or "nothing"
+            raise PydanticCustomError(
+                "geography_sum",
+                "percentages add up to {total}, not 100",
+                {"total": total, "hint": f"{shares} = {total}; regions: {', '.join(REGIONS)}"},
+            )
+        return value
+
+    @field_validator("tasks")
+    @classmethod
+    def _some_task(cls, value: dict[str, int]) -> dict[str, int]:
+        if not any(value.values()):
+            raise PydanticCustomError(
+                "no_task", "at least one task needs a weight above 0", {"hint": "read_user: 1"}
+            )
+        return value
+
+
+class Scenario(BaseModel):
+    """A scenario file: the stack, the load, the faults on schedule, and what must hold."""
+
+    model_config = ConfigDict(extra="forbid", title="Chaos Harness scenario")
+
+    name: str = Field(min_length=1, description="Short name; used in report directory names.")
+    description: str = Field(default="", description="What the scenario shows, for the report.")
+    stack: StackOverrides = Field(
+        default_factory=_default_stack, description="Changes to the bundled stack."
+    )
+    load: Load = Field(description="The simulated users.")
+    faults: list[AnyFault] = Field(
+        default_factory=list, description="Faults, each applied at `at` for `duration`."
+    )
+    slos: list[SLO] = Field(default_factory=list, description="Objectives judged per phase.")
+    invariants: list[Invariant] = Field(
+        default_factory=list, description="Data checks: acknowledged writes and jobs not lost."
+    )
+
+    @field_validator("faults")
+    @classmethod
+    def _services_exist(cls, faults: list[FaultSpec], info: ValidationInfo) -> list[FaultSpec]:
+        stack = info.data.get("stack")  # absent when the stack section itself is invalid
+        problems = service_problems(faults, stack) if stack is not None else []
+        if problems:
+            raise PydanticCustomError(
+                "scenario_checks",
+                "{summary}",
+                {"summary": "; ".join(f"{m} ({h})" for _, m, h in problems), "problems": problems},
+            )
+        return faults
+
+
+def service_names(stack: StackOverrides) -> list[str]:
+    """Every service and instance name a container fault may target, given the overrides.
+
+    A service name (`web-us-east`) means all its replicas; `web-us-east-2` means one.
+    """
+    names = ["geo-router", "queue", "toxiproxy", "prometheus"]
+    names += [f"shard-{n}" for n in range(SHARD_COUNT)]
+    for tier, count in (("web", stack.web_replicas), ("worker", stack.workers_per_region)):
+        for region in REGIONS:
+            names += [f"{tier}-{region}", *(f"{tier}-{region}-{i}" for i in range(1, count + 1))]
+    return names
+
+
+def service_instances(service: str, stack: StackOverrides) -> list[str]:
+    """The concrete names `service` covers: its replicas for a group name, itself otherwise."""
+    groups = {f"{tier}-{region}" for tier in ("web", "worker") for region in REGIONS}
+    if service not in groups:
+        return [service]
+    return [name for name in service_names(stack) if name.startswith(service + "-")]
+
+
+def service_problems(faults: list[FaultSpec], stack: StackOverrides) -> list[Problem]:
+    """Container faults naming a service the stack does not have: (path, message, hint)."""
+    valid = service_names(stack)
+    problems: list[Problem] = []
+    for index, fault in enumerate(faults):
+        if isinstance(fault, ServiceSpec) and fault.service not in valid:
+            err = unknown_name("service", fault.service, valid)
+            hint = (err.context or {}).get("hint", "")
+            problems.append(Problem(("faults", index, "service"), err.message(), hint))
+    return problems

@@ -1,0 +1,68 @@
+"""Integration fixtures: one real stack per test session, removed in teardown.
+
+The stack is named it-<pid> and owned by this test process, so if pytest is killed the next
+harness start reaps it (and `harness cleanup` always can).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import docker
+import pytest
+
+from harness.stack import labels
+from harness.stack.config import StackConfig
+from harness.stack.docker_client import connect
+from harness.stack.endpoints import Endpoints
+from harness.stack.lifecycle import bring_up, tear_down
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> docker.DockerClient:
+    return connect()
+
+
+@pytest.fixture(scope="session")
+def stack_name() -> str:
+    return f"it-{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def stack(docker_client: docker.DockerClient, stack_name: str) -> Iterator[Endpoints]:
+    config = StackConfig(name=stack_name, workers_per_region=2)
+    endpoints = bring_up(
+        docker_client,
+        config,
+        timeout_s=180,
+        progress=lambda m: print(f"[stack] {m}", file=sys.stderr),
+        owner=labels.run_owner(),
+    )
+    try:
+        yield endpoints
+    finally:
+        tear_down(docker_client, stack_name)
+
+
+def harness_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI as a user would, in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def labelled(client: docker.DockerClient, stack: str) -> tuple[int, int, int]:
+    f = labels.stack_filter(stack)
+    return (
+        len(client.containers.list(all=True, filters=f, sparse=True)),
+        len(client.networks.list(filters=f)),
+        len(client.volumes.list(filters=f)),
+    )

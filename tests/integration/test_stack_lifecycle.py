@@ -1,0 +1,58 @@
+"""Lifecycle against the real engine: down, a failed start, and a harness killed mid-start."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import docker
+
+from tests.integration.conftest import harness_cli, labelled
+
+
+def test_up_then_down_leaves_nothing(docker_client: docker.DockerClient) -> None:
+    name = f"it-down-{os.getpid()}"
+    up = harness_cli("up", "--stack", name, "--workers-per-region", "1")
+    assert up.returncode == 0, up.stderr
+    assert "http://127.0.0.1:" in up.stdout
+    assert labelled(docker_client, name)[0] == 8 + 2 + 2
+    down = harness_cli("down", "--stack", name)
+    assert down.returncode == 0, down.stderr
+    assert labelled(docker_client, name) == (0, 0, 0)
+
+
+def test_service_not_healthy_in_time_exits_3_naming_it_and_leaves_nothing(
+    docker_client: docker.DockerClient,
+) -> None:
+    name = f"it-slow-{os.getpid()}"
+    done = harness_cli("up", "--stack", name, "--timeout", "0.5")
+    assert done.returncode == 3, done.stderr
+    assert "not healthy after" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert labelled(docker_client, name) == (0, 0, 0)
+
+
+def test_cleanup_removes_a_stack_whose_harness_was_killed(
+    docker_client: docker.DockerClient,
+) -> None:
+    name = f"it-kill-{os.getpid()}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "up", "--stack", name],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while labelled(docker_client, name)[0] < 5:
+            assert time.monotonic() < deadline, "up never created containers"
+            time.sleep(0.2)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert labelled(docker_client, name)[0] >= 5, "the killed harness should have left containers"
+    done = harness_cli("cleanup", "--stack", name)
+    assert done.returncode == 0, done.stderr
+    assert labelled(docker_client, name) == (0, 0, 0)

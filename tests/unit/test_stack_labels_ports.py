@@ -1,0 +1,81 @@
+"""Label handling and port discovery, without Docker."""
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from harness.stack import labels
+from harness.stack.endpoints import endpoints_from_ports, host_port, parse_published
+
+
+def test_container_labels_carry_stack_owner_and_service() -> None:
+    got = labels.container_labels("s1", "up", service="web-us-east", instance="web-us-east-1")
+    assert got[labels.STACK] == "s1"
+    assert got[labels.OWNER] == "up"
+    assert got[labels.SERVICE] == "web-us-east"
+    assert got[labels.INSTANCE] == "web-us-east-1"
+
+
+def test_stack_filter_selects_one_stack_or_all() -> None:
+    assert labels.stack_filter("x") == {"label": ["io.chaos-harness.stack=x"]}
+    assert labels.stack_filter() == {"label": ["io.chaos-harness.stack"]}
+
+
+def test_owner_of_a_live_process_is_not_dead() -> None:
+    assert not labels.owner_is_dead(labels.run_owner())
+
+
+def test_owner_of_an_exited_process_is_dead() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    assert labels.owner_is_dead(labels.run_owner(pid=proc.pid))
+
+
+@pytest.mark.parametrize(
+    "owner",
+    ["up", "", "run:other-host:1", f"run:{socket.gethostname()}:notapid", "weird"],
+)
+def test_owners_we_cannot_judge_are_left_alone(owner: str) -> None:
+    assert not labels.owner_is_dead(owner)
+
+
+def test_parse_published_keeps_loopback_bindings() -> None:
+    attrs = {
+        "8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "49153"}],
+        "8405/tcp": [{"HostIp": "127.0.0.1", "HostPort": "49154"}],
+        "9999/tcp": None,
+        "7000/tcp": [{"HostIp": "0.0.0.0", "HostPort": "1234"}],
+    }
+    assert parse_published(attrs) == {8080: 49153, 8405: 49154}
+
+
+def ports_fixture() -> dict[str, dict[int, int]]:
+    return {
+        "geo-router": {8080: 40001, 8405: 40002},
+        "prometheus": {9090: 40003},
+        "toxiproxy": {8474: 40004},
+        "queue": {6379: 40005},
+        **{f"shard-{s}": {5432: 40010 + s} for s in range(4)},
+    }
+
+
+def test_endpoints_are_loopback_urls_from_discovered_ports() -> None:
+    ep = endpoints_from_ports(ports_fixture(), gateway="172.20.0.1")
+    assert ep.router == "http://127.0.0.1:40001"
+    assert ep.router_metrics == "http://127.0.0.1:40002/metrics"
+    assert ep.prometheus == "http://127.0.0.1:40003"
+    assert ep.toxiproxy == "http://127.0.0.1:40004"
+    assert ep.queue == "redis://127.0.0.1:40005/0"
+    assert ep.shards[2] == "postgresql://harness@127.0.0.1:40012/harness"
+    assert ep.as_dict()["gateway"] == "172.20.0.1"
+
+
+def test_missing_port_names_the_instance() -> None:
+    ports = ports_fixture()
+    del ports["prometheus"]
+    with pytest.raises(KeyError, match="prometheus publishes no port 9090"):
+        endpoints_from_ports(ports, gateway="g")
+    with pytest.raises(KeyError, match="queue publishes no port 1"):
+        host_port(ports, "queue", 1)

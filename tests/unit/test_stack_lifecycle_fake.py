@@ -1,0 +1,150 @@
+"""Lifecycle logic against a fake Docker client: cleanup on failure, reaping, tear-down."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from harness.errors import InfraError
+from harness.stack import labels, lifecycle
+from harness.stack.config import StackConfig
+from harness.stack.spec import stack_spec
+
+
+@dataclass
+class FakeObj:
+    name: str
+    labels: dict[str, str]
+    registry: list[FakeObj]
+    attrs: dict[str, Any] = field(default_factory=dict)
+    started: bool = False
+
+    def remove(self, **_: Any) -> None:
+        self.registry.remove(self)
+
+    def start(self) -> None:
+        self.started = True
+
+    def put_archive(self, path: str, data: bytes) -> bool:
+        return True
+
+
+def matches(obj: FakeObj, filters: dict[str, list[str]] | None) -> bool:
+    for cond in (filters or {}).get("label", []):
+        key, _, value = cond.partition("=")
+        if key not in obj.labels or (value and obj.labels[key] != value):
+            return False
+    return True
+
+
+class FakeCollection:
+    def __init__(self, fail_create_after: int | None = None) -> None:
+        self.items: list[FakeObj] = []
+        self.fail_create_after = fail_create_after
+
+    def create(
+        self, *args: Any, name: str | None = None, labels: dict[str, str], **_: Any
+    ) -> FakeObj:
+        if self.fail_create_after is not None and len(self.items) >= self.fail_create_after:
+            raise InfraError("engine said no")
+        obj = FakeObj(name=name or str(args[0]), labels=labels, registry=self.items)
+        self.items.append(obj)
+        return obj
+
+    def list(self, filters: dict[str, list[str]] | None = None, **_: Any) -> list[FakeObj]:
+        return [o for o in self.items if matches(o, filters)]
+
+
+class FakeApi:
+    def create_endpoint_config(self, **kw: Any) -> dict[str, Any]:
+        return kw
+
+
+class FakeDocker:
+    def __init__(self, fail_create_after: int | None = None) -> None:
+        self.containers = FakeCollection(fail_create_after)
+        self.networks = FakeCollection()
+        self.volumes = FakeCollection()
+        self.api = FakeApi()
+
+
+@pytest.fixture(autouse=True)
+def no_images(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lifecycle, "ensure_images", lambda client, progress: {})
+
+
+def test_failed_start_removes_everything_it_created() -> None:
+    client = FakeDocker(fail_create_after=5)
+    with pytest.raises(InfraError, match="engine said no"):
+        lifecycle.bring_up(client, StackConfig(name="t"), timeout_s=1, progress=lambda m: None)  # type: ignore[arg-type]
+    assert client.containers.items == []
+    assert client.networks.items == []
+    assert client.volumes.items == []
+
+
+def test_interrupt_while_waiting_removes_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*a: Any, **k: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lifecycle, "wait_healthy", interrupted)
+    client = FakeDocker()
+    with pytest.raises(KeyboardInterrupt):
+        lifecycle.bring_up(client, StackConfig(name="t"), timeout_s=1, progress=lambda m: None)  # type: ignore[arg-type]
+    assert client.containers.items == client.networks.items == client.volumes.items == []
+
+
+def test_created_objects_all_carry_stack_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[FakeDocker] = []
+
+    def stop_after_create(client: FakeDocker, *a: Any, **k: Any) -> None:
+        seen.append(client)
+        raise InfraError("stop here")
+
+    monkeypatch.setattr(lifecycle, "wait_healthy", stop_after_create)
+    client = FakeDocker()
+    snapshot: list[FakeObj] = []
+    orig = lifecycle.tear_down
+
+    def record_then_tear(c: Any, stack: str | None) -> str:
+        snapshot.extend(client.containers.items + client.networks.items + client.volumes.items)
+        return orig(c, stack)
+
+    monkeypatch.setattr(lifecycle, "tear_down", record_then_tear)
+    with pytest.raises(InfraError):
+        lifecycle.bring_up(client, StackConfig(name="lab"), timeout_s=1, progress=lambda m: None)  # type: ignore[arg-type]
+    # every container, the network, and the volumes of the queue and the four shards
+    assert len(snapshot) == len(stack_spec(StackConfig())) + 1 + 5
+    assert all(o.labels[labels.STACK] == "lab" for o in snapshot)
+    assert all(o.labels[labels.OWNER] == labels.OWNER_UP for o in snapshot)
+
+
+def test_tear_down_touches_only_its_stack() -> None:
+    client = FakeDocker()
+    for stack in ("a", "b"):
+        client.containers.create("img", name=f"c-{stack}", labels=labels.stack_labels(stack, "up"))
+        client.networks.create(f"n-{stack}", labels=labels.stack_labels(stack, "up"))
+    client.containers.create("img", name="foreign", labels={"other": "x"})
+    summary = lifecycle.tear_down(client, "a")  # type: ignore[arg-type]
+    assert summary == "1 containers, 1 networks, 0 volumes"
+    assert [c.name for c in client.containers.items] == ["c-b", "foreign"]
+    lifecycle.cleanup_all(client)  # type: ignore[arg-type]
+    assert [c.name for c in client.containers.items] == ["foreign"]
+    assert client.networks.items == []
+
+
+def test_reap_removes_stacks_of_dead_runs_only() -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    client = FakeDocker()
+    client.containers.create(
+        "i", name="d", labels=labels.stack_labels("dead", labels.run_owner(dead.pid))
+    )
+    client.containers.create("i", name="l", labels=labels.stack_labels("live", labels.run_owner()))
+    client.containers.create("i", name="u", labels=labels.stack_labels("kept", labels.OWNER_UP))
+    reaped = lifecycle.reap_orphans(client, progress=lambda m: None)  # type: ignore[arg-type]
+    assert reaped == ["dead"]
+    assert sorted(c.name for c in client.containers.items) == ["l", "u"]

@@ -1,0 +1,117 @@
+"""The stack description built from config: services, proxies, scrape targets."""
+
+import json
+
+import pytest
+
+from harness.stack import topology as t
+from harness.stack.config import StackConfig
+from harness.stack.scrape import file_sd_target, prometheus_config
+from harness.stack.spec import ContainerSpec, services, stack_spec
+from harness.stack.toxiproxy_config import toxiproxy_config
+
+
+def by_instance(config: StackConfig) -> dict[str, ContainerSpec]:
+    return {spec.instance: spec for spec in stack_spec(config)}
+
+
+def test_default_stack_has_every_service_once() -> None:
+    names = services(StackConfig())
+    assert names == [
+        "queue", "shard-0", "shard-1", "shard-2", "shard-3", "toxiproxy", "geo-router",
+        "prometheus", "web-us-east", "worker-us-east", "web-us-west", "worker-us-west",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("workers", "web"), [(1, 1), (2, 1), (3, 2)])
+def test_replicas_follow_config(workers: int, web: int) -> None:
+    specs = by_instance(StackConfig(workers_per_region=workers, web_replicas=web))
+    for region in t.REGIONS:
+        assert sum(s.service == f"worker-{region}" for s in specs.values()) == workers
+        assert sum(s.service == f"web-{region}" for s in specs.values()) == web
+    assert len(specs) == 8 + 2 * (workers + web)
+
+
+def test_region_tiers_reach_data_only_through_their_own_proxies() -> None:
+    specs = by_instance(StackConfig())
+    for region in t.REGIONS:
+        for name in (f"web-{region}-1", f"worker-{region}-1"):
+            env = specs[name].env
+            assert env["REGION"] == region
+            assert env["QUEUE_ADDR"] == f"toxiproxy:{t.queue_link(region).listen_port}"
+            ports = [int(a.split(":")[1]) for a in env["SHARD_ADDRS"].split(",")]
+            assert ports == [t.shard_link(s, region).listen_port for s in range(t.SHARD_COUNT)]
+            assert all(a.startswith("toxiproxy:") for a in env["SHARD_ADDRS"].split(","))
+
+
+def test_router_routes_through_edge_links_and_bug_turns_failover_off() -> None:
+    router = by_instance(StackConfig())["geo-router"]
+    assert router.env["EAST_ADDR"] == f"toxiproxy:{t.edge_link('us-east').listen_port}"
+    assert router.env["WEST_ADDR"] == f"toxiproxy:{t.edge_link('us-west').listen_port}"
+    assert router.env["FAILOVER"] == "on"
+    broken = by_instance(StackConfig(bugs=frozenset({"failover_off"})))["geo-router"]
+    assert broken.env["FAILOVER"] == "off"
+
+
+def test_worker_bugs_map_to_environment() -> None:
+    worker = by_instance(StackConfig(bugs=frozenset({"ack_before_persist"})))["worker-us-west-2"]
+    assert worker.env["BUG_ACK_BEFORE_PERSIST"] == "1"
+    assert worker.env["BUG_NO_RECLAIM"] == "0"
+    assert worker.env["WORKER_NAME"] == "worker-us-west-2"
+
+
+def test_unknown_bug_is_rejected() -> None:
+    with pytest.raises(ValueError, match="valid"):
+        StackConfig(bugs=frozenset({"typo"}))
+
+
+def test_every_link_is_a_toxiproxy_proxy_with_a_unique_port() -> None:
+    proxies = json.loads(toxiproxy_config())
+    names = [p["name"] for p in proxies]
+    assert names == list(t.LINK_NAMES)
+    assert len(names) == 2 * (2 + t.SHARD_COUNT)
+    assert {"edge-us-east", "queue-us-west", "shard0-us-east", "shard3-us-west"} <= set(names)
+    assert len({p["listen"] for p in proxies}) == len(proxies)
+    assert all(p["enabled"] for p in proxies)
+    edge = next(p for p in proxies if p["name"] == "edge-us-west")
+    assert edge["upstream"] == "web-us-west:8080"
+
+
+def test_only_loopback_ports_are_published_for_the_entry_points() -> None:
+    specs = by_instance(StackConfig())
+    published = {name for name, spec in specs.items() if spec.publish}
+    assert {"geo-router", "prometheus", "toxiproxy", "queue", "shard-0"} <= published
+    assert not any(name.startswith(("web-", "worker-")) for name in published)
+
+
+def test_every_container_has_a_way_to_be_judged_healthy() -> None:
+    for spec in stack_spec(StackConfig()):
+        assert spec.health_cmd or spec.http_probe, spec.instance
+        if spec.health_cmd:
+            hc = spec.healthcheck()
+            assert hc is not None and hc["interval"] == 1_000_000_000
+
+
+def test_prometheus_scrapes_every_service_each_second() -> None:
+    config = StackConfig(workers_per_region=3)
+    doc = json.loads(prometheus_config(config))
+    assert doc["global"]["scrape_interval"] == "1s"
+    targets = {
+        target
+        for job in doc["scrape_configs"]
+        for sc in job.get("static_configs", [])
+        for target in sc["targets"]
+    }
+    for spec in stack_spec(config):
+        if spec.service.startswith(("web-", "worker-", "shard-")) or spec.instance in (
+            "geo-router",
+            "queue",
+            "toxiproxy",
+        ):
+            assert any(tg.startswith(f"{spec.instance}:") for tg in targets), spec.instance
+    assert any("file_sd_configs" in job for job in doc["scrape_configs"])
+
+
+def test_file_sd_target_names_its_source() -> None:
+    doc = json.loads(file_sd_target("loadgen", "172.18.0.1:9646"))
+    assert doc == [{"targets": ["172.18.0.1:9646"], "labels": {"source": "loadgen"}}]
