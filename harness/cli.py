@@ -60,6 +60,60 @@ def schema() -> None:
 
 
 @app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="The scenario file to run.")],
+    stack: StackOpt = "default",
+    reuse_stack: Annotated[
+        bool, typer.Option(help="Use the running stack (from `harness up`); never remove it.")
+    ] = False,
+    keep_stack: Annotated[bool, typer.Option(help="Leave the stack running afterwards.")] = False,
+    load_workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Locust processes (more cores).")
+    ] = 1,
+    reports: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("reports"),
+    drain_timeout: Annotated[
+        float, typer.Option(help="Seconds no_lost_jobs waits for the queue to drain.")
+    ] = 60.0,
+) -> None:
+    """Run a scenario: stack, geo-weighted load, faults on schedule, SLOs and invariants.
+
+    Exit code: 0 all SLOs and invariants pass, 1 one failed, 2 invalid scenario,
+    3 infrastructure error, 130 interrupted.
+    """
+    from harness.run.entry import run_file
+    from harness.run.options import RunOptions
+
+    options = RunOptions(
+        scenario_path=scenario,
+        reports_dir=reports,
+        stack_name=stack,
+        reuse_stack=reuse_stack,
+        keep_stack=keep_stack,
+        load_workers=load_workers,
+        drain_timeout_s=drain_timeout,
+    )
+    try:
+        code = run_file(options, say=_progress, live=_live)
+    except HarnessError as err:
+        _fail(err)
+    raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder holding results.json.")],
+) -> None:
+    """Render a run's report.html, junit.xml and the reports index again from results.json."""
+    from harness.run.entry import rerender
+
+    try:
+        path = rerender(run_dir)
+    except HarnessError as err:
+        _fail(err)
+    print(path)
+
+
+@app.command()
 def up(
     stack: StackOpt = "default",
     workers_per_region: Annotated[int, typer.Option(min=1, max=8)] = 2,
@@ -177,6 +231,10 @@ def images(
 
 def _progress(message: str) -> None:
     print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def _live(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def main() -> None:

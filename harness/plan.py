@@ -142,9 +142,9 @@ def _overlaps(line: Timeline, stack: StackOverrides) -> list[PlanProblem]:
             problems.append(
                 PlanProblem(
                     ("faults", b.index),
-                    f"faults[{b.index}] ({b.spec.type}, {fmt(b.start_s)}-{fmt(b.end_s)}) "
-                    f"overlaps faults[{a.index}] ({a.spec.type}, {fmt(a.start_s)}-"
-                    f"{fmt(a.end_s)}) on {shared[0]}",
+                    f"this fault ({b.spec.type}, {fmt(b.start_s)}-{fmt(b.end_s)}) overlaps "
+                    f"faults[{a.index}] ({a.spec.type}, {fmt(a.start_s)}-{fmt(a.end_s)}) "
+                    f"on {shared[0]}",
                     "faults on the same link, service or region must not overlap in time; "
                     "move one of them or give it another target",
                 )

@@ -5,10 +5,12 @@ Toxiproxy's `bandwidth` toxic: limits the link to `rate_kbps` kilobytes per seco
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from pydantic import Field
 
+from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
 
 
@@ -18,3 +20,12 @@ class BandwidthSpec(ToxicSpec):
 
     type: Literal["bandwidth"] = "bandwidth"
     rate_kbps: int = Field(ge=0, description="Allowed rate in KB/s (0 stops the data).")
+
+
+@register_runtime("bandwidth")
+def inject(spec: BandwidthSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    attributes = {"rate": spec.rate_kbps}
+    return toxic(
+        ctx, spec.link, type="bandwidth", attributes=attributes,
+        stream=spec.stream, toxicity=spec.toxicity,
+    )  # fmt: skip

@@ -8,11 +8,13 @@ worker must take over (reclaim) the jobs the dead ones held.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from harness.faults.runtime import FaultContext, containers_down, register_runtime
 from harness.faults.spec import FaultSpec, register_spec
 from harness.scenario.names import RegionOrAll
 from harness.stack.topology import REGIONS
@@ -56,3 +58,18 @@ class ConsumerDeathSpec(FaultSpec):
 
     def targets(self) -> tuple[str, ...]:
         return tuple(t for r in self.regions() for t in (f"region:{r}", f"service:worker-{r}"))
+
+
+@register_runtime("consumer_death")
+def inject(spec: ConsumerDeathSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    victims = []
+    for region in spec.regions():
+        workers = ctx.containers.instances(f"worker-{region}")
+        victims += workers if spec.count == "all" else workers[: spec.count]
+    return containers_down(
+        ctx,
+        victims,
+        down=ctx.containers.kill,
+        up=ctx.containers.start if spec.restart else None,
+        verb="killed",
+    )

@@ -6,10 +6,12 @@ The containers of `service` (or the one instance named) are killed with SIGKILL 
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from pydantic import Field
 
+from harness.faults.runtime import FaultContext, containers_down, register_runtime
 from harness.faults.spec import ServiceSpec, register_spec
 
 
@@ -20,4 +22,15 @@ class ContainerKillSpec(ServiceSpec):
     type: Literal["container_kill"] = "container_kill"
     restart: bool = Field(
         default=True, description="Start the containers again when the window ends."
+    )
+
+
+@register_runtime("container_kill")
+def inject(spec: ContainerKillSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    return containers_down(
+        ctx,
+        ctx.containers.instances(spec.service),
+        down=ctx.containers.kill,
+        up=ctx.containers.start if spec.restart else None,
+        verb="killed",
     )

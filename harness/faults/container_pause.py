@@ -6,8 +6,10 @@ unanswered) and unpaused when the window ends: a hung process, not a dead one.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Literal
 
+from harness.faults.runtime import FaultContext, containers_down, register_runtime
 from harness.faults.spec import ServiceSpec, register_spec
 
 
@@ -16,3 +18,14 @@ class ContainerPauseSpec(ServiceSpec):
     """Freeze the containers of a service for the window."""
 
     type: Literal["container_pause"] = "container_pause"
+
+
+@register_runtime("container_pause")
+def inject(spec: ContainerPauseSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    return containers_down(
+        ctx,
+        ctx.containers.instances(spec.service),
+        down=ctx.containers.pause,
+        up=ctx.containers.unpause,
+        verb="paused",
+    )

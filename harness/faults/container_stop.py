@@ -6,8 +6,10 @@ timeout) and started again when the window ends.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Literal
 
+from harness.faults.runtime import FaultContext, containers_down, register_runtime
 from harness.faults.spec import ServiceSpec, register_spec
 
 
@@ -16,3 +18,14 @@ class ContainerStopSpec(ServiceSpec):
     """Stop the containers of a service for the window."""
 
     type: Literal["container_stop"] = "container_stop"
+
+
+@register_runtime("container_stop")
+def inject(spec: ContainerStopSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    return containers_down(
+        ctx,
+        ctx.containers.instances(spec.service),
+        down=ctx.containers.stop,
+        up=ctx.containers.start,
+        verb="stopped",
+    )

@@ -6,10 +6,12 @@ going through the link in the chosen direction.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from pydantic import Field
 
+from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
 
 
@@ -22,3 +24,12 @@ class LatencySpec(ToxicSpec):
     jitter_ms: int = Field(
         default=0, ge=0, description="Random variation of the delay, in milliseconds."
     )
+
+
+@register_runtime("latency")
+def inject(spec: LatencySpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    attributes = {"latency": spec.latency_ms, "jitter": spec.jitter_ms}
+    return toxic(
+        ctx, spec.link, type="latency", attributes=attributes,
+        stream=spec.stream, toxicity=spec.toxicity,
+    )  # fmt: skip

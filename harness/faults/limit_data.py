@@ -5,10 +5,12 @@ Toxiproxy's `limit_data` toxic: closes each connection once `bytes` have gone th
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from pydantic import Field
 
+from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
 
 
@@ -18,3 +20,12 @@ class LimitDataSpec(ToxicSpec):
 
     type: Literal["limit_data"] = "limit_data"
     bytes: int = Field(ge=1, description="Bytes allowed through before the connection closes.")
+
+
+@register_runtime("limit_data")
+def inject(spec: LimitDataSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    attributes = {"bytes": spec.bytes}
+    return toxic(
+        ctx, spec.link, type="limit_data", attributes=attributes,
+        stream=spec.stream, toxicity=spec.toxicity,
+    )  # fmt: skip

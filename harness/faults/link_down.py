@@ -6,8 +6,10 @@ and enabled again when the window ends.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Literal
 
+from harness.faults.runtime import FaultContext, links_down, register_runtime
 from harness.faults.spec import LinkSpec, register_spec
 
 
@@ -16,3 +18,8 @@ class LinkDownSpec(LinkSpec):
     """Disable one link for the window."""
 
     type: Literal["link_down"] = "link_down"
+
+
+@register_runtime("link_down")
+def inject(spec: LinkDownSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    return links_down(ctx, [spec.link])

@@ -9,10 +9,12 @@ other region, and back afterwards.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from pydantic import Field
 
+from harness.faults.runtime import FaultContext, containers_down, links_down, register_runtime
 from harness.faults.spec import FaultSpec, register_spec
 from harness.scenario.names import Region
 from harness.stack.topology import region_links
@@ -35,3 +37,16 @@ class RegionOutageSpec(FaultSpec):
         else:
             touched = [f"link:{link.name}" for link in region_links(self.region)]
         return (f"region:{self.region}", *touched)
+
+
+@register_runtime("region_outage")
+def inject(spec: RegionOutageSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    if spec.mode == "network":
+        return links_down(ctx, [link.name for link in region_links(spec.region)])
+    region_containers = [
+        *ctx.containers.instances(f"web-{spec.region}"),
+        *ctx.containers.instances(f"worker-{spec.region}"),
+    ]
+    return containers_down(
+        ctx, region_containers, down=ctx.containers.stop, up=ctx.containers.start, verb="stopped"
+    )

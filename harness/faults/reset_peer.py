@@ -5,10 +5,12 @@ Toxiproxy's `reset_peer` toxic: resets connections after `timeout_ms` (0 = at on
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from pydantic import Field
 
+from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
 
 
@@ -18,3 +20,12 @@ class ResetPeerSpec(ToxicSpec):
 
     type: Literal["reset_peer"] = "reset_peer"
     timeout_ms: int = Field(default=0, ge=0, description="Reset after this many ms (0 = at once).")
+
+
+@register_runtime("reset_peer")
+def inject(spec: ResetPeerSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    attributes = {"timeout": spec.timeout_ms}
+    return toxic(
+        ctx, spec.link, type="reset_peer", attributes=attributes,
+        stream=spec.stream, toxicity=spec.toxicity,
+    )  # fmt: skip

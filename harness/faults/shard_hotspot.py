@@ -8,10 +8,13 @@ regions (`shard<N>-us-east`, `shard<N>-us-west`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Literal
 
 from pydantic import Field
 
+from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import FaultSpec, register_spec
 from harness.stack.topology import REGIONS, SHARD_COUNT, shard_link
 
@@ -35,3 +38,28 @@ class ShardHotspotSpec(FaultSpec):
     def targets(self) -> tuple[str, ...]:
         links = [] if self.latency_ms is None else [shard_link(self.shard, r) for r in REGIONS]
         return ("load:celebrities", *(f"link:{link.name}" for link in links))
+
+
+@register_runtime("shard_hotspot")
+@contextmanager
+def inject(spec: ShardHotspotSpec, ctx: FaultContext) -> Iterator[None]:
+    # The traffic skew itself is done by the load generator, which gets the hotspot windows
+    # in its settings before the load starts (harness/run/loadconfig.py); what happens here
+    # is the shard's slowness, and the record of the window.
+    ctx.event(
+        "hotspot",
+        f"{spec.share:.0%} of reads and writes to {spec.celebrities} celebrities on shard "
+        f"{spec.shard} (load generator)",
+    )
+    with ExitStack() as stack:
+        if spec.latency_ms is not None:
+            for region in REGIONS:
+                stack.enter_context(
+                    toxic(
+                        ctx,
+                        shard_link(spec.shard, region).name,
+                        type="latency",
+                        attributes={"latency": spec.latency_ms, "jitter": 0},
+                    )
+                )
+        yield

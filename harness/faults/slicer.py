@@ -6,10 +6,12 @@ take `size_variation`), with `delay_us` microseconds between them.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from pydantic import Field
 
+from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
 
 
@@ -23,3 +25,16 @@ class SlicerSpec(ToxicSpec):
         default=0, ge=0, description="Variation of the packet size in bytes."
     )
     delay_us: int = Field(default=0, ge=0, description="Delay between packets in microseconds.")
+
+
+@register_runtime("slicer")
+def inject(spec: SlicerSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    attributes = {
+        "average_size": spec.average_size,
+        "size_variation": spec.size_variation,
+        "delay": spec.delay_us,
+    }
+    return toxic(
+        ctx, spec.link, type="slicer", attributes=attributes,
+        stream=spec.stream, toxicity=spec.toxicity,
+    )  # fmt: skip

@@ -5,10 +5,12 @@ Toxiproxy's `slow_close` toxic: delays the closing of a connection by `delay_ms`
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from pydantic import Field
 
+from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
 
 
@@ -18,3 +20,12 @@ class SlowCloseSpec(ToxicSpec):
 
     type: Literal["slow_close"] = "slow_close"
     delay_ms: int = Field(ge=0, description="Delay before a connection closes, in ms.")
+
+
+@register_runtime("slow_close")
+def inject(spec: SlowCloseSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    attributes = {"delay": spec.delay_ms}
+    return toxic(
+        ctx, spec.link, type="slow_close", attributes=attributes,
+        stream=spec.stream, toxicity=spec.toxicity,
+    )  # fmt: skip

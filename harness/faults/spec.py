@@ -33,10 +33,15 @@ _SERVICE_PATTERN = (
 S = TypeVar("S", bound="FaultSpec")
 
 
+def _type_required(schema: dict[str, Any]) -> None:
+    # `type` has a default so specs can be built in code without it; files must give it.
+    schema["required"] = ["type", *schema.get("required", [])]
+
+
 class FaultSpec(BaseModel):
     """A fault applied `at` an offset from the start of the load and removed `duration` later."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_type_required)
 
     type: str = Field(description="The fault kind.")
     at: Annotated[Duration, Field(ge=0)] = Field(

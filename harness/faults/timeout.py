@@ -6,10 +6,12 @@ Toxiproxy's `timeout` toxic: stops all data and closes the connection after `tim
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Literal
 
 from pydantic import Field
 
+from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
 
 
@@ -21,3 +23,12 @@ class TimeoutSpec(ToxicSpec):
     timeout_ms: int = Field(
         ge=0, description="Close the connection after this many ms (0 = never, hold it)."
     )
+
+
+@register_runtime("timeout")
+def inject(spec: TimeoutSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    attributes = {"timeout": spec.timeout_ms}
+    return toxic(
+        ctx, spec.link, type="timeout", attributes=attributes,
+        stream=spec.stream, toxicity=spec.toxicity,
+    )  # fmt: skip

@@ -3,7 +3,7 @@
 Answers the web API's routes with the statuses the load generator expects and an
 X-Served-Region header (the request's home region), fast enough not to be the bottleneck
 (asyncio, keep-alive, no framework). `GET /_counts` returns the requests seen per
-X-Home-Region. Run it as `python -m harness.load.fake_target`; it prints its port.
+X-Home-Region, `GET /_created` the users and jobs it acknowledged. Run it as `python -m harness.load.fake_target`; it prints its port.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ class Target:
             return 200, {"status": "done"}
         if method == b"GET" and path == b"/_counts":
             return 200, dict(self.by_home)
+        if method == b"GET" and path == b"/_created":
+            return 200, {"users": len(self.users), "jobs": next(self.jobs) - 1}
         return 404, {"error": "no such route"}
 
 

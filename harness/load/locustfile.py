@@ -40,26 +40,40 @@ STATE = LoadState(SETTINGS)
 log = logging.getLogger("harness.load")
 
 
-def send(client: Any, region: str, method: str, route: str, path: str, body: Any = None) -> Any:
+# Per (region, route): the stats name and the request context, built once (hot path).
+NAMES = {(r, route): tr.stats_name(r, route) for r in COUNTS for route in tr.EXPECTED_STATUS}
+CONTEXTS = {
+    (r, route): {"region": r, "route": route} for r in COUNTS for route in tr.EXPECTED_STATUS
+}
+HEADERS = {r: {HOME_HEADER: r} for r in COUNTS}
+
+
+def send(
+    client: Any, region: str, method: str, route: str, path: str, body: Any = None, user: int = 0
+) -> Any:
     """One request, judged by traffic.is_ok; returns the parsed JSON body on success, else None.
-    Writes acknowledged by the stack go to the ledger and the process's id pools."""
-    name = tr.stats_name(region, route)
-    ctx = {"region": region, "route": route}
+    Writes the stack acknowledged (POSTs) go to the ledger; `user` is the photo's owner."""
     with client.request(
-        method, path, name=name, json=body, headers={HOME_HEADER: region},
-        catch_response=True, context=ctx,
-    ) as resp:  # fmt: skip
+        method,
+        path,
+        name=NAMES[region, route],
+        json=body,
+        headers=HEADERS[region],
+        catch_response=True,
+        context=CONTEXTS[region, route],
+    ) as resp:
         if not tr.is_ok(route, resp.status_code):
             resp.failure(f"HTTP {resp.status_code}, expected {tr.EXPECTED_STATUS[route]}")
             return None
+        if method != "POST":
+            return {}
         served = (resp.headers or {}).get(SERVED_HEADER) or "none"
         try:
-            data = resp.json() if method == "POST" else {}
+            data = resp.json()
             if route == tr.ROUTE_CREATE_USER:
                 LEDGER.user(id=data["id"], shard=data["shard"], home=region, served=served)
-            elif route == tr.ROUTE_SUBMIT_PHOTO:
-                user_id = int(path.split("/")[2])
-                LEDGER.job(id=data["job_id"], user_id=user_id, home=region, served=served)
+            else:
+                LEDGER.job(id=data["job_id"], user_id=user, home=region, served=served)
         except (ValueError, KeyError, TypeError) as exc:
             resp.failure(f"unexpected response body: {exc!r}")
             return None
@@ -71,7 +85,8 @@ class RegionUser(FastHttpUser):
     region = ""
 
     def wait_time(self) -> float:
-        return self.rng.uniform(*SETTINGS.think_time_s)
+        low, high = SETTINGS.think_time_s
+        return low if low == high else self.rng.uniform(low, high)
 
     def on_start(self) -> None:
         self.rng = STATE.new_user_rng(self.region)
@@ -98,8 +113,15 @@ class RegionUser(FastHttpUser):
         if user_id is None:
             return self.create_user()
         body = {"op": self.rng.choice(tr.PHOTO_OPS)}
-        data = send(self.client, self.region, "POST", tr.ROUTE_SUBMIT_PHOTO,
-                    f"/users/{user_id}/photos", body)  # fmt: skip
+        data = send(
+            self.client,
+            self.region,
+            "POST",
+            tr.ROUTE_SUBMIT_PHOTO,
+            f"/users/{user_id}/photos",
+            body,
+            user_id,
+        )
         if data is not None:
             STATE.job_acknowledged(str(data["job_id"]))
 
@@ -110,16 +132,19 @@ class RegionUser(FastHttpUser):
         send(self.client, self.region, "GET", tr.ROUTE_READ_JOB, f"/jobs/{job_id}")
 
 
-def _user_class(region: str, count: int) -> type[RegionUser]:
-    name = "Users_" + region.replace("-", "_")
-    return type(name, (RegionUser,), {"region": region, "fixed_count": count, "weight": 1})
+def _user_classes() -> dict[str, type[RegionUser]]:
+    classes = {}
+    for region, count in COUNTS.items():
+        name = "Users_" + region.replace("-", "_")
+        attrs = {"region": region, "fixed_count": count, "__module__": __name__}
+        classes[name] = type(name, (RegionUser,), attrs)
+    return classes
 
 
-REGION_OF_CLASS: dict[str, str] = {}
-for _region, _count in COUNTS.items():
-    _cls = _user_class(_region, _count)
-    REGION_OF_CLASS[_cls.__name__] = _region
-    globals()[_cls.__name__] = _cls
+# Locust finds User classes among the module's globals.
+USER_CLASSES = _user_classes()
+globals().update(USER_CLASSES)
+REGION_OF_CLASS = {name: cls.region for name, cls in USER_CLASSES.items()}
 
 
 def create_celebrities(environment: Environment) -> None:
@@ -145,8 +170,9 @@ def on_init(environment: Environment, **_: Any) -> None:
     try:
         serve(METRICS, SETTINGS.metrics_host, SETTINGS.metrics_port)
     except OSError as exc:
-        log.error("cannot serve metrics on %s:%s: %s", SETTINGS.metrics_host,
-                  SETTINGS.metrics_port, exc)  # fmt: skip
+        log.error(
+            "cannot serve metrics on %s:%s: %s", SETTINGS.metrics_host, SETTINGS.metrics_port, exc
+        )
         sys.exit(3)
     gevent.spawn(count_users, environment)
 
@@ -164,14 +190,19 @@ def count_users(environment: Environment) -> None:
         gevent.sleep(1.0)
 
 
-def on_request(context: dict[str, Any], response: Any, response_time: float,
-               exception: Any, **_: Any) -> None:  # fmt: skip
+def on_request(
+    context: dict[str, Any], response: Any, response_time: float, exception: Any, **_: Any
+) -> None:
     if "route" not in context:
         return
     headers = getattr(response, "headers", None) or {}
-    METRICS.observe(region=context["region"], route=context["route"],
-                    served=headers.get(SERVED_HEADER), ok=exception is None,
-                    seconds=response_time / 1000.0)  # fmt: skip
+    METRICS.observe(
+        region=context["region"],
+        route=context["route"],
+        served=headers.get(SERVED_HEADER),
+        ok=exception is None,
+        seconds=response_time / 1000.0,
+    )
 
 
 def on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:

@@ -70,7 +70,9 @@ def parse_history(head: str, tail: str) -> Progress | None:
     )
 
 
-def _regions(rows: Sequence[Mapping[str, str]], quantiles: Mapping[str, float]) -> dict[str, RegionProgress]:
+def _regions(
+    rows: Sequence[Mapping[str, str]], quantiles: Mapping[str, float]
+) -> dict[str, RegionProgress]:
     grouped: dict[str, list[Mapping[str, str]]] = {}
     for row in rows:
         parsed = split_stats_name(row["Name"])
@@ -96,7 +98,9 @@ def merged_quantile(dists: Sequence[tuple[float, Mapping[float, float]]], q: flo
     """The q-quantile of a mixture of distributions, each given as (weight, {quantile: value}).
     Each one's CDF at x is taken as the largest quantile whose value is <= x (a lower bound),
     so the result errs high by at most one percentile step."""
-    dists = [(w, pts) for w, pts in dists if w > 0 and pts]
+    dists = [(w, pts) for w, pts in dists if w >= 0 and pts]
+    if dists and not any(w > 0 for w, _ in dists):
+        dists = [(1.0, pts) for _, pts in dists]  # no current rate yet: weigh entries alike
     weight = sum(w for w, _ in dists)
     if weight <= 0:
         return None

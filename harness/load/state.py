@@ -53,6 +53,8 @@ class LoadState:
         self.user_acknowledged(user_id)
 
     def hot(self, rng: random.Random) -> HotTarget | None:
+        if not self.settings.hotspots:
+            return None
         return hot_target(rng, self.settings.hotspots, self.elapsed_s(), self.celebrities)
 
     def pick_user(self, rng: random.Random) -> int | None:

@@ -61,6 +61,8 @@ class TaskPicker:
         self._cumulative = list(accumulate(w for _, w in chosen))
 
     def pick(self, rng: random.Random) -> str:
+        if len(self.names) == 1:
+            return self.names[0]
         return rng.choices(self.names, cum_weights=self._cumulative)[0]
 
 

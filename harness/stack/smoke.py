@@ -29,12 +29,17 @@ class SmokeResult:
 
 
 def _call(
-    session: requests.Session, method: str, url: str, region: str, expect: int, **kw: object
+    session: requests.Session,
+    method: str,
+    url: str,
+    region: str,
+    expect: int,
+    json: object | None = None,
 ) -> requests.Response:
     try:
         resp = session.request(
-            method, url, headers={"X-Home-Region": region}, timeout=TIMEOUT_S, **kw
-        )  # type: ignore[arg-type]
+            method, url, headers={"X-Home-Region": region}, timeout=TIMEOUT_S, json=json
+        )
     except requests.RequestException as exc:
         raise InfraError(f"{method} {url} as a {region} user failed: {exc}") from exc
     if resp.status_code != expect:

@@ -1,0 +1,78 @@
+"""The adapter faults use to kill, stop, pause and restart the stack's containers.
+
+Targets are named as in scenarios: a service (`worker-us-east`: all its replicas) or one
+instance (`worker-us-east-2`). Every Docker failure becomes an InfraError naming the container.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from harness.errors import InfraError
+from harness.stack import labels
+
+STOP_TIMEOUT_S = 5
+
+
+class ContainerControl:
+    def __init__(self, client: docker.DockerClient, stack: str) -> None:
+        self.client = client
+        self.stack = stack
+
+    def instances(self, target: str) -> list[Container]:
+        """Containers of a service or the one instance named, sorted by instance name."""
+        found = [
+            c
+            for c in self.client.containers.list(all=True, filters=labels.stack_filter(self.stack))
+            if target in (c.labels.get(labels.SERVICE), c.labels.get(labels.INSTANCE))
+        ]
+        if not found:
+            raise InfraError(f"stack {self.stack!r} has no service or container named {target!r}")
+        return sorted(found, key=lambda c: c.labels.get(labels.INSTANCE, c.name))
+
+    def _do(self, container: Container, what: str, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except docker.errors.DockerException as exc:
+            raise InfraError(f"could not {what} container {container.name}: {exc}") from exc
+
+    def kill(self, container: Container) -> None:
+        """SIGKILL: real process death, no graceful shutdown."""
+        self._do(container, "kill", lambda: container.kill(signal="SIGKILL"))
+
+    def stop(self, container: Container) -> None:
+        self._do(container, "stop", lambda: container.stop(timeout=STOP_TIMEOUT_S))
+
+    def start(self, container: Container) -> None:
+        container.reload()
+        if container.status == "paused":
+            self._do(container, "unpause", container.unpause)
+        elif container.status != "running":
+            self._do(container, "start", container.start)
+
+    def pause(self, container: Container) -> None:
+        self._do(container, "pause", container.pause)
+
+    def unpause(self, container: Container) -> None:
+        container.reload()
+        if container.status == "paused":
+            self._do(container, "unpause", container.unpause)
+
+    def heal_all(self) -> list[str]:
+        """Unpause and start every container of the stack that is not running.
+
+        The safety net at the start and end of a run: whatever a crashed or interrupted fault
+        left stopped or paused is brought back.
+        """
+        healed = []
+        for container in self.client.containers.list(
+            all=True, filters=labels.stack_filter(self.stack)
+        ):
+            if container.status != "running":
+                self.start(container)
+                healed.append(container.labels.get(labels.INSTANCE, container.name))
+        return healed

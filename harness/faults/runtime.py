@@ -1,0 +1,122 @@
+"""How a fault kind acts on the stack: a context manager per kind, registered by type name.
+
+Entering applies the fault; leaving removes it, on every path (normal end, exception,
+Ctrl-C): the removal sits in a `finally`, and never swallows the exception that is passing
+through. Each kind module registers its injector with `@register_runtime("<type>")`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from harness.faults.containers import ContainerControl
+from harness.faults.spec import FaultSpec
+from harness.faults.toxiproxy_client import ToxiproxyClient
+
+Injector = Callable[[Any, "FaultContext"], AbstractContextManager[None]]
+RUNTIMES: dict[str, Injector] = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaultContext:
+    """The adapters a fault may use, and where it reports what it did."""
+
+    toxiproxy: ToxiproxyClient
+    containers: ContainerControl
+    event: Callable[[str, str], None]  # (kind, message) -> recorded with a timestamp
+    label: str  # unique among the run's faults; toxics are named after it
+
+
+def register_runtime(type_name: str) -> Callable[[Injector], Injector]:
+    def register(injector: Injector) -> Injector:
+        RUNTIMES[type_name] = injector
+        return injector
+
+    return register
+
+
+def inject(spec: FaultSpec, ctx: FaultContext) -> AbstractContextManager[None]:
+    """The context manager that applies `spec` and removes it on exit."""
+    try:
+        injector = RUNTIMES[spec.type]
+    except KeyError:
+        raise KeyError(f"no runtime registered for fault type {spec.type!r}") from None
+    return injector(spec, ctx)
+
+
+@contextmanager
+def toxic(
+    ctx: FaultContext,
+    link: str,
+    *,
+    type: str,
+    attributes: dict[str, Any],
+    stream: str = "downstream",
+    toxicity: float = 1.0,
+) -> Iterator[None]:
+    """One Toxiproxy toxic on one link for the duration of the block."""
+    name = f"{ctx.label}-{type}-{stream}"
+    ctx.toxiproxy.add_toxic(
+        link, name=name, type=type, attributes=attributes, stream=stream, toxicity=toxicity
+    )
+    ctx.event("toxic_added", f"{type} on {link} ({stream}) {attributes}")
+    try:
+        yield
+    finally:
+        ctx.toxiproxy.remove_toxic(link, name)
+        ctx.event("toxic_removed", f"{type} on {link} ({stream})")
+
+
+@contextmanager
+def links_down(ctx: FaultContext, links: list[str]) -> Iterator[None]:
+    """Disable proxies (connections dropped, nothing listens) and enable them again after."""
+    disabled: list[str] = []
+    try:
+        for link in links:
+            ctx.toxiproxy.set_enabled(link, False)
+            disabled.append(link)
+        ctx.event("links_disabled", ", ".join(links))
+        yield
+    finally:
+        errors = []
+        for link in reversed(disabled):
+            try:
+                ctx.toxiproxy.set_enabled(link, True)
+            except Exception as exc:  # keep enabling the others; report after
+                errors.append(exc)
+        ctx.event("links_enabled", ", ".join(disabled))
+        if errors:
+            raise errors[0]
+
+
+@contextmanager
+def containers_down(
+    ctx: FaultContext,
+    targets: list[Any],
+    *,
+    down: Callable[[Any], None],
+    up: Callable[[Any], None] | None,
+    verb: str,
+) -> Iterator[None]:
+    """Take containers down (kill, stop, pause) and, unless `up` is None, bring them back."""
+    done: list[Any] = []
+    try:
+        for container in targets:
+            down(container)
+            done.append(container)
+            ctx.event(f"container_{verb}", container.name)
+        yield
+    finally:
+        if up is not None:
+            errors = []
+            for container in reversed(done):
+                try:
+                    up(container)
+                    ctx.event("container_started", container.name)
+                except Exception as exc:  # bring the others back before reporting
+                    errors.append(exc)
+            if errors:
+                raise errors[0]

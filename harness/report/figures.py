@@ -1,0 +1,167 @@
+"""Plotly figures (plain dicts) for the report's charts, with fault windows and phases drawn.
+
+x is seconds since the load's start. Every string plotly draws (legend names, annotations)
+goes through `plotly_text`: plotly renders a subset of HTML in them, so a label value like
+`<a href=...>` would otherwise become a link in the chart.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from harness.charts import CHARTS, ChartDef
+from harness.record import FaultRecord, RunRecord, Series
+from harness.report._common import time_zero
+
+FAULT_FILL = "rgba(220, 53, 69, 0.13)"
+PHASE_LINE = "rgba(80, 80, 80, 0.55)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chart:
+    """One chart of the report: its figure, or None when there is nothing to draw."""
+
+    dom_id: str
+    title: str
+    unit: str
+    figure: dict[str, Any] | None
+
+
+def plotly_text(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def legend_name(series: Series, chart: ChartDef) -> str:
+    """The collector's `legend` label if it set one, else the chart's label template."""
+    if "legend" in series.labels:
+        return series.labels["legend"]
+    for _, template in chart.queries:
+        try:
+            return template.format(**series.labels)
+        except (KeyError, IndexError, ValueError):
+            continue
+    return ", ".join(f"{k}={v}" for k, v in sorted(series.labels.items())) or chart.title
+
+
+def _value(v: float) -> float | None:
+    return (
+        float(f"{v:.6g}") if math.isfinite(v) else None
+    )  # NaN from 0/0 in PromQL: a gap, not invalid JSON
+
+
+def _trace(series: Series, chart: ChartDef, t0: float) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": plotly_text(legend_name(series, chart)),
+        "x": [round(t - t0, 3) for t, _ in series.points],
+        "y": [_value(v) for _, v in series.points],
+        "hovertemplate": f"%{{y:.4g}} {plotly_text(chart.unit)} at %{{x:.0f}} s",
+    }
+
+
+def _fault_end(fault: FaultRecord, record: RunRecord) -> float:
+    assert fault.applied_at is not None
+    if fault.removed_at is not None:
+        return fault.removed_at
+    planned = fault.applied_at + (fault.planned_end_s - fault.planned_start_s)
+    return record.load_ended_at or record.ended_at or planned
+
+
+def _marks(record: RunRecord, t0: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Shapes and annotations shared by every chart: fault windows, then phase boundaries."""
+    shapes: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    for fault in record.faults:
+        if fault.applied_at is None:
+            continue  # never applied: nothing happened to shade
+        x0, x1 = fault.applied_at - t0, _fault_end(fault, record) - t0
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "x0": x0,
+                "x1": x1,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": FAULT_FILL,
+                "line": {"width": 0},
+                "layer": "below",
+            }
+        )
+        notes.append(
+            {
+                "xref": "x",
+                "yref": "paper",
+                "x": (x0 + x1) / 2,
+                "y": 1,
+                "yanchor": "top",
+                "showarrow": False,
+                "font": {"size": 11, "color": "#a4202f"},
+                "text": plotly_text(f"{fault.type} {fault.target}"),
+            }
+        )
+    bounds = sorted({p.start for p in record.phases} | {p.end for p in record.phases})
+    for t in bounds:
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": t - t0,
+                "x1": t - t0,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": PHASE_LINE, "width": 1, "dash": "dot"},
+            }
+        )
+    for phase in record.phases:
+        notes.append(
+            {
+                "xref": "x",
+                "yref": "paper",
+                "x": (phase.start + phase.end) / 2 - t0,
+                "y": 1,
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 11, "color": "#555"},
+                "text": plotly_text(phase.name),
+            }
+        )
+    return shapes, notes
+
+
+def _layout(chart: ChartDef, shapes: list[Any], notes: list[Any]) -> dict[str, Any]:
+    axis = {"gridcolor": "#eceff3", "zeroline": False, "linecolor": "#c8ccd2"}
+    return {
+        "height": 336,
+        "margin": {"l": 60, "r": 20, "t": 44, "b": 70},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+        "xaxis": {**axis, "title": {"text": "seconds since load start"}},
+        "yaxis": {**axis, "title": {"text": plotly_text(chart.unit)}, "rangemode": "tozero"},
+        "legend": {"orientation": "h", "y": -0.25},
+        "hovermode": "x unified",
+        "shapes": shapes,
+        "annotations": notes,
+    }
+
+
+def charts(record: RunRecord) -> list[Chart]:
+    """Every chart of CHARTS, in order; `figure` is None for a chart with no data points."""
+    t0 = time_zero(record)
+    shapes, notes = _marks(record, t0)
+    result = []
+    for i, chart in enumerate(CHARTS):
+        lines = [s for s in record.series.get(chart.key, []) if s.points]
+        figure = None
+        if lines:
+            traces = [_trace(s, chart, t0) for s in lines]
+            figure = {"data": traces, "layout": _layout(chart, shapes, notes)}
+        result.append(Chart(dom_id=f"chart-{i}", title=chart.title, unit=chart.unit, figure=figure))
+    return result

@@ -1,0 +1,100 @@
+"""report.html: one self-contained page per run (inline CSS, plotly.js inlined once).
+
+The page opens offline: nothing is fetched, no server is needed. Strings from the scenario,
+logs, labels and errors are escaped by jinja's autoescape; the chart data is embedded as JSON
+that cannot close its <script> element (`script_json`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import yaml
+from markupsafe import Markup
+from plotly.offline import get_plotlyjs
+
+from harness.record import RunRecord
+from harness.report import _common as c
+from harness.report.figures import charts
+
+MAX_LOG_LINES = 500  # per container; the full logs are in the run directory
+MAX_LOST_EXAMPLES = 20
+
+
+@dataclass(frozen=True, kw_only=True)
+class Row:
+    """A pre-formatted table row (events, steps) so the template stays free of arithmetic."""
+
+    cells: tuple[str, ...]
+    status: str = ""
+
+
+@cache
+def plotly_js() -> Markup:
+    """plotly.js, made safe to inline: no `</script` inside it may close our element."""
+    return Markup(re.sub(r"</(script)", r"<\\/\1", get_plotlyjs(), flags=re.IGNORECASE))
+
+
+def scenario_text(record: RunRecord) -> str:
+    return yaml.safe_dump(record.scenario, sort_keys=False, allow_unicode=True, width=96)
+
+
+def _offset(t: float, t0: float) -> str:
+    return f"{t - t0:+.1f} s"
+
+
+def _events(record: RunRecord) -> list[Row]:
+    t0 = c.time_zero(record)
+    rows = sorted(record.events, key=lambda e: e.t)
+    return [Row(cells=(_offset(e.t, t0), e.kind, e.message), status=e.kind) for e in rows]
+
+
+def _steps(record: RunRecord) -> list[Row]:
+    return [
+        Row(
+            cells=(s.name, c.duration(s.started_at, s.ended_at), s.status, s.error or ""),
+            status=s.status,
+        )
+        for s in record.steps
+    ]
+
+
+def _environment(record: RunRecord) -> list[tuple[str, Any]]:
+    stack = record.stack
+    return [
+        ("harness version", record.harness_version),
+        ("run id", record.run_id),
+        ("stack", stack.get("name", "-")),
+        ("seed", record.seed),
+        ("started", c.utc_time(record.started_at)),
+        ("ended", c.utc_time(record.ended_at)),
+        ("duration", c.duration(record.started_at, record.ended_at)),
+        ("load", f"{c.utc_time(record.load_started_at)} to {c.utc_time(record.load_ended_at)}"),
+        ("record version", record.version),
+    ]
+
+
+def render_html(record: RunRecord) -> str:
+    """The run's report.html as a string; the caller writes it."""
+    figures = charts(record)
+    chart_data = {ch.dom_id: ch.figure for ch in figures if ch.figure is not None}
+    template = c.environment().get_template("report.html.j2")
+    return template.render(
+        r=record,
+        status=c.status_label(record.status),
+        failures=record.failures(),
+        scenario_text=scenario_text(record),
+        charts=figures,
+        chart_json=Markup(c.script_json(chart_data)),
+        plotly_js=plotly_js() if chart_data else Markup(""),
+        slos=[(s, c.bound(s)) for s in record.slos],
+        max_lost=MAX_LOST_EXAMPLES,
+        max_log_lines=MAX_LOG_LINES,
+        events=_events(record),
+        steps=_steps(record),
+        environment=_environment(record),
+        stack_details={k: v for k, v in record.stack.items() if k != "name"},
+    )

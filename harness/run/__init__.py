@@ -1,0 +1,1 @@
+"""Executing a scenario: stack, load and faults on one clock, recorded in a RunRecord."""

@@ -1,0 +1,45 @@
+"""From the scenario's load section (and its hotspot faults) to the load generator's settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.faults.shard_hotspot import ShardHotspotSpec
+from harness.load.settings import Hotspot, LoadSettings
+from harness.plan import Timeline
+from harness.scenario.model import Scenario
+
+
+def hotspots(timeline: Timeline) -> tuple[Hotspot, ...]:
+    """The shard_hotspot faults, as windows in which the load generator skews its traffic."""
+    return tuple(
+        Hotspot(
+            shard=f.spec.shard,
+            share=f.spec.share,
+            celebrities=f.spec.celebrities,
+            start_s=f.start_s,
+            end_s=f.end_s,
+        )
+        for f in timeline.faults
+        if isinstance(f.spec, ShardHotspotSpec)
+    )
+
+
+def load_settings(
+    scenario: Scenario, timeline: Timeline, *, host: str, metrics: str, run_dir: Path
+) -> LoadSettings:
+    metrics_host, _, metrics_port = metrics.rpartition(":")
+    load = scenario.load
+    return LoadSettings(
+        host=host,
+        users=load.users,
+        spawn_rate=load.spawn_rate,
+        duration_s=timeline.duration_s,
+        geography={region: float(pct) for region, pct in load.geography.items()},
+        tasks={task: float(weight) for task, weight in load.tasks.items()},
+        seed=load.seed,
+        metrics_host=metrics_host,
+        metrics_port=int(metrics_port),
+        run_dir=str(run_dir.resolve()),
+        hotspots=hotspots(timeline),
+    )

@@ -1,0 +1,110 @@
+"""Applies each fault at its offset and removes it at its end, on the run's clock.
+
+The scheduler holds the active faults' context managers itself (not in one ExitStack)
+because faults end at different times; `heal()` leaves whatever is still active, newest
+first, and is called from the orchestrator's `finally`, so an exception or Ctrl-C removes
+every fault. The actual apply/remove times are what it records: the report and the SLO
+windows use them rather than the schedule.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from harness.errors import InfraError
+from harness.plan import ScheduledFault
+from harness.record import FaultRecord
+
+MakeFault = Callable[[ScheduledFault], AbstractContextManager[None]]
+OnChange = Callable[[FaultRecord], None]
+
+
+def target_of(fault: ScheduledFault) -> str:
+    """A short human name for what a fault touches: `us-east`, `shard2-us-east`, ..."""
+    names = [t.split(":", 1)[-1] for t in fault.spec.targets()]
+    return ", ".join(names) or fault.spec.type
+
+
+class FaultScheduler:
+    def __init__(
+        self,
+        faults: list[ScheduledFault],
+        make: MakeFault,
+        *,
+        on_change: OnChange = lambda record: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._pending = sorted(faults, key=lambda f: (f.start_s, f.index))
+        self._make = make
+        self._on_change = on_change
+        self._clock = clock
+        self._active: dict[int, tuple[ScheduledFault, AbstractContextManager[None]]] = {}
+        self.records = {
+            f.index: FaultRecord(
+                index=f.index,
+                type=f.spec.type,
+                target=target_of(f),
+                planned_start_s=f.start_s,
+                planned_end_s=f.end_s,
+            )
+            for f in faults
+        }
+
+    @property
+    def active(self) -> list[int]:
+        return list(self._active)
+
+    def next_due(self) -> float | None:
+        """The next offset at which something must happen, or None when all is done."""
+        times = [f.start_s for f in self._pending] + [f.end_s for f, _ in self._active.values()]
+        return min(times) if times else None
+
+    def tick(self, elapsed_s: float) -> None:
+        """Remove what is due to end, then apply what is due to start."""
+        for index, (fault, _) in list(self._active.items()):
+            if fault.end_s <= elapsed_s:
+                self._remove(index)
+        while self._pending and self._pending[0].start_s <= elapsed_s:
+            self._apply(self._pending.pop(0))
+
+    def _apply(self, fault: ScheduledFault) -> None:
+        record = self.records[fault.index]
+        cm = self._make(fault)
+        try:
+            cm.__enter__()
+        except Exception as exc:
+            record.status, record.error = "failed", str(exc)
+            self._on_change(record)
+            raise InfraError(
+                f"fault {fault.index} ({fault.spec.type} on {record.target}) could not be applied:"
+                f" {exc}",
+                hint="the stack was healed; see the run's results.json for what had been done",
+            ) from exc
+        record.applied_at, record.status = self._clock(), "applied"
+        self._active[fault.index] = (fault, cm)
+        self._on_change(record)
+
+    def _remove(self, index: int) -> None:
+        _, cm = self._active.pop(index)
+        record = self.records[index]
+        try:
+            cm.__exit__(None, None, None)
+        except Exception as exc:
+            record.status, record.error = "failed", f"removal failed: {exc}"
+            self._on_change(record)
+            raise
+        record.removed_at, record.status = self._clock(), "removed"
+        self._on_change(record)
+
+    def heal(self) -> list[str]:
+        """Remove every active fault, newest first; return the errors instead of stopping."""
+        errors = []
+        for index in reversed(list(self._active)):
+            try:
+                self._remove(index)
+            except Exception as exc:
+                errors.append(f"fault {index}: {exc}")
+        self._pending.clear()
+        return errors

@@ -1,0 +1,100 @@
+"""Which stack a run uses, and whether the run must remove it afterwards.
+
+- `--reuse-stack`: the running stack of that name; never removed by the run.
+- otherwise the run brings the stack up (reusing an identical healthy one, e.g. from
+  `harness up`, which it then leaves alone); a stack the run started itself is owned by the
+  run's process (so a killed run is reaped later) and removed at the end unless
+  `--keep-stack`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+
+from harness.errors import InfraError
+from harness.run.options import RunOptions
+from harness.scenario.model import Scenario
+from harness.stack import labels
+from harness.stack.config import StackConfig
+from harness.stack.endpoints import Endpoints
+from harness.stack.lifecycle import bring_up, stack_status, tear_down
+
+Say = Callable[[str], None]
+
+
+@dataclass(kw_only=True)
+class StackUse:
+    name: str
+    endpoints: Endpoints
+    owned: bool  # started by this run: removed at the end
+    images: dict[str, str]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "owned_by_run": self.owned,
+            "endpoints": self.endpoints.as_dict(),
+            "images": self.images,
+        }
+
+    def release(self, client: docker.DockerClient, *, say: Say) -> None:
+        if self.owned:
+            say(f"removing stack {self.name!r}")
+            tear_down(client, self.name)
+
+
+def stack_config(scenario: Scenario, name: str) -> StackConfig:
+    return StackConfig(
+        name=name,
+        web_replicas=scenario.stack.web_replicas,
+        workers_per_region=scenario.stack.workers_per_region,
+        bugs=frozenset(scenario.stack.bugs),
+    )
+
+
+def acquire_stack(
+    client: docker.DockerClient, scenario: Scenario, options: RunOptions, *, say: Say
+) -> StackUse:
+    before = stack_status(client, options.stack_name)
+    if options.reuse_stack:
+        if not before.healthy:
+            raise InfraError(
+                f"--reuse-stack: stack {options.stack_name!r} is not up and healthy",
+                hint=f"start it with `harness up --stack {options.stack_name}`, or drop "
+                "--reuse-stack to let the run start its own",
+            )
+        return _use(client, options.stack_name, before.endpoints, owned=False)
+    owner = labels.OWNER_UP if options.keep_stack else labels.run_owner()
+    endpoints = bring_up(
+        client,
+        stack_config(scenario, options.stack_name),
+        timeout_s=options.up_timeout_s,
+        progress=say,
+        owner=owner,
+    )
+    after = stack_status(client, options.stack_name)
+    reused = bool(before.services) and {s.name: s.image for s in before.services} == {
+        s.name: s.image for s in after.services
+    }
+    owned = not reused and not options.keep_stack
+    return StackUse(
+        name=options.stack_name,
+        endpoints=endpoints,
+        owned=owned,
+        images={s.name: s.image for s in after.services},
+    )
+
+
+def _use(client: docker.DockerClient, name: str, raw: dict[str, Any], *, owned: bool) -> StackUse:
+    status = stack_status(client, name)
+    endpoints = Endpoints(**{**raw, "shards": tuple(raw["shards"])})
+    return StackUse(
+        name=name,
+        endpoints=endpoints,
+        owned=owned,
+        images={s.name: s.image for s in status.services},
+    )

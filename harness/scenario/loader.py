@@ -1,0 +1,84 @@
+"""Read a scenario file: YAML -> validated Scenario -> planned, or one error listing everything.
+
+Every problem is reported at once, each as `FILE:LINE: field.path: message (hint: ...)`: YAML
+syntax, validation against the models, the models' cross-checks (services), duplicate keys and
+the planner's checks (a fault after the end of the load, overlapping faults, missing phases).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from harness.errors import ScenarioError
+from harness.plan import plan_problems
+from harness.scenario.explain import explain, field_keys
+from harness.scenario.model import Scenario
+from harness.scenario.problems import Problem, dotted
+from harness.scenario.yaml_doc import YamlDocument, YamlSyntaxError, read_yaml
+
+_TOP_KEYS = ", ".join(field_keys(Scenario))
+_REQUIRED = " and ".join(k for k, f in Scenario.model_fields.items() if f.is_required())
+
+
+def load_scenario(path: Path) -> Scenario:
+    """The Scenario in the file at `path`; ScenarioError (exit 2) listing every problem."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _single(source, f"{source}: the file does not exist", "check the path") from None
+    except IsADirectoryError:
+        raise _single(source, f"{source}: is a directory, not a scenario file") from None
+    except UnicodeDecodeError:
+        raise _single(source, f"{source}: is not UTF-8 text") from None
+    except OSError as err:
+        raise _single(source, f"{source}: cannot read the file: {err.strerror}") from None
+    return parse_scenario(text, source)
+
+
+def parse_scenario(text: str, source: str) -> Scenario:
+    """The Scenario in `text`, read from `source` (the name used in messages)."""
+    try:
+        doc = read_yaml(text)
+    except YamlSyntaxError as err:
+        raise _single(source, f"{source}:{err.line}: {err.message}") from None
+    if doc.data is None:
+        raise _single(
+            source, f"{source}:1: the file is empty", f"a scenario needs at least {_REQUIRED}"
+        )
+    if not isinstance(doc.data, dict):
+        message = f"the top level must be a mapping of {_TOP_KEYS}, not {_kind(doc.data)}"
+        raise _single(source, f"{source}:{doc.line_of(())}: {message}")
+    problems = list(doc.duplicates)
+    scenario = None
+    try:
+        scenario = Scenario.model_validate(doc.data)
+    except ValidationError as err:
+        problems += explain(err, Scenario)
+    if scenario is not None:
+        problems += plan_problems(scenario)
+    if problems or scenario is None:
+        raise ScenarioError(_located(problems, doc, source), source=source)
+    return scenario
+
+
+def _located(problems: list[Problem], doc: YamlDocument, source: str) -> list[str]:
+    lines = sorted(((doc.line_of(p.path), n, p) for n, p in enumerate(problems)))
+    return [format_problem(source, line, p) for line, _, p in lines]
+
+
+def format_problem(source: str, line: int, problem: Problem) -> str:
+    """`FILE:LINE: field.path: message (hint: ...)`, leaving out an empty path or hint."""
+    field = f" {dotted(problem.path)}:" if problem.path else ""
+    hint = f" (hint: {problem.hint})" if problem.hint else ""
+    return f"{source}:{line}:{field} {problem.message}{hint}"
+
+
+def _single(source: str, problem: str, hint: str | None = None) -> ScenarioError:
+    return ScenarioError([problem + (f" (hint: {hint})" if hint else "")], source=source)
+
+
+def _kind(value: object) -> str:
+    return "a list" if isinstance(value, list) else f"a single value ({value!r})"

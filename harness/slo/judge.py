@@ -1,0 +1,164 @@
+"""SLO verdicts (pure over `PromQuery`): each SLO over the ACTUAL window of its phase.
+
+pass: the observed value is within its bounds (max and min both inclusive). fail: a bound is
+violated, or a drain/recovery never happened. error: the judge could not tell, which is never
+a pass: the phase has no recorded window, Prometheus failed (its InfraError's message is kept),
+the query returned no data or NaN (0/0: nothing happened in the window), or several series came
+back for a query that must yield one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from harness.errors import HarnessError
+from harness.record import FaultRecord, PhaseWindow, SloResult, Verdict
+from harness.scenario.slo_model import SLO
+from harness.slo.promql import expand, is_range_objective, template
+from harness.slo.query import PromQuery
+from harness.slo.settle import HOLD_SAMPLES, settled_after
+
+
+class _NoVerdict(Exception):
+    """The SLO cannot be judged; the message says why (becomes SloResult.error)."""
+
+
+def judge_slos(
+    slos: Sequence[SLO],
+    phases: Sequence[PhaseWindow],
+    faults: Sequence[FaultRecord],
+    prom: PromQuery,
+) -> list[SloResult]:
+    """One SloResult per SLO, in order. Never raises for a single SLO's trouble."""
+    return [judge_slo(slo, phases, faults, prom) for slo in slos]
+
+
+def bounds(slo: SLO) -> tuple[float | None, float | None]:
+    """(max, min) of an SLO, wherever its objective keeps them."""
+    if slo.promql is not None:
+        return slo.max, slo.min
+    objective = getattr(slo, slo.objective)
+    return objective.max, getattr(objective, "min", None)
+
+
+def judge_slo(
+    slo: SLO, phases: Sequence[PhaseWindow], faults: Sequence[FaultRecord], prom: PromQuery
+) -> SloResult:
+    """The verdict of one SLO (see the module docstring for the rules)."""
+    max_, min_ = bounds(slo)
+    head: dict[str, Any] = {"name": slo.name, "phase": slo.phase, "objective": slo.objective}
+    head |= {"max": max_, "min": min_}
+    window = next((p for p in phases if p.name == slo.phase), None)
+    if window is None:
+        missing = f"the run has no {slo.phase} phase window (it ended or failed before it)"
+        return SloResult(**head, promql=template(slo), verdict="error", error=missing)
+    promql = expand(slo, window.end - window.start)
+    try:
+        start, observed, why = _measure(slo, promql, window, faults, prom)
+    except _NoVerdict as exc:
+        return _error(head, promql, window, str(exc))
+    except HarnessError as exc:
+        return _error(head, promql, window, exc.message)
+    verdict: Verdict = "fail"
+    if observed is not None:
+        too_high = max_ is not None and observed > max_
+        too_low = min_ is not None and observed < min_
+        verdict = "fail" if too_high or too_low else "pass"
+    return SloResult(
+        **head,
+        promql=promql,
+        window_start=start,
+        window_end=window.end,
+        observed=observed,
+        verdict=verdict,
+        error=why,
+    )
+
+
+def _measure(
+    slo: SLO,
+    promql: str,
+    window: PhaseWindow,
+    faults: Sequence[FaultRecord],
+    prom: PromQuery,
+) -> tuple[float, float | None, str | None]:
+    """(window start, observed value or None, why there is no value)."""
+    if not is_range_objective(slo):
+        return window.start, _instant(promql, window, prom), None
+    since = _reference(slo, faults)
+    observed, why = _settle_time(slo, promql, since, window, prom)
+    return since, observed, why
+
+
+def _error(head: dict[str, Any], promql: str, window: PhaseWindow, why: str) -> SloResult:
+    return SloResult(
+        **head,
+        promql=promql,
+        window_start=window.start,
+        window_end=window.end,
+        verdict="error",
+        error=why,
+    )
+
+
+def _instant(promql: str, window: PhaseWindow, prom: PromQuery) -> float:
+    samples = prom.instant(promql, window.end)
+    if not samples:
+        raise _NoVerdict(f"no data: the query returned nothing for the {window.name} window")
+    if len(samples) > 1:
+        labels = "; ".join(str(s[0]) for s in samples[:3])
+        raise _NoVerdict(
+            f"{len(samples)} series came back where one was expected ({labels}); "
+            "aggregate them with sum() or max()"
+        )
+    value = samples[0][1]
+    if math.isnan(value):
+        raise _NoVerdict(f"no data: NaN over the {window.name} window (0/0: nothing counted?)")
+    return value
+
+
+def _reference(slo: SLO, faults: Sequence[FaultRecord]) -> float:
+    """The instant a drain or recovery is counted from."""
+    if slo.time_to_recover_s is not None:
+        spec = slo.time_to_recover_s
+        fault = next((f for f in faults if f.index == spec.fault), None)
+        if fault is None:
+            raise _NoVerdict(f"the run recorded no fault {spec.fault}")
+        at = fault.applied_at if spec.from_ == "start" else fault.removed_at
+        if at is None:
+            done = "applied" if spec.from_ == "start" else "removed"
+            raise _NoVerdict(f"fault {spec.fault} ({fault.type}) was never {done}")
+        return at
+    removed = [f.removed_at for f in faults]
+    if not removed or None in removed:
+        raise _NoVerdict("the backlog is counted from the last fault's removal: none was removed")
+    return max(t for t in removed if t is not None)
+
+
+def _settle_time(
+    slo: SLO, promql: str, since: float, window: PhaseWindow, prom: PromQuery
+) -> tuple[float | None, str | None]:
+    if since >= window.end:
+        raise _NoVerdict(
+            f"it counts from t={since:.0f}, after the {window.name} window ends; "
+            "judge it over a later phase (recovery or run)"
+        )
+    series = prom.range(promql, since, window.end, 1.0)
+    if not series or all(math.isnan(v) for s in series for _, v in s.points):
+        raise _NoVerdict(f"no data: the series is empty over the {window.name} window")
+    if len(series) > 1:
+        raise _NoVerdict(f"{len(series)} series came back where one was expected")
+    level = slo.time_to_recover_s.level if slo.time_to_recover_s is not None else 0.0
+    points = series[0].points
+    observed = settled_after(points, since=since, level=level)
+    if observed is not None:
+        return observed, None
+    last = points[-1][1] if points else math.nan
+    if not last <= level:
+        return None, f"still above {level:g} at the end of the {window.name} window ({last:.4g})"
+    return None, (
+        f"back at or under {level:g} only in the last samples of the {window.name} window "
+        f"(needs {HOLD_SAMPLES} in a row)"
+    )

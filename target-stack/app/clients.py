@@ -1,0 +1,102 @@
+"""Connections to the queue (Redis) and the shards (PostgreSQL), shared by web.py and worker.py.
+
+Both programs must start while their dependencies are still down and recover by themselves when
+they come back, and no call may hang: every connect, command and pool wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from common import GROUP, STREAM, Settings
+
+CONNECT_TIMEOUT = 2.0
+COMMAND_TIMEOUT = 2.0
+
+# Errors that mean "the connection is broken", after which the pool's connections are replaced.
+CONNECTION_ERRORS = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+def make_redis(settings: Settings, timeout: float = COMMAND_TIMEOUT) -> aioredis.Redis:
+    """A Redis client; it connects on first use and reconnects after errors by itself."""
+    host, port = settings.queue_addr
+    return aioredis.Redis(
+        host=host,
+        port=port,
+        decode_responses=True,
+        socket_timeout=timeout,
+        socket_connect_timeout=min(1.0, timeout),
+    )
+
+
+async def ensure_group(queue: aioredis.Redis) -> None:
+    """XGROUP CREATE photo-jobs photo-workers $ MKSTREAM; an existing group is fine."""
+    try:
+        await queue.xgroup_create(STREAM, GROUP, id="$", mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+class Shards:
+    """One asyncpg pool per shard, created on first use.
+
+    min_size=0 means creating a pool never needs the database, so a program starts while its
+    shards are down; a pool reconnects closed connections on acquire, and after a connection
+    error we expire its connections so stale ones (e.g. behind a proxy that went away) are
+    replaced instead of failing one by one.
+    """
+
+    def __init__(self, settings: Settings, max_size: int, timeout: float = COMMAND_TIMEOUT):
+        self._settings = settings
+        self._max_size = max_size
+        self._timeout = timeout
+        self._pools: dict[int, asyncpg.Pool] = {}
+        self._lock = asyncio.Lock()
+
+    async def _pool(self, shard: int) -> asyncpg.Pool:
+        pool = self._pools.get(shard)
+        if pool is None:
+            async with self._lock:
+                pool = self._pools.get(shard)
+                if pool is None:
+                    host, port = self._settings.shard_addrs[shard]
+                    pool = await asyncpg.create_pool(
+                        host=host,
+                        port=port,
+                        user=self._settings.db_user,
+                        database=self._settings.db_name,
+                        min_size=0,
+                        max_size=self._max_size,
+                        timeout=min(CONNECT_TIMEOUT, self._timeout),
+                        command_timeout=self._timeout,
+                        # Don't keep idle connections forever; the proxies may be reset.
+                        max_inactive_connection_lifetime=60,
+                    )
+                    self._pools[shard] = pool
+        return pool
+
+    async def run(self, shard: int, method: str, query: str, *args):
+        """Run `query` with the pool connection's `method` (fetchrow, fetchval, execute)."""
+        pool = await self._pool(shard)
+        try:
+            async with pool.acquire(timeout=self._timeout) as conn:
+                return await getattr(conn, method)(query, *args, timeout=self._timeout)
+        except CONNECTION_ERRORS:
+            await pool.expire_connections()
+            raise
+
+    async def close(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.terminate()

@@ -1,0 +1,96 @@
+"""Settings and pure helpers shared by web.py and worker.py (no I/O, no third-party imports
+at module level, so the unit tests can import this file without the image's packages)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+from dataclasses import dataclass
+
+SHARD_COUNT = 4  # the seed's sharding rule: shard = user_id % 4
+STREAM = "photo-jobs"
+GROUP = "photo-workers"
+OPS = ("blur", "sharpen")
+IMAGE_SIZE = (256, 256)
+
+
+def parse_addr(addr: str) -> tuple[str, int]:
+    """'host:port' -> ('host', port)."""
+    host, sep, port = addr.strip().rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"expected host:port, got {addr!r}")
+    return host, int(port)
+
+
+def parse_shard_addrs(value: str) -> list[tuple[str, int]]:
+    """SHARD_ADDRS: comma-separated host:port of shards 0..3, in shard order."""
+    addrs = [parse_addr(a) for a in value.split(",") if a.strip()]
+    if len(addrs) != SHARD_COUNT:
+        raise ValueError(f"SHARD_ADDRS needs {SHARD_COUNT} addresses, got {len(addrs)}")
+    return addrs
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    queue_addr: tuple[str, int]
+    shard_addrs: list[tuple[str, int]]
+    db_name: str
+    db_user: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            region=os.environ.get("REGION", "us-east"),
+            queue_addr=parse_addr(os.environ.get("QUEUE_ADDR", "queue:6379")),
+            shard_addrs=parse_shard_addrs(
+                os.environ.get("SHARD_ADDRS", ",".join(f"shard-{i}:5432" for i in range(4)))
+            ),
+            db_name=os.environ.get("DB_NAME", "harness"),
+            db_user=os.environ.get("DB_USER", "harness"),
+        )
+
+
+def shard_of(user_id: int) -> int:
+    return user_id % SHARD_COUNT
+
+
+def new_job_id(user_id: int, token: str) -> str:
+    """Job ids start with the user id, so any holder of a job id can find its shard."""
+    return f"{user_id}-{token}"
+
+
+def user_of_job(job_id: str) -> int:
+    """The user id inside a job id; ValueError when it is not one of ours."""
+    user, sep, token = job_id.partition("-")
+    if not sep or not token or not user.isdigit():
+        raise ValueError(f"not a job id: {job_id!r}")
+    return int(user)
+
+
+def render_photo(job_id: str, op: str) -> str:
+    """The photo job's real work: a 256x256 RGB image made deterministically from the job id,
+    blurred or sharpened; returns the sha256 of the result, so a re-run gives the same digest."""
+    from PIL import Image, ImageFilter  # only the worker image has Pillow
+
+    if op not in OPS:
+        raise ValueError(f"unknown op {op!r}")
+    noise = hashlib.shake_256(job_id.encode()).digest(IMAGE_SIZE[0] * IMAGE_SIZE[1] * 3)
+    image = Image.frombytes("RGB", IMAGE_SIZE, noise)
+    flt = ImageFilter.GaussianBlur(radius=2) if op == "blur" else ImageFilter.SHARPEN
+    return hashlib.sha256(image.filter(flt).tobytes()).hexdigest()
+
+
+def setup_logging(program: str, region: str) -> logging.Logger:
+    logging.basicConfig(
+        stream=sys.stdout,
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format=f"%(asctime)s {program}[{region}] %(levelname)s %(message)s",
+    )
+    return logging.getLogger(program)

@@ -1,0 +1,265 @@
+"""The stateless web tier of one region: the users/photos API in front of the shards and queue.
+
+Every answer carries X-Served-Region, so the load generator can see which region served it
+(failover is visible). Dependency failures become fast 503s with a JSON error, never hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+import uuid
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from clients import Shards, ensure_group, make_redis
+from common import OPS, SHARD_COUNT, STREAM, Settings, setup_logging, shard_of, user_of_job
+
+SETTINGS = Settings.from_env()
+REGION = SETTINGS.region
+log = setup_logging("web", REGION)
+
+REQUESTS = Counter(
+    "web_requests_total", "HTTP requests answered", ["region", "route", "method", "status"]
+)
+REQUEST_SECONDS = Histogram("web_request_seconds", "HTTP request latency", ["region", "route"])
+DB_SECONDS = Histogram("web_db_seconds", "Shard query latency", ["region", "shard", "op"])
+DB_ERRORS = Counter("web_db_errors_total", "Failed shard queries", ["region", "shard"])
+QUEUE_ERRORS = Counter("web_queue_errors_total", "Failed queue calls", ["region"])
+
+# Probes are not traffic: counting them would put the router's health checks into error ratios.
+UNMETERED_ROUTES = {"/healthz", "/metrics"}
+HEALTH_TIMEOUT = 0.5
+
+
+class Unavailable(Exception):
+    """A dependency failed: answered as 503."""
+
+
+def error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def db(request: web.Request, shard: int, op: str, method: str, query: str, *args):
+    """One shard query, timed and counted; any failure becomes Unavailable (503)."""
+    started = time.perf_counter()
+    try:
+        return await request.app["shards"].run(shard, method, query, *args)
+    except Exception as exc:
+        DB_ERRORS.labels(REGION, str(shard)).inc()
+        raise Unavailable(f"shard {shard} ({op}): {type(exc).__name__}: {exc}") from exc
+    finally:
+        DB_SECONDS.labels(REGION, str(shard), op).observe(time.perf_counter() - started)
+
+
+async def read_json(request: web.Request) -> dict:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise web.HTTPBadRequest(reason="body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(reason="body must be a JSON object")
+    return body
+
+
+def as_int(value) -> int | None:
+    """Ints only (JSON true/false are bools in Python, which are ints)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+async def create_user(request: web.Request) -> web.Response:
+    body = await read_json(request)
+    name = body.get("name")
+    if not isinstance(name, str) or not name:
+        return error(400, "name must be a non-empty string")
+    shard = body.get("shard")
+    if shard is None:
+        shard = random.randrange(SHARD_COUNT)
+    elif as_int(shard) is None or not 0 <= shard < SHARD_COUNT:
+        return error(400, f"shard must be an integer 0..{SHARD_COUNT - 1}")
+    # Ids come from the shard's own sequence, spaced by 4, so id % 4 == shard.
+    user_id = await db(
+        request, shard, "insert_user", "fetchval",
+        "INSERT INTO users (id, name, region) VALUES (nextval('user_seq') * $1 + $2, $3, $4)"
+        " RETURNING id",
+        SHARD_COUNT, shard, name, REGION,
+    )
+    return web.json_response({"id": user_id, "shard": shard, "region": REGION}, status=201)
+
+
+async def get_user(request: web.Request) -> web.Response:
+    user_id = int(request.match_info["id"])
+    row = await db(
+        request, shard_of(user_id), "select_user", "fetchrow",
+        "SELECT id, name, region, created_at FROM users WHERE id = $1", user_id,
+    )
+    if row is None:
+        return error(404, f"no user {user_id}")
+    return web.json_response({**dict(row), "created_at": row["created_at"].isoformat()})
+
+
+async def submit_photo(request: web.Request) -> web.Response:
+    user_id = int(request.match_info["id"])
+    shard = shard_of(user_id)
+    body = await read_json(request)
+    op = body.get("op", "blur")
+    if op not in OPS:
+        return error(400, f"op must be one of {', '.join(OPS)}")
+    exists = await db(
+        request, shard, "select_user", "fetchval", "SELECT 1 FROM users WHERE id = $1", user_id
+    )
+    if not exists:
+        return error(404, f"no user {user_id}")
+    job_id = f"{user_id}-{uuid.uuid4().hex[:16]}"
+    # The row first, then the queue entry: a worker never gets a job it cannot find.
+    await db(
+        request, shard, "insert_job", "execute",
+        "INSERT INTO jobs (id, user_id, op) VALUES ($1, $2, $3)", job_id, user_id, op,
+    )
+    queue = request.app["queue"]
+    try:
+        if not request.app["group_ready"]:  # jobs added before the group exists would be skipped
+            await ensure_group(queue)
+            request.app["group_ready"] = True
+        await queue.xadd(STREAM, {"job_id": job_id, "user_id": str(user_id), "op": op})
+    except Exception as exc:
+        QUEUE_ERRORS.labels(REGION).inc()
+        # Not queued means not accepted: take the row back so no job waits forever.
+        try:
+            await db(request, shard, "delete_job", "execute", "DELETE FROM jobs WHERE id = $1",
+                     job_id)
+        except Unavailable as cleanup:
+            log.warning("job %s not queued and its row not deleted: %s", job_id, cleanup)
+        raise Unavailable(f"queue: {type(exc).__name__}: {exc}") from exc
+    return web.json_response({"job_id": job_id}, status=202)
+
+
+async def get_job(request: web.Request) -> web.Response:
+    job_id = request.match_info["id"]
+    try:
+        shard = shard_of(user_of_job(job_id))
+    except ValueError:
+        return error(404, f"no job {job_id}")
+    row = await db(
+        request, shard, "select_job", "fetchrow",
+        "SELECT id, user_id, op, status, worker, completions, done_at FROM jobs WHERE id = $1",
+        job_id,
+    )
+    if row is None:
+        return error(404, f"no job {job_id}")
+    done_at = row["done_at"].isoformat() if row["done_at"] else None
+    return web.json_response({**dict(row), "done_at": done_at})
+
+
+async def check(name: str, probe, timeout: float = HEALTH_TIMEOUT) -> tuple[str, str]:
+    try:
+        await asyncio.wait_for(probe, timeout)
+        return name, "ok"
+    except Exception as exc:
+        return name, f"error: {type(exc).__name__}: {exc}".rstrip(": ")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Healthy while the queue and at least one shard answer: one dead shard must not take the
+    region out of the geo router, a region cut off from all its data must fail over."""
+    app = request.app
+    results = dict(await asyncio.gather(
+        # The Redis client times out by itself at 0.5 s; cancelling a redis-py 4.3 command
+        # midway can leave a reply unread, so the outer guard is only a backstop.
+        check("queue", app["health_queue"].ping(), HEALTH_TIMEOUT + 0.2),
+        *(check(f"shard-{s}", app["health_shards"].run(s, "fetchval", "SELECT 1"))
+          for s in range(SHARD_COUNT)),
+    ))
+    shards_ok = sum(results[f"shard-{s}"] == "ok" for s in range(SHARD_COUNT))
+    healthy = results["queue"] == "ok" and shards_ok > 0
+    return web.json_response(
+        {"status": "ok" if healthy else "unavailable", "region": REGION, "checks": results},
+        status=200 if healthy else 503,
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+@web.middleware
+async def observe(request: web.Request, handler):
+    """Turns every outcome into a JSON response and meters it by route template."""
+    started = time.perf_counter()
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    try:
+        response = await handler(request)
+    except Unavailable as exc:
+        log.warning("%s %s: %s", request.method, request.path, exc)
+        response = error(503, str(exc))
+    except web.HTTPException as exc:
+        response = error(exc.status, exc.reason)
+    except Exception as exc:
+        log.exception("%s %s failed", request.method, request.path)
+        response = error(500, f"{type(exc).__name__}: {exc}")
+    if route not in UNMETERED_ROUTES:
+        REQUESTS.labels(REGION, route, request.method, str(response.status)).inc()
+        REQUEST_SECONDS.labels(REGION, route).observe(time.perf_counter() - started)
+    return response
+
+
+async def add_region_header(request: web.Request, response: web.StreamResponse) -> None:
+    # A signal, not the middleware, so even aiohttp's own error pages carry it.
+    response.headers["X-Served-Region"] = REGION
+
+
+async def create_group_until_ready(app: web.Application) -> None:
+    """The consumer group must exist before the first job; retry until the queue answers."""
+    while not app["group_ready"]:
+        try:
+            await ensure_group(app["queue"])
+            app["group_ready"] = True
+            log.info("consumer group ready")
+        except Exception as exc:
+            log.info("queue not ready (%s: %s), retrying", type(exc).__name__, exc)
+            await asyncio.sleep(1)
+
+
+async def start(app: web.Application) -> None:
+    app["queue"] = make_redis(SETTINGS)
+    # Probes use their own connections, so a busy pool cannot fail the health check.
+    app["health_queue"] = make_redis(SETTINGS, timeout=HEALTH_TIMEOUT)
+    app["shards"] = Shards(SETTINGS, max_size=8)
+    app["health_shards"] = Shards(SETTINGS, max_size=1, timeout=HEALTH_TIMEOUT)
+    app["group_ready"] = False
+    app["group_task"] = asyncio.create_task(create_group_until_ready(app))
+
+
+async def stop(app: web.Application) -> None:
+    app["group_task"].cancel()
+    await app["shards"].close()
+    await app["health_shards"].close()
+    await app["queue"].close()
+    await app["health_queue"].close()
+
+
+def make_app() -> web.Application:
+    app = web.Application(middlewares=[observe])
+    app.add_routes([
+        web.post("/users", create_user),
+        web.get(r"/users/{id:\d+}", get_user),
+        web.post(r"/users/{id:\d+}/photos", submit_photo),
+        web.get("/jobs/{id}", get_job),
+        web.get("/healthz", healthz),
+        web.get("/metrics", metrics),
+    ])
+    app.on_response_prepare.append(add_region_header)
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+    return app
+
+
+if __name__ == "__main__":
+    # run_app handles SIGTERM (docker stop) with a graceful shutdown.
+    web.run_app(make_app(), port=int(os.environ.get("PORT", "8080")), access_log=None)

@@ -1,0 +1,7 @@
+#!/bin/sh
+# Runs as user postgres. The exporter runs in the background; postgres is exec'd so it is
+# PID 1 and receives the stop signal directly.
+set -e
+export DATA_SOURCE_NAME="${DATA_SOURCE_NAME:-postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+prometheus-postgres-exporter --web.listen-address=:9187 &
+exec postgres -D "$PGDATA" "$@"

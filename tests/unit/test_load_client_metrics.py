@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import json
+
+from prometheus_client import CollectorRegistry, generate_latest
+
+from harness.load.client_metrics import BUCKETS, ClientMetrics
+
+
+def exposition(metrics: ClientMetrics) -> str:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(metrics)
+    return generate_latest(registry).decode()
+
+
+def observe_some(metrics: ClientMetrics) -> None:
+    metrics.observe(region="us-east", route="/users", served="us-east", ok=True, seconds=0.004)
+    metrics.observe(region="us-east", route="/users", served="us-west", ok=True, seconds=0.2)
+    metrics.observe(region="us-west", route="/users/{id}", served=None, ok=False, seconds=30.0)
+
+
+def test_direct_observation_is_exported():
+    metrics = ClientMetrics()
+    observe_some(metrics)
+    metrics.set_users({"us-east": 7, "us-west": 3})
+    text = exposition(metrics)
+    assert (
+        'harness_client_requests_total{region="us-east",result="ok",route="/users",'
+        'served_region="us-west"} 1.0' in text
+    )
+    assert 'served_region="none"' in text and 'result="error"' in text
+    assert 'harness_client_request_seconds_bucket{le="0.005",region="us-east",route="/users"} 1.0' in text
+    assert 'harness_client_request_seconds_bucket{le="+Inf",region="us-east",route="/users"} 2.0' in text
+    assert 'harness_client_request_seconds_count{region="us-west",route="/users/{id}"} 1.0' in text
+    assert 'harness_client_users{region="us-east"} 7.0' in text
+
+
+def test_buckets_cover_5ms_to_10s():
+    assert BUCKETS[0] == 0.005 and BUCKETS[-1] == 10.0
+    assert list(BUCKETS) == sorted(BUCKETS)
+
+
+def test_worker_deltas_merged_on_the_master_equal_direct_observation():
+    direct, worker_a, worker_b, master = (ClientMetrics() for _ in range(4))
+    observe_some(direct)
+    observe_some(direct)
+    observe_some(worker_a)
+    # Deltas cross Locust's msgpack transport: plain lists survive a JSON round trip the same way.
+    master.merge(json.loads(json.dumps(worker_a.take_delta())))
+    observe_some(worker_b)
+    master.merge(json.loads(json.dumps(worker_b.take_delta())))
+    assert master.requests == direct.requests
+    assert master.latency == direct.latency
+    assert master.latency_sum == direct.latency_sum
+
+
+def test_take_delta_starts_afresh():
+    worker, master = ClientMetrics(), ClientMetrics()
+    observe_some(worker)
+    master.merge(worker.take_delta())
+    assert worker.take_delta() == {"requests": [], "latency": []}
+    master.merge(worker.take_delta())
+    assert sum(master.requests.values()) == 3

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from harness.load.ledger import LedgerWriter, read_ledger
+
+
+def test_writer_and_merge_of_several_process_files(tmp_path, monkeypatch):
+    writer = LedgerWriter(tmp_path)
+    writer.user(id=4, shard=0, home="us-east", served="us-east")
+    writer.job(id="job-1", user_id=4, home="us-east", served="us-west")
+    writer.close()
+    other = tmp_path / "ledger" / "99999999.jsonl"
+    other.write_text('{"kind":"user","id":5,"shard":1,"home":"us-west","served":"us-west","t":1}\n')
+    ledger = read_ledger(tmp_path)
+    assert ledger.files == 2
+    assert sorted(u.id for u in ledger.users) == [4, 5]
+    assert [(j.id, j.user_id, j.served) for j in ledger.jobs] == [("job-1", 4, "us-west")]
+    assert ledger.counts == {"user": 2, "job": 1}
+    assert ledger.users_by_shard() == {0: [4], 1: [5]}
+    assert ledger.skipped_lines == 0
+
+
+def test_truncated_last_line_of_a_killed_process_is_skipped(tmp_path):
+    directory = tmp_path / "ledger"
+    directory.mkdir()
+    (directory / "1.jsonl").write_text(
+        '{"kind":"user","id":8,"shard":0,"home":"us-east","served":"us-east","t":1}\n'
+        '{"kind":"job","id":"j-1","user_id":8,"home":"us-east","serv'
+    )
+    ledger = read_ledger(tmp_path)
+    assert [u.id for u in ledger.users] == [8]
+    assert ledger.jobs == ()
+    assert ledger.skipped_lines == 1
+
+
+def test_a_run_without_ledger_is_empty(tmp_path):
+    ledger = read_ledger(tmp_path)
+    assert ledger.counts == {"user": 0, "job": 0}
+    assert ledger.files == 0
+
+
+def test_writer_reopens_in_a_forked_process(tmp_path, monkeypatch):
+    writer = LedgerWriter(tmp_path)
+    writer.user(id=1, shard=1, home="us-east", served="us-east")
+    monkeypatch.setattr("os.getpid", lambda: 424242)  # as after Locust forks a worker
+    writer.user(id=2, shard=2, home="us-west", served="us-west")
+    writer.close()
+    assert (tmp_path / "ledger" / "424242.jsonl").read_text().count("\n") == 1
+    assert read_ledger(tmp_path).files == 2

@@ -1,0 +1,190 @@
+"""report.html: content, escaping of every untrusted string, offline-only, the charts' data."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+from plotly.offline import get_plotlyjs
+
+from harness.charts import CHARTS
+from harness.record import Event, InvariantResult, Series, SloResult
+from harness.report import render_html
+from tests.unit.test_report_sample import T0, sample_record
+
+EVIL = "<script>alert(1)</script>"
+PLOTLY_HEAD = get_plotlyjs()[:300]
+
+
+def chart_data(page: str) -> dict[str, dict]:
+    match = re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', page, re.S)
+    assert match, "no chart data element"
+    return json.loads(match.group(1))
+
+
+def without_plotly(page: str) -> str:
+    return page.replace(get_plotlyjs(), "")
+
+
+def evil_record():
+    record = sample_record(
+        scenario_name=EVIL,
+        scenario={"name": EVIL, "description": EVIL, "load": {"users": 1}},
+        scenario_file=f"scenarios/{EVIL}.yaml",
+        error=f"docker said {EVIL}",
+        log_errors={EVIL: [f"ERROR {EVIL}"]},
+        load_summary={EVIL: {EVIL: EVIL}},
+        stack={"name": EVIL, "images": {EVIL: EVIL}},
+        events=[Event(t=T0 + 1, kind=EVIL, message=EVIL)],
+        invariants=[InvariantResult(name=EVIL, verdict="fail", lost=1, detail=EVIL,
+                                    lost_examples=[EVIL])],  # fmt: skip
+    )
+    record.slos.append(
+        SloResult(name=EVIL, phase=EVIL, objective=EVIL, promql=EVIL, verdict="error", error=EVIL)
+    )
+    record.series["requests_by_region"].append(
+        Series(labels={"region": f"</script>{EVIL}<a href='https://x'>x</a>"},
+               points=[(T0, 1.0), (T0 + 5, 2.0)])  # fmt: skip
+    )
+    record.faults[0].target = EVIL
+    return record
+
+
+def test_page_shows_the_verdict_exit_code_and_failures() -> None:
+    page = render_html(sample_record())
+    assert 'class="banner failed"' in page
+    assert "FAILED" in page
+    assert "exit code 1" in page
+    for line in sample_record().failures():
+        assert line in page
+
+
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [("passed", "PASSED"), ("failed", "FAILED"), ("error", "ERROR"), ("interrupted", "INTERRUPTED")],
+)
+def test_banner_names_each_status(status: str, label: str) -> None:
+    page = render_html(sample_record(status=status))
+    assert f'<span class="verdict">{label}</span>' in page
+
+
+def test_every_slo_and_invariant_has_a_row() -> None:
+    record = sample_record()
+    page = render_html(record)
+    for slo in record.slos:
+        assert f"<td>{slo.name}</td>" in page
+    for inv in record.invariants:
+        assert f"<td>{inv.name}</td>" in page
+    assert "query returned no data: check the metric name" in page
+    assert "user 1042 (shard 2)" in page
+
+
+def test_sections_appear_in_order() -> None:
+    page = render_html(sample_record())
+    ids = ["verdict", "scenario", "charts", "slos", "invariants", "load", "events", "steps",
+           "logs", "environment"]  # fmt: skip
+    positions = [page.index(f'id="{i}"') for i in ids]
+    assert positions == sorted(positions)
+
+
+def test_scenario_environment_and_logs_are_shown() -> None:
+    page = render_html(sample_record())
+    assert "scenarios/region-outage.yaml" in page
+    assert "geography:" in page  # the scenario as YAML
+    assert "sha256:4d5e6f" in page  # image ids
+    assert "chaos-3f9c" in page
+    assert "2024-05-01 12:00:00 UTC" in page
+    assert "<summary>web-us-east-1" in page
+    assert "ERROR connection refused: shard-2:5432" in page
+    assert "<th>p95_ms</th>" in page  # nested load summary as a sub-table
+
+
+def test_untrusted_strings_are_escaped_everywhere() -> None:
+    page = render_html(evil_record())
+    assert EVIL not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<a href='https://x'>" not in page
+    # only our own three script elements open and close
+    assert page.count("<script") == 3
+    assert len(re.findall(r"</script", page, re.IGNORECASE)) == 3
+
+
+def test_chart_data_cannot_break_out_of_its_script() -> None:
+    page = render_html(evil_record())
+    raw = re.search(r'type="application/json">(.*?)</script>', page, re.S)
+    assert raw and "<" not in raw.group(1) and ">" not in raw.group(1)
+    names = [t["name"] for t in chart_data(page)["chart-0"]["data"]]
+    # plotly renders a subset of HTML in names: they arrive entity-escaped, shown as text
+    assert any(n.startswith("&lt;/script&gt;&lt;script&gt;") for n in names)
+    notes = [a["text"] for a in chart_data(page)["chart-0"]["layout"]["annotations"]]
+    assert f"region_outage {EVIL}".replace("<", "&lt;").replace(">", "&gt;") in notes
+
+
+def test_page_fetches_nothing() -> None:
+    page = render_html(sample_record())
+    rest = without_plotly(page)
+    assert not re.search(r"<script[^>]*\bsrc\s*=", rest, re.IGNORECASE)
+    assert not re.search(r"<link\b", rest, re.IGNORECASE)
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", rest, re.IGNORECASE)
+    assert not re.search(r"@import|url\(", rest, re.IGNORECASE)
+
+
+def test_plotly_is_inlined_exactly_once() -> None:
+    page = render_html(sample_record())
+    assert page.count(PLOTLY_HEAD) == 1
+    assert "Plotly.newPlot" in page
+
+
+def test_a_chart_without_series_says_no_data() -> None:
+    page = render_html(sample_record())
+    empty = next(c for c in CHARTS if c.key == "faults_active")
+    section = page[page.index(empty.title) :].split('<div class="chart">')[0]
+    assert '<div class="nodata">no data</div>' in section
+    drawn = chart_data(page)
+    assert len(drawn) == len(CHARTS) - 1
+    assert f"chart-{CHARTS.index(empty)}" not in drawn
+
+
+def test_a_run_without_any_series_skips_plotly() -> None:
+    page = render_html(sample_record(series={}))
+    assert page.count('<div class="nodata">no data</div>') == len(CHARTS)
+    assert PLOTLY_HEAD not in page
+
+
+def test_charts_use_offsets_from_the_load_start_and_mark_faults_and_phases() -> None:
+    figure = chart_data(render_html(sample_record()))["chart-0"]
+    assert figure["data"][0]["x"][0] == 0
+    assert figure["data"][0]["x"][-1] == 180
+    rects = [s for s in figure["layout"]["shapes"] if s["type"] == "rect"]
+    assert [(r["x0"], r["x1"]) for r in rects] == [pytest.approx((60.4, 120.2))]
+    lines = [s["x0"] for s in figure["layout"]["shapes"] if s["type"] == "line"]
+    assert lines == pytest.approx([0, 60.4, 120.2, 180])
+    notes = [a["text"] for a in figure["layout"]["annotations"]]
+    assert notes == ["region_outage us-east", "steady", "fault", "recovery"]
+
+
+def test_legend_names_follow_the_chart_templates() -> None:
+    drawn = chart_data(render_html(sample_record()))
+    served = CHARTS.index(next(c for c in CHARTS if c.key == "served_by_region"))
+    queue = CHARTS.index(next(c for c in CHARTS if c.key == "queue"))
+    assert [t["name"] for t in drawn[f"chart-{served}"]["data"]] == [
+        "served by us-east",
+        "served by us-west",
+    ]
+    assert drawn[f"chart-{queue}"]["data"][0]["name"] == "backlog (not yet delivered)"
+
+
+def test_nan_points_become_gaps() -> None:
+    record = sample_record()
+    record.series["error_ratio"][0].points[0] = (T0, math.nan)
+    figure = chart_data(render_html(record))["chart-2"]
+    assert figure["data"][0]["y"][0] is None
+
+
+def test_an_unremoved_fault_is_shaded_until_the_load_ended() -> None:
+    record = sample_record()
+    record.faults[0].removed_at = None
+    rect = next(s for s in chart_data(render_html(record))["chart-0"]["layout"]["shapes"])
+    assert rect["x1"] == pytest.approx(180)
