@@ -14,7 +14,7 @@ transport. No Locust import here.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, start_http_server
@@ -45,6 +45,8 @@ class ClientMetrics:
         self.latency: dict[LatencyKey, list[int]] = {}
         self.latency_sum: dict[LatencyKey, float] = {}
         self.users: dict[str, int] = {}
+        # Called at each scrape when set: the current users by region (from Locust's runner).
+        self.users_source: Callable[[], Mapping[str, int]] | None = None
 
     def observe(
         self, *, region: str, route: str, served: str | None, ok: bool, seconds: float
@@ -105,6 +107,8 @@ class ClientMetrics:
                 buckets.append((bound, cumulative))
             latency.add_metric(list(lkey), buckets, sum_value=self.latency_sum[lkey])
         yield latency
+        if self.users_source is not None:
+            self.set_users(self.users_source())
         users = GaugeMetricFamily(
             "harness_client_users", "Simulated users running, by home region.", labels=["region"]
         )

@@ -3,7 +3,8 @@
 Answers the web API's routes with the statuses the load generator expects and an
 X-Served-Region header (the request's home region), fast enough not to be the bottleneck
 (asyncio, keep-alive, no framework). `GET /_counts` returns the requests seen per
-X-Home-Region, `GET /_created` the users and jobs it acknowledged. Run it as `python -m harness.load.fake_target`; it prints its port.
+X-Home-Region, `GET /_created` the users and jobs it acknowledged. Run it as
+`python -m harness.load.fake_target`; it prints its port.
 """
 
 from __future__ import annotations

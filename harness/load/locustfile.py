@@ -174,20 +174,16 @@ def on_init(environment: Environment, **_: Any) -> None:
             "cannot serve metrics on %s:%s: %s", SETTINGS.metrics_host, SETTINGS.metrics_port, exc
         )
         sys.exit(3)
-    gevent.spawn(count_users, environment)
+    METRICS.users_source = lambda: users_by_region(environment)
 
 
-def count_users(environment: Environment) -> None:
-    while True:
-        runner = environment.runner
-        if isinstance(runner, MasterRunner):
-            by_class = dict(runner.reported_user_classes_count)
-        else:
-            by_class = runner.user_classes_count if runner else {}
-        METRICS.set_users(
-            {REGION_OF_CLASS[c]: n for c, n in by_class.items() if c in REGION_OF_CLASS}
-        )
-        gevent.sleep(1.0)
+def users_by_region(environment: Environment) -> dict[str, int]:
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        by_class = dict(runner.reported_user_classes_count)
+    else:
+        by_class = runner.user_classes_count if runner else {}
+    return {REGION_OF_CLASS[c]: n for c, n in by_class.items() if c in REGION_OF_CLASS}
 
 
 def on_request(

@@ -36,7 +36,7 @@ def duration(start: float | None, end: float | None) -> str:
     seconds = max(0.0, end - start)
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, rest = divmod(int(round(seconds)), 60)
+    minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest:02d} s"
 
 

@@ -7,6 +7,7 @@ that cannot close its <script> element (`script_json`).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -29,7 +30,6 @@ class Row:
     """A pre-formatted table row (events, steps) so the template stays free of arithmetic."""
 
     cells: tuple[str, ...]
-    status: str = ""
 
 
 @cache
@@ -39,7 +39,10 @@ def plotly_js() -> Markup:
 
 
 def scenario_text(record: RunRecord) -> str:
-    return yaml.safe_dump(record.scenario, sort_keys=False, allow_unicode=True, width=96)
+    try:
+        return yaml.safe_dump(record.scenario, sort_keys=False, allow_unicode=True, width=96)
+    except yaml.YAMLError:  # a value YAML cannot represent: still show the scenario
+        return json.dumps(record.scenario, indent=2, default=str)
 
 
 def _offset(t: float, t0: float) -> str:
@@ -49,15 +52,12 @@ def _offset(t: float, t0: float) -> str:
 def _events(record: RunRecord) -> list[Row]:
     t0 = c.time_zero(record)
     rows = sorted(record.events, key=lambda e: e.t)
-    return [Row(cells=(_offset(e.t, t0), e.kind, e.message), status=e.kind) for e in rows]
+    return [Row(cells=(_offset(e.t, t0), e.kind, e.message)) for e in rows]
 
 
 def _steps(record: RunRecord) -> list[Row]:
     return [
-        Row(
-            cells=(s.name, c.duration(s.started_at, s.ended_at), s.status, s.error or ""),
-            status=s.status,
-        )
+        Row(cells=(s.name, c.duration(s.started_at, s.ended_at), s.status, s.error or ""))
         for s in record.steps
     ]
 

@@ -75,16 +75,10 @@ def render_junit(record: RunRecord) -> str:
     errors = sum(c.find("error") is not None for c in cases)
     counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors)}
     elapsed = _seconds(record.started_at, record.ended_at)
-    root = ET.Element("testsuites", name="chaos-harness", time=elapsed, **counts)
-    suite = ET.SubElement(
-        root,
-        "testsuite",
-        name=f"{SUITE_PREFIX}{record.scenario_name}",
-        skipped="0",
-        time=elapsed,
-        timestamp=datetime.fromtimestamp(record.started_at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-        **counts,
-    )
+    root = ET.Element("testsuites", {"name": "chaos-harness", "time": elapsed, **counts})
+    started = datetime.fromtimestamp(record.started_at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    suite_attrs = {"name": f"{SUITE_PREFIX}{record.scenario_name}", **counts, "skipped": "0"}
+    suite = ET.SubElement(root, "testsuite", {**suite_attrs, "time": elapsed, "timestamp": started})
     properties = ET.SubElement(suite, "properties")
     for name, value in (
         ("run_id", record.run_id),

@@ -29,8 +29,14 @@ def test_direct_observation_is_exported():
         'served_region="us-west"} 1.0' in text
     )
     assert 'served_region="none"' in text and 'result="error"' in text
-    assert 'harness_client_request_seconds_bucket{le="0.005",region="us-east",route="/users"} 1.0' in text
-    assert 'harness_client_request_seconds_bucket{le="+Inf",region="us-east",route="/users"} 2.0' in text
+    assert (
+        'harness_client_request_seconds_bucket{le="0.005",region="us-east",route="/users"} 1.0'
+        in text
+    )
+    assert (
+        'harness_client_request_seconds_bucket{le="+Inf",region="us-east",route="/users"} 2.0'
+        in text
+    )
     assert 'harness_client_request_seconds_count{region="us-west",route="/users/{id}"} 1.0' in text
     assert 'harness_client_users{region="us-east"} 7.0' in text
 
@@ -61,3 +67,12 @@ def test_take_delta_starts_afresh():
     assert worker.take_delta() == {"requests": [], "latency": []}
     master.merge(worker.take_delta())
     assert sum(master.requests.values()) == 3
+
+
+def test_users_gauge_is_read_at_scrape_time():
+    metrics = ClientMetrics()
+    current = {"us-east": 1}
+    metrics.users_source = lambda: current
+    assert 'harness_client_users{region="us-east"} 1.0' in exposition(metrics)
+    current = {"us-east": 14, "us-west": 6}
+    assert 'harness_client_users{region="us-west"} 6.0' in exposition(metrics)

@@ -38,15 +38,18 @@ def evil_record():
         load_summary={EVIL: {EVIL: EVIL}},
         stack={"name": EVIL, "images": {EVIL: EVIL}},
         events=[Event(t=T0 + 1, kind=EVIL, message=EVIL)],
-        invariants=[InvariantResult(name=EVIL, verdict="fail", lost=1, detail=EVIL,
-                                    lost_examples=[EVIL])],  # fmt: skip
+        invariants=[
+            InvariantResult(name=EVIL, verdict="fail", lost=1, detail=EVIL, lost_examples=[EVIL])
+        ],
     )
     record.slos.append(
         SloResult(name=EVIL, phase=EVIL, objective=EVIL, promql=EVIL, verdict="error", error=EVIL)
     )
     record.series["requests_by_region"].append(
-        Series(labels={"region": f"</script>{EVIL}<a href='https://x'>x</a>"},
-               points=[(T0, 1.0), (T0 + 5, 2.0)])  # fmt: skip
+        Series(
+            labels={"region": f"</script>{EVIL}<a href='https://x'>x</a>"},
+            points=[(T0, 1.0), (T0 + 5, 2.0)],
+        )
     )
     record.faults[0].target = EVIL
     return record
@@ -63,7 +66,12 @@ def test_page_shows_the_verdict_exit_code_and_failures() -> None:
 
 @pytest.mark.parametrize(
     ("status", "label"),
-    [("passed", "PASSED"), ("failed", "FAILED"), ("error", "ERROR"), ("interrupted", "INTERRUPTED")],
+    [
+        ("passed", "PASSED"),
+        ("failed", "FAILED"),
+        ("error", "ERROR"),
+        ("interrupted", "INTERRUPTED"),
+    ],
 )
 def test_banner_names_each_status(status: str, label: str) -> None:
     page = render_html(sample_record(status=status))
@@ -83,8 +91,18 @@ def test_every_slo_and_invariant_has_a_row() -> None:
 
 def test_sections_appear_in_order() -> None:
     page = render_html(sample_record())
-    ids = ["verdict", "scenario", "charts", "slos", "invariants", "load", "events", "steps",
-           "logs", "environment"]  # fmt: skip
+    ids = [
+        "verdict",
+        "scenario",
+        "charts",
+        "slos",
+        "invariants",
+        "load",
+        "events",
+        "steps",
+        "logs",
+        "environment",
+    ]
     positions = [page.index(f'id="{i}"') for i in ids]
     assert positions == sorted(positions)
 

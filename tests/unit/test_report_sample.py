@@ -93,25 +93,41 @@ def _series() -> dict[str, list[Series]]:
 def _slos() -> list[SloResult]:
     return [
         SloResult(
-            name="errors while us-east is down", phase="fault", objective="error_ratio",
+            name="errors while us-east is down",
+            phase="fault",
+            objective="error_ratio",
             promql='sum(rate(harness_client_requests_total{result="error"}[60s]))'
             " / sum(rate(harness_client_requests_total[60s]))",
-            window_start=T0 + 60.4, window_end=T0 + 120.2, observed=0.071, max=0.05,
+            window_start=T0 + 60.4,
+            window_end=T0 + 120.2,
+            observed=0.071,
+            max=0.05,
             verdict="fail",
         ),
         SloResult(
-            name="steady p95", phase="steady", objective="latency_p95_ms",
+            name="steady p95",
+            phase="steady",
+            objective="latency_p95_ms",
             promql="1000 * histogram_quantile(0.95, sum by (le) "
             "(rate(harness_client_request_seconds_bucket[60s])))",
-            window_start=T0, window_end=T0 + 60.4, observed=131.5, max=300, verdict="pass",
+            window_start=T0,
+            window_end=T0 + 60.4,
+            observed=131.5,
+            max=300,
+            verdict="pass",
         ),
         SloResult(
-            name="custom", phase="recovery", objective="promql",
+            name="custom",
+            phase="recovery",
+            objective="promql",
             promql="sum(rate(worker_jobs_failed_total[60s]))",
-            window_start=T0 + 120.2, window_end=T0 + 180, max=10, verdict="error",
+            window_start=T0 + 120.2,
+            window_end=T0 + 180,
+            max=10,
+            verdict="error",
             error="query returned no data: check the metric name",
         ),
-    ]  # fmt: skip
+    ]
 
 
 def sample_record(**changes: object) -> RunRecord:
@@ -144,14 +160,26 @@ def sample_record(**changes: object) -> RunRecord:
             Step(name="stack up", started_at=T0 - 41.9, ended_at=T0 - 1.5),
             Step(name="load", started_at=T0, ended_at=T0 + 180),
             Step(name="fault 0", started_at=T0 + 60.4, ended_at=T0 + 120.2),
-            Step(name="judge", started_at=T0 + 181, ended_at=T0 + 214, status="failed",
-                 error="1 SLO failed, 1 SLO errored"),
-        ],  # fmt: skip
+            Step(
+                name="judge",
+                started_at=T0 + 181,
+                ended_at=T0 + 214,
+                status="failed",
+                error="1 SLO failed, 1 SLO errored",
+            ),
+        ],
         faults=[
-            FaultRecord(index=0, type="region_outage", target="us-east", planned_start_s=60,
-                        planned_end_s=120, applied_at=T0 + 60.4, removed_at=T0 + 120.2,
-                        status="removed"),
-        ],  # fmt: skip
+            FaultRecord(
+                index=0,
+                type="region_outage",
+                target="us-east",
+                planned_start_s=60,
+                planned_end_s=120,
+                applied_at=T0 + 60.4,
+                removed_at=T0 + 120.2,
+                status="removed",
+            ),
+        ],
         events=[
             Event(t=T0 + 60.4, kind="fault_applied", message="region_outage us-east", fault=0),
             Event(t=T0 + 61.0, kind="container_stopped", message="web-us-east-1 stopped"),
@@ -159,13 +187,24 @@ def sample_record(**changes: object) -> RunRecord:
         ],
         slos=_slos(),
         invariants=[
-            InvariantResult(name="no_lost_writes", verdict="fail", acknowledged=1850, found=1847,
-                            lost=3, detail="3 acknowledged users missing from their shard",
-                            lost_examples=["user 1042 (shard 2)", "user 1077 (shard 1)",
-                                           "user 1101 (shard 1)"]),
-            InvariantResult(name="no_lost_jobs", verdict="pass", acknowledged=5400, found=5400,
-                            duplicated=2, detail="all jobs done; 2 done twice"),
-        ],  # fmt: skip
+            InvariantResult(
+                name="no_lost_writes",
+                verdict="fail",
+                acknowledged=1850,
+                found=1847,
+                lost=3,
+                detail="3 acknowledged users missing from their shard",
+                lost_examples=["user 1042 (shard 2)", "user 1077 (shard 1)", "user 1101 (shard 1)"],
+            ),
+            InvariantResult(
+                name="no_lost_jobs",
+                verdict="pass",
+                acknowledged=5400,
+                found=5400,
+                duplicated=2,
+                detail="all jobs done; 2 done twice",
+            ),
+        ],
         load_summary={
             "requests": 27000,
             "failures": 612,

@@ -1,0 +1,174 @@
+"""Each fault kind's apply and remove calls, against fakes of Toxiproxy and Docker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+import harness.faults  # noqa: F401  (registers every kind)
+from harness.faults.runtime import RUNTIMES, inject
+from harness.faults.spec import SPECS, FaultSpec, fault_union
+from harness.stack import topology as t
+from tests.unit.fault_fakes import make_context
+
+FAULT = TypeAdapter(fault_union())
+
+
+def spec(**fields: Any) -> FaultSpec:
+    return FAULT.validate_python({"at": 0, "duration": 1, **fields})  # type: ignore[no-any-return]
+
+
+def test_every_fault_type_has_a_runtime() -> None:
+    assert set(SPECS) == set(RUNTIMES)
+
+
+TOXICS = [
+    ({"type": "latency", "link": "shard2-us-east", "latency_ms": 100, "jitter_ms": 5},
+     "latency", {"latency": 100, "jitter": 5}),
+    ({"type": "bandwidth", "link": "edge-us-west", "rate_kbps": 10}, "bandwidth", {"rate": 10}),
+    ({"type": "timeout", "link": "queue-us-east", "timeout_ms": 0}, "timeout", {"timeout": 0}),
+    ({"type": "reset_peer", "link": "queue-us-east", "timeout_ms": 50}, "reset_peer",
+     {"timeout": 50}),
+    ({"type": "slow_close", "link": "edge-us-east", "delay_ms": 300}, "slow_close",
+     {"delay": 300}),
+    ({"type": "slicer", "link": "edge-us-east", "average_size": 64, "size_variation": 8,
+      "delay_us": 10}, "slicer", {"average_size": 64, "size_variation": 8, "delay": 10}),
+    ({"type": "limit_data", "link": "shard0-us-west", "bytes": 1000}, "limit_data",
+     {"bytes": 1000}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fields", "toxic_type", "attributes"), TOXICS)
+def test_toxic_faults_add_one_toxic_and_remove_it(
+    fields: dict[str, Any], toxic_type: str, attributes: dict[str, Any]
+) -> None:
+    ctx, tox, _, _ = make_context()
+    link = fields["link"]
+    with inject(spec(**fields), ctx):
+        (toxic,) = tox.toxics[link].values()
+        assert toxic["type"] == toxic_type
+        assert toxic["attributes"] == attributes
+        assert sum(len(v) for v in tox.toxics.values()) == 1
+    assert tox.dirty() == []
+
+
+def test_toxic_keeps_stream_and_toxicity() -> None:
+    ctx, tox, _, _ = make_context()
+    fields = {"type": "latency", "link": "edge-us-east", "latency_ms": 1, "stream": "upstream",
+              "toxicity": 0.5}  # fmt: skip
+    with inject(spec(**fields), ctx):
+        (toxic,) = tox.toxics["edge-us-east"].values()
+        assert (toxic["stream"], toxic["toxicity"]) == ("upstream", 0.5)
+
+
+def test_region_outage_network_disables_every_link_of_the_region_only() -> None:
+    ctx, tox, containers, _ = make_context()
+    with inject(spec(type="region_outage", region="us-east"), ctx):
+        down = sorted(n for n, e in tox.enabled.items() if not e)
+        assert down == sorted(link.name for link in t.region_links("us-east"))
+        assert containers.down() == []
+    assert tox.dirty() == []
+
+
+def test_region_outage_stop_stops_web_and_workers_and_starts_them_again() -> None:
+    ctx, tox, containers, _ = make_context()
+    with inject(spec(type="region_outage", region="us-west", mode="stop"), ctx):
+        assert sorted(containers.down()) == [
+            "web-us-west-1",
+            "worker-us-west-1",
+            "worker-us-west-2",
+        ]
+        assert tox.dirty() == []
+    assert containers.down() == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "killed"),
+    [
+        ({"region": "us-east"}, ["worker-us-east-1", "worker-us-east-2"]),
+        ({"region": "us-east", "count": 1}, ["worker-us-east-1"]),
+        ({}, ["worker-us-east-1", "worker-us-east-2", "worker-us-west-1", "worker-us-west-2"]),
+    ],
+)
+def test_consumer_death_kills_with_sigkill_and_restarts(
+    fields: dict[str, Any], killed: list[str]
+) -> None:
+    ctx, _, containers, _ = make_context()
+    with inject(spec(type="consumer_death", **fields), ctx):
+        assert sorted(containers.down()) == killed
+        assert all(verb == "kill" for verb, _ in containers.calls)
+    assert containers.down() == []
+
+
+def test_consumer_death_without_restart_leaves_them_dead() -> None:
+    ctx, _, containers, _ = make_context()
+    with inject(spec(type="consumer_death", region="us-west", restart=False), ctx):
+        pass
+    assert sorted(containers.down()) == ["worker-us-west-1", "worker-us-west-2"]
+
+
+def test_shard_hotspot_adds_latency_on_both_regions_links_of_the_shard() -> None:
+    ctx, tox, _, events = make_context()
+    with inject(spec(type="shard_hotspot", shard=2, share=0.5, latency_ms=40), ctx):
+        slowed = sorted(n for n, ts in tox.toxics.items() if ts)
+        assert slowed == ["shard2-us-east", "shard2-us-west"]
+    assert tox.dirty() == []
+    assert any(kind == "hotspot" for kind, _ in events)
+
+
+def test_shard_hotspot_without_latency_touches_no_link() -> None:
+    ctx, tox, _, _ = make_context()
+    with inject(spec(type="shard_hotspot", shard=1, share=0.5), ctx):
+        assert tox.dirty() == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "down_verb", "up_verb"),
+    [("container_kill", "kill", "start"), ("container_stop", "stop", "start"),
+     ("container_pause", "pause", "unpause")],
+)  # fmt: skip
+def test_container_faults_act_on_every_instance_of_a_service(
+    kind: str, down_verb: str, up_verb: str
+) -> None:
+    ctx, _, containers, _ = make_context()
+    with inject(spec(type=kind, service="worker-us-east"), ctx):
+        assert sorted(containers.down()) == ["worker-us-east-1", "worker-us-east-2"]
+    assert containers.down() == []
+    verbs = [v for v, _ in containers.calls]
+    assert verbs == [down_verb, down_verb, up_verb, up_verb]
+
+
+def test_link_down_disables_and_reenables() -> None:
+    ctx, tox, _, _ = make_context()
+    with inject(spec(type="link_down", link="queue-us-west"), ctx):
+        assert tox.enabled["queue-us-west"] is False
+    assert tox.dirty() == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"type": "latency", "link": "edge-us-east", "latency_ms": 10},
+        {"type": "region_outage", "region": "us-east"},
+        {"type": "region_outage", "region": "us-east", "mode": "stop"},
+        {"type": "consumer_death"},
+        {"type": "container_pause", "service": "queue"},
+        {"type": "shard_hotspot", "shard": 0, "share": 1, "latency_ms": 5},
+    ],
+)
+def test_an_exception_inside_the_window_still_removes_the_fault(fields: dict[str, Any]) -> None:
+    ctx, tox, containers, _ = make_context()
+    with pytest.raises(RuntimeError, match="boom"), inject(spec(**fields), ctx):
+        raise RuntimeError("boom")
+    assert tox.dirty() == []
+    assert containers.down() == []
+
+
+def test_partial_apply_is_undone_when_one_link_fails() -> None:
+    ctx, tox, _, _ = make_context()
+    tox.fail_on = "queue-us-east"  # the second link of the region
+    with pytest.raises(RuntimeError), inject(spec(type="region_outage", region="us-east"), ctx):
+        pass
+    assert tox.dirty() == []

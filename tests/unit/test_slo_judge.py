@@ -1,0 +1,316 @@
+"""Judging SLOs from recorded Prometheus answers: pass, fail, and every kind of error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.errors import InfraError
+from harness.record import FaultRecord, PhaseWindow, Series
+from harness.scenario.slo_model import SLO
+from harness.slo.judge import judge_slos
+from harness.slo.query import Sample
+
+NAN = float("nan")
+PHASES = [
+    PhaseWindow(name="run", start=1000.0, end=1180.0),
+    PhaseWindow(name="steady", start=1000.0, end=1060.0),
+    PhaseWindow(name="fault", start=1060.2, end=1120.4),
+    PhaseWindow(name="recovery", start=1120.4, end=1180.0),
+]
+FAULTS = [
+    FaultRecord(
+        index=0,
+        type="region_outage",
+        target="us-east",
+        planned_start_s=60,
+        planned_end_s=120,
+        applied_at=1060.2,
+        removed_at=1120.4,
+        status="removed",
+    ),
+]
+
+
+class FakeProm:
+    """Answers every query with one recorded result (or raises it), and remembers the calls."""
+
+    def __init__(self, instant: Any = None, series: Any = None):
+        self.instant_answer = instant
+        self.range_answer = series
+        self.calls: list[tuple[Any, ...]] = []
+
+    def instant(self, promql: str, at: float) -> list[Sample]:
+        self.calls.append(("instant", promql, at))
+        if isinstance(self.instant_answer, Exception):
+            raise self.instant_answer
+        return list(self.instant_answer or [])
+
+    def range(self, promql: str, start: float, end: float, step_s: float = 1.0) -> list[Series]:
+        self.calls.append(("range", promql, start, end, step_s))
+        if isinstance(self.range_answer, Exception):
+            raise self.range_answer
+        return list(self.range_answer or [])
+
+
+def slo(phase: str = "fault", **objective: Any) -> SLO:
+    return SLO.model_validate({"name": "the slo", "phase": phase, **objective})
+
+
+def one(value: float, **labels: str) -> list[Sample]:
+    return [(labels, value)]
+
+
+ERR = {"error_ratio": {"max": 0.05}}
+UNREACHABLE = InfraError("Prometheus at http://127.0.0.1:9 failed on query 'x': refused")
+
+
+@pytest.mark.parametrize(
+    ("objective", "answer", "verdict", "observed", "error"),
+    [
+        pytest.param(ERR, one(0.01), "pass", 0.01, None, id="under max"),
+        pytest.param(ERR, one(0.05), "pass", 0.05, None, id="max is inclusive"),
+        pytest.param(ERR, one(0.2), "fail", 0.2, None, id="over max"),
+        pytest.param(
+            {"throughput_min_rps": {"min": 20}},
+            one(20.0),
+            "pass",
+            20.0,
+            None,
+            id="min is inclusive",
+        ),
+        pytest.param(
+            {"throughput_min_rps": {"min": 20}}, one(3.0), "fail", 3.0, None, id="under min"
+        ),
+        pytest.param(
+            {"promql": "x", "min": 1, "max": 2}, one(2.5), "fail", 2.5, None, id="promql over max"
+        ),
+        pytest.param(
+            {"promql": "scalar(x)", "max": 2}, one(1.0), "pass", 1.0, None, id="promql scalar"
+        ),
+        pytest.param(
+            {"latency_p95_ms": {"max": 300}},
+            one(float("inf")),
+            "fail",
+            float("inf"),
+            None,
+            id="+Inf quantile fails",
+        ),
+        pytest.param(ERR, [], "error", None, "no data", id="no data"),
+        pytest.param(ERR, one(NAN), "error", None, "NaN", id="NaN (0/0)"),
+        pytest.param(
+            ERR, UNREACHABLE, "error", None, "http://127.0.0.1:9", id="Prometheus unreachable"
+        ),
+        pytest.param(
+            {"promql": "x", "max": 1},
+            [({"a": "1"}, 0.1), ({"a": "2"}, 0.2)],
+            "error",
+            None,
+            "2 series",
+            id="several series",
+        ),
+    ],
+)
+def test_instant_verdicts(
+    objective: dict[str, Any], answer: Any, verdict: str, observed: float | None, error: str | None
+) -> None:
+    prom = FakeProm(instant=answer)
+    [result] = judge_slos([slo(**objective)], PHASES, FAULTS, prom)
+    assert result.verdict == verdict
+    assert result.observed == observed
+    if error is None:
+        assert result.error is None
+    else:
+        assert result.error is not None and error in result.error
+
+
+def test_instant_query_runs_at_the_actual_phase_end_over_the_phase() -> None:
+    prom = FakeProm(instant=one(0.0))
+    [result] = judge_slos([slo(**ERR)], PHASES, FAULTS, prom)
+    assert prom.calls == [("instant", result.promql, 1120.4)]
+    assert "[60s]" in result.promql
+    assert (result.window_start, result.window_end) == (1060.2, 1120.4)
+    assert (result.name, result.phase, result.objective, result.max) == (
+        "the slo",
+        "fault",
+        "error_ratio",
+        0.05,
+    )
+
+
+def test_missing_phase_is_an_error_that_shows_the_query_template() -> None:
+    prom = FakeProm(instant=one(0.0))
+    [result] = judge_slos([slo(phase="recovery", **ERR)], PHASES[:3], FAULTS, prom)
+    assert result.verdict == "error"
+    assert "no recovery phase" in (result.error or "")
+    assert "$window" in result.promql
+    assert prom.calls == []
+
+
+def test_one_error_does_not_stop_the_others() -> None:
+    class Flaky(FakeProm):
+        def instant(self, promql: str, at: float) -> list[Sample]:
+            if "x_broken" in promql:
+                raise UNREACHABLE
+            return one(0.0)
+
+    slos = [slo(promql="x_broken", max=1), slo(**ERR)]
+    results = judge_slos(slos, PHASES, FAULTS, Flaky())
+    assert [r.verdict for r in results] == ["error", "pass"]
+
+
+def series(*values: float, t0: float, labels: dict[str, str] | None = None) -> list[Series]:
+    points = [(t0 + i, v) for i, v in enumerate(values)]
+    return [Series(labels=labels or {}, points=points)]
+
+
+RECOVER = {"time_to_recover_s": {"max": 10, "fault": 0, "from": "start", "level": 0.01}}
+DRAIN = {"backlog_drained_within_s": {"max": 5}}
+
+
+@pytest.mark.parametrize(
+    ("phase", "objective", "answer", "verdict", "observed", "error"),
+    [
+        pytest.param(
+            "fault",
+            RECOVER,
+            series(0.7, 0.5, 0.0, 0.0, 0.0, 0.0, t0=1061),
+            "pass",
+            2.8,
+            None,
+            id="recovers",
+        ),
+        pytest.param(
+            "fault",
+            RECOVER,
+            series(*[0.7] * 20, 0.0, 0.0, 0.0, t0=1061),
+            "fail",
+            19.8,
+            None,
+            id="recovers too late",
+        ),
+        pytest.param(
+            "fault",
+            RECOVER,
+            series(0.7, 0.7, 0.7, t0=1061),
+            "fail",
+            None,
+            "still above 0.01 at the end of the fault window",
+            id="never recovers",
+        ),
+        pytest.param(
+            "fault",
+            RECOVER,
+            series(0.7, 0.0, 0.7, 0.0, 0.7, 0.0, 0.0, t0=1061),
+            "fail",
+            None,
+            "needs 3 in a row",
+            id="flaps",
+        ),
+        pytest.param(
+            "fault", RECOVER, series(NAN, NAN, t0=1061), "error", None, "no data", id="only NaN"
+        ),
+        pytest.param("fault", RECOVER, [], "error", None, "no data", id="empty"),
+        pytest.param("fault", RECOVER, UNREACHABLE, "error", None, "127.0.0.1:9", id="unreachable"),
+        pytest.param(
+            "fault",
+            RECOVER,
+            series(0.0, 0.0, 0.0, t0=1061) * 2,
+            "error",
+            None,
+            "2 series",
+            id="several series",
+        ),
+        pytest.param(
+            "recovery",
+            DRAIN,
+            series(40, 12, 0, 0, 0, t0=1121),
+            "pass",
+            2.6,
+            None,
+            id="backlog drains",
+        ),
+        pytest.param(
+            "recovery",
+            DRAIN,
+            series(40, 30, 20, 10, t0=1121),
+            "fail",
+            None,
+            "still above 0",
+            id="backlog never drains",
+        ),
+        pytest.param(
+            "fault",
+            DRAIN,
+            series(0, 0, 0, t0=1121),
+            "error",
+            None,
+            "after the fault window ends",
+            id="reference after the phase",
+        ),
+    ],
+)
+def test_settle_verdicts(
+    phase: str,
+    objective: dict[str, Any],
+    answer: Any,
+    verdict: str,
+    observed: float | None,
+    error: str | None,
+) -> None:
+    prom = FakeProm(series=answer)
+    [result] = judge_slos([slo(phase=phase, **objective)], PHASES, FAULTS, prom)
+    assert result.verdict == verdict
+    assert result.observed == pytest.approx(observed)
+    if error is None:
+        assert result.error is None
+    else:
+        assert result.error is not None and error in result.error
+
+
+def test_recovery_counts_from_the_faults_actual_end() -> None:
+    objective = {"time_to_recover_s": {"max": 10, "from": "end"}}
+    prom = FakeProm(series=series(0.3, 0.0, 0.0, 0.0, t0=1121))
+    [result] = judge_slos([slo(phase="recovery", **objective)], PHASES, FAULTS, prom)
+    assert prom.calls == [("range", result.promql, 1120.4, 1180.0, 1.0)]
+    assert result.window_start == 1120.4
+    assert result.observed == pytest.approx(1.6)
+
+
+@pytest.mark.parametrize(
+    ("objective", "faults", "error"),
+    [
+        ({"time_to_recover_s": {"max": 1, "fault": 3}}, FAULTS, "no fault 3"),
+        (
+            {"time_to_recover_s": {"max": 1}},
+            [FAULTS[0].model_copy(update={"applied_at": None})],
+            "never applied",
+        ),
+        (
+            {"time_to_recover_s": {"max": 1, "from": "end"}},
+            [FAULTS[0].model_copy(update={"removed_at": None})],
+            "never removed",
+        ),
+        (DRAIN, [], "none was removed"),
+        (
+            DRAIN,
+            [*FAULTS, FAULTS[0].model_copy(update={"index": 1, "removed_at": None})],
+            "none was removed",
+        ),
+    ],
+)
+def test_missing_reference_is_an_error(
+    objective: dict[str, Any], faults: list[FaultRecord], error: str
+) -> None:
+    [result] = judge_slos([slo(phase="run", **objective)], PHASES, faults, FakeProm())
+    assert result.verdict == "error"
+    assert error in (result.error or "")
+
+
+def test_backlog_counts_from_the_last_removal() -> None:
+    later = FAULTS[0].model_copy(update={"index": 1, "applied_at": 1100.0, "removed_at": 1130.0})
+    prom = FakeProm(series=series(5, 0, 0, 0, t0=1131))
+    [result] = judge_slos([slo(phase="run", **DRAIN)], PHASES, [*FAULTS, later], prom)
+    assert prom.calls[0][2:4] == (1130.0, 1180.0)
+    assert result.verdict == "pass" and result.observed == pytest.approx(2.0)
