@@ -43,7 +43,9 @@ CHARTS: tuple[ChartDef, ...] = (
         unit="ratio",
         queries=(
             (
-                'sum by (region) (rate(harness_client_requests_total{result="error"}[5s]))'
+                # `or 0 * all`: a region with no errors yet has no error series; it is 0, not a gap
+                '(sum by (region) (rate(harness_client_requests_total{result="error"}[5s]))'
+                " or 0 * sum by (region) (rate(harness_client_requests_total[5s])))"
                 " / sum by (region) (rate(harness_client_requests_total[5s]))",
                 "{region}",
             ),

@@ -88,10 +88,13 @@ class InvariantResult(_Model):
 
 
 class Series(_Model):
-    """One line of a chart: Prometheus range data, points as [unix time, value]."""
+    """One line of a chart: Prometheus range data, points as [unix time, value].
+
+    A value is None where Prometheus answered NaN (0/0, e.g. an error ratio without traffic):
+    JSON has no NaN, and the chart shows a gap there."""
 
     labels: dict[str, str]
-    points: list[tuple[float, float]]
+    points: list[tuple[float, float | None]]
 
 
 class RunRecord(_Model):
@@ -131,6 +134,7 @@ class RunRecord(_Model):
                 bound = " ".join(
                     f"{k} {v:g}" for k, v in (("max", slo.max), ("min", slo.min)) if v is not None
                 )
+                bound = bound or "-"
                 observed = "no data" if slo.observed is None else f"{slo.observed:.4g}"
                 why = f" ({slo.error})" if slo.error else ""
                 lines.append(

@@ -46,10 +46,9 @@ def legend_name(series: Series, chart: ChartDef) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(series.labels.items())) or chart.title
 
 
-def _value(v: float) -> float | None:
-    return (
-        float(f"{v:.6g}") if math.isfinite(v) else None
-    )  # NaN from 0/0 in PromQL: a gap, not invalid JSON
+def _value(v: float | None) -> float | None:
+    """6 significant digits; NaN (0/0 in PromQL) or a missing value becomes a gap (null)."""
+    return float(f"{v:.6g}") if v is not None and math.isfinite(v) else None
 
 
 def _trace(series: Series, chart: ChartDef, t0: float) -> dict[str, Any]:

@@ -11,6 +11,7 @@ started) and writes the run record.
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,14 @@ from pathlib import Path
 import docker
 
 from harness import __version__
-from harness.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_VERDICT_FAILED, HarnessError, InfraError
+from harness.errors import (
+    EXIT_INFRA,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_VERDICT_FAILED,
+    HarnessError,
+    InfraError,
+)
 from harness.faults.containers import ContainerControl
 from harness.faults.runtime import FaultContext, inject
 from harness.faults.toxiproxy_client import ToxiproxyClient
@@ -108,6 +116,11 @@ class ScenarioRun:
             self.say("interrupted: healing the stack")
         except HarnessError as err:
             self.record.status, self.record.error, code = "error", err.render(), err.exit_code
+        except Exception as exc:  # a bug of ours: still heal, record and report it
+            trace = self.run_dir / "harness-traceback.txt"
+            trace.write_text(traceback.format_exc())
+            self.record.status, code = "error", EXIT_INFRA
+            self.record.error = f"internal error: {exc!r} (traceback in {trace})"
         finally:
             with deferred_interrupts():
                 self._finish()

@@ -146,7 +146,7 @@ def _settle_time(
             "judge it over a later phase (recovery or run)"
         )
     series = prom.range(promql, since, window.end, 1.0)
-    if not series or all(math.isnan(v) for s in series for _, v in s.points):
+    if not series or all(_missing(v) for s in series for _, v in s.points):
         raise _NoVerdict(f"no data: the series is empty over the {window.name} window")
     if len(series) > 1:
         raise _NoVerdict(f"{len(series)} series came back where one was expected")
@@ -155,10 +155,15 @@ def _settle_time(
     observed = settled_after(points, since=since, level=level)
     if observed is not None:
         return observed, None
-    last = points[-1][1] if points else math.nan
-    if not last <= level:
-        return None, f"still above {level:g} at the end of the {window.name} window ({last:.4g})"
+    last = points[-1][1] if points else None
+    if last is None or not last <= level:
+        shown = "no data" if last is None else f"{last:.4g}"
+        return None, f"still above {level:g} at the end of the {window.name} window ({shown})"
     return None, (
         f"back at or under {level:g} only in the last samples of the {window.name} window "
         f"(needs {HOLD_SAMPLES} in a row)"
     )
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or math.isnan(value)

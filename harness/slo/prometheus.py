@@ -10,6 +10,7 @@ and the query.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,6 +97,11 @@ def _samples(result: Any) -> list[Sample]:
     return [(dict(item.get("metric", {})), _value(item["value"][1])) for item in result]
 
 
+def _point(t: Any, raw: Any) -> tuple[float, float | None]:
+    value = _value(raw)
+    return float(t), None if math.isnan(value) else value  # a gap: JSON has no NaN
+
+
 def _series(item: dict[str, Any]) -> Series:
-    points = [(float(t), _value(v)) for t, v in item.get("values", [])]
+    points = [_point(t, v) for t, v in item.get("values", [])]
     return Series(labels=dict(item.get("metric", {})), points=points)

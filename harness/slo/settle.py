@@ -1,8 +1,8 @@
 """When a series settles at or under a level (pure): backlog drained, error ratio recovered.
 
 A dip that lasts one or two samples is not a recovery (a flapping failover is not recovered):
-the value must stay at or under the level for `hold` consecutive samples. NaN (no requests in
-the rate window, 0/0) is never "at or under".
+the value must stay at or under the level for `hold` consecutive samples. A missing value
+(None or NaN: no requests in the rate window, 0/0) is never "at or under".
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ HOLD_SAMPLES = 3
 
 
 def settled_after(
-    points: Sequence[tuple[float, float]],
+    points: Sequence[tuple[float, float | None]],
     *,
     since: float,
     level: float,
@@ -29,7 +29,7 @@ def settled_after(
     for t, value in sorted(p for p in points if p[0] >= since):
         contiguous = previous is not None and t - previous <= 1.5 * step_s
         previous = t
-        if not value <= level:  # also true for NaN
+        if value is None or not value <= level:  # also true for NaN
             run_start, count = None, 0
             continue
         if run_start is None or not contiguous:

@@ -42,7 +42,10 @@ def container_name(stack: str, instance: str) -> str:
 
 
 def config_hash(config: StackConfig) -> str:
-    text = json.dumps(asdict(config), sort_keys=True, default=sorted)
+    """Hash of everything the containers are made from (config and the specs it yields), so a
+    changed harness or config replaces a running stack instead of reusing it."""
+    specs = [asdict(spec) for spec in stack_spec(config)]
+    text = json.dumps([asdict(config), specs], sort_keys=True, default=sorted)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -57,13 +60,13 @@ def bring_up(
     """Start the stack (or reuse an identical healthy one) and return its endpoints."""
     reap_orphans(client, progress)
     specs = stack_spec(config)
-    if _running_and_current(client, config, specs):
+    image_ids = ensure_images(client, progress=progress)
+    if _running_and_current(client, config, specs, image_ids):
         progress(f"stack {config.name!r} is already up")
         return discover_endpoints(client, config.name)
     if _stack_containers(client, config.name):
         progress(f"replacing stack {config.name!r} (changed or unhealthy)")
         tear_down(client, config.name)
-    ensure_images(client, progress=progress)
     try:
         _create_and_start(client, config, specs, owner=owner, progress=progress)
         wait_healthy(client, config.name, specs, timeout_s=timeout_s, progress=progress)
@@ -75,14 +78,20 @@ def bring_up(
 
 
 def _running_and_current(
-    client: docker.DockerClient, config: StackConfig, specs: list[ContainerSpec]
+    client: docker.DockerClient,
+    config: StackConfig,
+    specs: list[ContainerSpec],
+    image_ids: dict[str, str],
 ) -> bool:
     containers = _stack_containers(client, config.name)
     if len(containers) != len(specs):
         return False
     wanted = config_hash(config)
+    image_of = {spec.instance: image_ids.get(spec.image) for spec in specs}
     return all(
-        c.labels.get(CONFIG_HASH) == wanted and container_health(c) in ("healthy", "running")
+        c.labels.get(CONFIG_HASH) == wanted
+        and container_health(c) in ("healthy", "running")
+        and c.attrs.get("Image") == image_of.get(c.labels.get(labels.INSTANCE, ""))
         for c in containers
     )
 
@@ -207,7 +216,8 @@ def reap_orphans(client: docker.DockerClient, progress: Progress) -> list[str]:
     reaped: list[str] = []
     stacks: dict[str, str] = {}
     for c in client.containers.list(all=True, filters=labels.stack_filter(), sparse=True):
-        stacks.setdefault(c.labels.get(labels.STACK, ""), c.labels.get(labels.OWNER, ""))
+        found = c.attrs.get("Labels") or {}  # sparse objects carry the list API's fields only
+        stacks.setdefault(found.get(labels.STACK, ""), found.get(labels.OWNER, ""))
     for stack, owner in stacks.items():
         if stack and labels.owner_is_dead(owner):
             progress(f"removing stack {stack!r} left by a dead harness ({owner})")

@@ -166,12 +166,16 @@ def _data_tier() -> list[ContainerSpec]:
 
 
 def _infrastructure(config: StackConfig) -> list[ContainerSpec]:
-    edges = {r: f"toxiproxy:{t.edge_link(r).listen_port}" for r in t.REGIONS}
+    # The router reaches each region's edge proxy by its own DNS name (an alias of the
+    # Toxiproxy container): HAProxy's resolver takes a second server with the same name and
+    # address as a duplicate and parks it in maintenance, which would disable failover.
+    edges = {r: f"{t.edge_link(r).name}:{t.edge_link(r).listen_port}" for r in t.REGIONS}
     return [
         ContainerSpec(
             instance="toxiproxy",
             service="toxiproxy",
             image=TOXIPROXY_IMAGE,
+            aliases=[t.edge_link(r).name for r in t.REGIONS],
             command=[
                 "-host=0.0.0.0",
                 f"-port={t.TOXIPROXY_API_PORT}",

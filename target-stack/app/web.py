@@ -123,9 +123,9 @@ async def submit_photo(request: web.Request) -> web.Response:
     )
     queue = request.app["queue"]
     try:
-        if not request.app["group_ready"]:  # jobs added before the group exists would be skipped
+        if not request.app["group"].is_set():  # jobs added before the group would be skipped
             await ensure_group(queue)
-            request.app["group_ready"] = True
+            request.app["group"].set()
         await queue.xadd(STREAM, {"job_id": job_id, "user_id": str(user_id), "op": op})
     except Exception as exc:
         QUEUE_ERRORS.labels(REGION).inc()
@@ -216,10 +216,10 @@ async def add_region_header(request: web.Request, response: web.StreamResponse) 
 
 async def create_group_until_ready(app: web.Application) -> None:
     """The consumer group must exist before the first job; retry until the queue answers."""
-    while not app["group_ready"]:
+    while not app["group"].is_set():
         try:
             await ensure_group(app["queue"])
-            app["group_ready"] = True
+            app["group"].set()
             log.info("consumer group ready")
         except Exception as exc:
             log.info("queue not ready (%s: %s), retrying", type(exc).__name__, exc)
@@ -232,7 +232,7 @@ async def start(app: web.Application) -> None:
     app["health_queue"] = make_redis(SETTINGS, timeout=HEALTH_TIMEOUT)
     app["shards"] = Shards(SETTINGS, max_size=8)
     app["health_shards"] = Shards(SETTINGS, max_size=1, timeout=HEALTH_TIMEOUT)
-    app["group_ready"] = False
+    app["group"] = asyncio.Event()  # set once the consumer group is known to exist
     app["group_task"] = asyncio.create_task(create_group_until_ready(app))
 
 

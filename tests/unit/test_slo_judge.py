@@ -62,7 +62,7 @@ def one(value: float, **labels: str) -> list[Sample]:
     return [(labels, value)]
 
 
-ERR = {"error_ratio": {"max": 0.05}}
+ERR: dict[str, Any] = {"error_ratio": {"max": 0.05}}
 UNREACHABLE = InfraError("Prometheus at http://127.0.0.1:9 failed on query 'x': refused")
 
 
@@ -165,8 +165,10 @@ def series(*values: float, t0: float, labels: dict[str, str] | None = None) -> l
     return [Series(labels=labels or {}, points=points)]
 
 
-RECOVER = {"time_to_recover_s": {"max": 10, "fault": 0, "from": "start", "level": 0.01}}
-DRAIN = {"backlog_drained_within_s": {"max": 5}}
+RECOVER: dict[str, Any] = {
+    "time_to_recover_s": {"max": 10, "fault": 0, "from": "start", "level": 0.01}
+}
+DRAIN: dict[str, Any] = {"backlog_drained_within_s": {"max": 5}}
 
 
 @pytest.mark.parametrize(
@@ -186,7 +188,7 @@ DRAIN = {"backlog_drained_within_s": {"max": 5}}
             RECOVER,
             series(*[0.7] * 20, 0.0, 0.0, 0.0, t0=1061),
             "fail",
-            19.8,
+            20.8,
             None,
             id="recovers too late",
         ),

@@ -51,7 +51,9 @@ class FakeCollection:
     ) -> FakeObj:
         if self.fail_create_after is not None and len(self.items) >= self.fail_create_after:
             raise InfraError("engine said no")
-        obj = FakeObj(name=name or str(args[0]), labels=labels, registry=self.items)
+        obj = FakeObj(
+            name=name or str(args[0]), labels=labels, registry=self.items, attrs={"Labels": labels}
+        )
         self.items.append(obj)
         return obj
 

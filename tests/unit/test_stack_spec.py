@@ -46,8 +46,10 @@ def test_region_tiers_reach_data_only_through_their_own_proxies() -> None:
 
 def test_router_routes_through_edge_links_and_bug_turns_failover_off() -> None:
     router = by_instance(StackConfig())["geo-router"]
-    assert router.env["EAST_ADDR"] == f"toxiproxy:{t.edge_link('us-east').listen_port}"
-    assert router.env["WEST_ADDR"] == f"toxiproxy:{t.edge_link('us-west').listen_port}"
+    assert router.env["EAST_ADDR"] == f"edge-us-east:{t.edge_link('us-east').listen_port}"
+    assert router.env["WEST_ADDR"] == f"edge-us-west:{t.edge_link('us-west').listen_port}"
+    # the edge names are DNS aliases of the Toxiproxy container
+    assert {"edge-us-east", "edge-us-west"} <= set(by_instance(StackConfig())["toxiproxy"].aliases)
     assert router.env["FAILOVER"] == "on"
     broken = by_instance(StackConfig(bugs=frozenset({"failover_off"})))["geo-router"]
     assert broken.env["FAILOVER"] == "off"

@@ -1,0 +1,126 @@
+"""The data invariants as pure functions: the ledger against what the shards hold.
+
+`no_lost_writes`: every user the stack acknowledged exists on shard `id % 4`. Lost: missing
+everywhere, or found only on another shard (named in the examples). Duplicated: acknowledged
+twice, or present on more than one shard; both corrupt data, so both fail the check.
+
+`no_lost_jobs`: every acknowledged job's row is `done`. Lost: no row, or a row in another
+state. Duplicated: done more than once (completions > 1); at-least-once delivery makes that
+legal, so duplicates are counted and shown but do not fail the check.
+
+A check with nothing acknowledged verified nothing: its verdict is error, never pass.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+from harness.load.ledger import Ledger
+from harness.record import InvariantResult
+from harness.stack.topology import SHARD_COUNT
+
+MAX_EXAMPLES = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobRow:
+    """A job as its shard holds it."""
+
+    id: str
+    status: str
+    completions: int
+
+
+def _examples(items: Iterable[str]) -> list[str]:
+    return list(items)[:MAX_EXAMPLES]
+
+
+def _nothing(name: str, what: str) -> InvariantResult:
+    return InvariantResult(
+        name=name,
+        verdict="error",
+        detail=f"the load generator saw no {what} acknowledged, so nothing was checked "
+        "(does the scenario's load include that task, and did any request succeed?)",
+    )
+
+
+def no_lost_writes(
+    ledger: Ledger, found_user_ids_by_shard: Mapping[int, Collection[int]]
+) -> InvariantResult:
+    """Judge the acknowledged users against the ids each shard holds (among those asked)."""
+    acked = Counter(user.id for user in ledger.users)
+    if not acked:
+        return _nothing("no_lost_writes", "user write")
+    shards_of: dict[int, list[int]] = {}
+    for shard, ids in sorted(found_user_ids_by_shard.items()):
+        for user_id in ids:
+            shards_of.setdefault(user_id, []).append(shard)
+    lost: list[str] = []
+    for user_id in sorted(acked):
+        where = shards_of.get(user_id, [])
+        expected = user_id % SHARD_COUNT
+        if expected not in where:
+            found_on = f"on shard {', '.join(map(str, where))}" if where else "on no shard"
+            lost.append(f"user {user_id} ({found_on}, expected shard {expected})")
+    twice = {i for i, n in acked.items() if n > 1}
+    spread = {i for i in acked if len(shards_of.get(i, [])) > 1}
+    duplicated = twice | spread
+    found = len(acked) - len(lost)
+    detail = (
+        f"{len(acked)} users acknowledged, {found} on their shard (id % {SHARD_COUNT})"
+        + (f"; {len(twice)} acknowledged more than once" if twice else "")
+        + (f"; {len(spread)} present on more than one shard" if spread else "")
+        + (f" (e.g. {', '.join(map(str, sorted(duplicated)[:5]))})" if duplicated else "")
+    )
+    return InvariantResult(
+        name="no_lost_writes",
+        verdict="fail" if lost or duplicated else "pass",
+        acknowledged=len(acked),
+        found=found,
+        lost=len(lost),
+        duplicated=len(duplicated),
+        detail=detail,
+        lost_examples=_examples(lost),
+    )
+
+
+def no_lost_jobs(ledger: Ledger, job_rows: Mapping[str, JobRow]) -> InvariantResult:
+    """Judge the acknowledged jobs against their rows (id -> row; a missing id has no row)."""
+    acked = sorted({job.id for job in ledger.jobs})
+    if not acked:
+        return _nothing("no_lost_jobs", "photo job")
+    lost: list[str] = []
+    repeated: list[JobRow] = []
+    for job_id in acked:
+        row = job_rows.get(job_id)
+        if row is None:
+            lost.append(f"job {job_id} (no row)")
+        elif row.status != "done":
+            lost.append(f"job {job_id} ({row.status})")
+        elif row.completions > 1:
+            repeated.append(row)
+    extra = sum(row.completions - 1 for row in repeated)
+    detail = f"{len(acked)} jobs acknowledged, {len(acked) - len(lost)} done"
+    if repeated:
+        detail += (
+            f"; {len(repeated)} done more than once ({extra} extra completions): "
+            "legal under at-least-once delivery, shown but not failed"
+        )
+    return InvariantResult(
+        name="no_lost_jobs",
+        verdict="fail" if lost else "pass",
+        acknowledged=len(acked),
+        found=len(acked) - len(lost),
+        lost=len(lost),
+        duplicated=len(repeated),
+        detail=detail,
+        lost_examples=_examples(lost),
+    )
+
+
+def pending_jobs(ledger: Ledger, job_rows: Mapping[str, JobRow]) -> int:
+    """How many acknowledged jobs are not done yet (the drain wait's condition)."""
+    ids = {job.id for job in ledger.jobs}
+    return sum(1 for i in ids if (row := job_rows.get(i)) is None or row.status != "done")

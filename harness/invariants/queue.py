@@ -1,0 +1,69 @@
+"""Reading the photo queue directly (Redis Streams over redis-py), bounded in time.
+
+For the invariant's detail: how many entries the stream holds, how many the consumer group
+delivered but nobody acknowledged (a dead consumer's jobs that were never reclaimed), and how
+many it has not delivered yet (lag).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+
+from harness.errors import InfraError
+from harness.stack.topology import QUEUE_GROUP, QUEUE_STREAM
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueStats:
+    length: int  # entries in the stream
+    pending: int  # delivered to a consumer, not acknowledged
+    lag: int | None  # not yet delivered to the group (None: Redis could not tell)
+
+    def describe(self) -> str:
+        lag = "unknown" if self.lag is None else str(self.lag)
+        return f"queue: {self.length} entries, {self.pending} pending (unacked), lag {lag}"
+
+
+class QueueReader:
+    """Stream length, the consumer group's pending count and lag, with socket timeouts."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 5.0,
+        stream: str = QUEUE_STREAM,
+        group: str = QUEUE_GROUP,
+    ):
+        self.url = url
+        self.stream = stream
+        self.group = group
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, decode_responses=True
+        )
+
+    def stats(self) -> QueueStats:
+        try:
+            if not self._client.exists(self.stream):
+                return QueueStats(length=0, pending=0, lag=0)
+            length = int(self._client.xlen(self.stream))
+            groups = self._client.xinfo_groups(self.stream)
+        except redis.RedisError as exc:
+            raise InfraError(
+                f"the queue at {self.url} could not be read: {' '.join(str(exc).split())}",
+                hint="is the queue container up and reachable? (docker ps)",
+            ) from exc
+        group = next((g for g in groups if g.get("name") == self.group), None)
+        if group is None:
+            return QueueStats(length=length, pending=0, lag=length)
+        lag = group.get("lag")
+        return QueueStats(
+            length=length,
+            pending=int(group.get("pending") or 0),
+            lag=None if lag is None else int(lag),
+        )
+
+    def close(self) -> None:
+        self._client.close()

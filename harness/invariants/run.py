@@ -1,0 +1,146 @@
+"""Running the invariant checks after the recovery window: read the ledger, the shards and
+the queue, wait for the queue to drain, judge (harness.invariants.checks).
+
+A shard or the queue that cannot be read makes that invariant an error (with the message),
+never a pass; the other invariants are still checked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from harness.errors import HarnessError
+from harness.invariants.checks import JobRow, no_lost_jobs, no_lost_writes, pending_jobs
+from harness.invariants.queue import QueueReader, QueueStats
+from harness.invariants.shards import ShardReader
+from harness.load.ledger import Ledger, read_ledger
+from harness.record import InvariantResult
+from harness.stack.endpoints import Endpoints
+from harness.stack.topology import shard_of
+
+INVARIANTS: tuple[str, ...] = ("no_lost_writes", "no_lost_jobs")
+
+
+class ShardSource(Protocol):
+    @property
+    def count(self) -> int: ...
+    def users_present(self, shard: int, ids: Sequence[int]) -> set[int]: ...
+    def job_rows(self, shard: int, ids: Sequence[str]) -> list[JobRow]: ...
+    def close(self) -> None: ...
+
+
+class QueueSource(Protocol):
+    def stats(self) -> QueueStats: ...
+    def close(self) -> None: ...
+
+
+def check_invariants(
+    names: Sequence[str],
+    run_dir: str | Path,
+    endpoints: Endpoints,
+    *,
+    drain_timeout_s: float = 60.0,
+    poll_s: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    shards: ShardSource | None = None,
+    queue: QueueSource | None = None,
+) -> list[InvariantResult]:
+    """One result per name, in order. `shards`/`queue` default to readers of `endpoints`."""
+    ledger = read_ledger(run_dir)
+    own_shards = shards is None
+    own_queue = queue is None
+    shard_source: ShardSource = shards if shards is not None else ShardReader(endpoints.shards)
+    queue_source: QueueSource = queue if queue is not None else QueueReader(endpoints.queue)
+    waiter = _Waiter(drain_timeout_s=drain_timeout_s, poll_s=poll_s, clock=clock, sleep=sleep)
+    try:
+        return [_check(name, ledger, shard_source, queue_source, waiter) for name in names]
+    finally:
+        if own_shards:
+            shard_source.close()
+        if own_queue:
+            queue_source.close()
+
+
+def _check(
+    name: str, ledger: Ledger, shards: ShardSource, queue: QueueSource, waiter: _Waiter
+) -> InvariantResult:
+    users, jobs = {u.id for u in ledger.users}, {j.id for j in ledger.jobs}
+    acknowledged = len(users) if name == "no_lost_writes" else len(jobs)
+    try:
+        if name == "no_lost_writes":
+            return _writes(ledger, shards)
+        if name == "no_lost_jobs":
+            return _jobs(ledger, shards, queue, waiter)
+    except HarnessError as exc:
+        return InvariantResult(
+            name=name, verdict="error", acknowledged=acknowledged, detail=exc.message
+        )
+    valid = ", ".join(INVARIANTS)
+    return InvariantResult(name=name, verdict="error", detail=f"unknown invariant (valid: {valid})")
+
+
+def _writes(ledger: Ledger, shards: ShardSource) -> InvariantResult:
+    ids = sorted({user.id for user in ledger.users})
+    found = (
+        {shard: shards.users_present(shard, ids) for shard in range(shards.count)} if ids else {}
+    )
+    return no_lost_writes(ledger, found)
+
+
+def read_job_rows(ledger: Ledger, shards: ShardSource) -> dict[str, JobRow]:
+    """The rows of every acknowledged job, each read from its user's shard."""
+    by_shard: dict[int, set[str]] = {}
+    for job in ledger.jobs:
+        by_shard.setdefault(shard_of(job.user_id), set()).add(job.id)
+    rows: dict[str, JobRow] = {}
+    for shard, ids in sorted(by_shard.items()):
+        rows.update((row.id, row) for row in shards.job_rows(shard, sorted(ids)))
+    return rows
+
+
+class _Waiter:
+    def __init__(
+        self,
+        *,
+        drain_timeout_s: float,
+        poll_s: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+    ):
+        self.drain_timeout_s = drain_timeout_s
+        self.poll_s = poll_s
+        self.clock = clock
+        self.sleep = sleep
+
+    def wait_for_jobs(self, ledger: Ledger, shards: ShardSource) -> tuple[dict[str, JobRow], float]:
+        """Poll until every acknowledged job is done or the drain timeout passes; the last rows
+        read and the seconds waited."""
+        started = self.clock()
+        deadline = started + self.drain_timeout_s
+        while True:
+            rows = read_job_rows(ledger, shards)
+            now = self.clock()
+            if pending_jobs(ledger, rows) == 0 or now >= deadline:
+                return rows, now - started
+            self.sleep(min(self.poll_s, deadline - now))
+
+
+def _jobs(
+    ledger: Ledger, shards: ShardSource, queue: QueueSource, waiter: _Waiter
+) -> InvariantResult:
+    rows, waited = waiter.wait_for_jobs(ledger, shards) if ledger.jobs else ({}, 0.0)
+    result = no_lost_jobs(ledger, rows)
+    if not ledger.jobs:
+        return result
+    left = pending_jobs(ledger, rows)
+    how = (
+        f"waited {waited:.0f} s for the queue to drain"
+        if not left
+        else f"{left} not done after the {waiter.drain_timeout_s:g} s drain timeout"
+    )
+    detail = f"{result.detail}; {how}; {queue.stats().describe()}"
+    return result.model_copy(update={"detail": detail})
