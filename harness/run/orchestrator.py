@@ -219,11 +219,8 @@ class ScenarioRun:
                 phase = phase_at(self.scheduler.active, done)
                 self.live(progress_line(phase, elapsed, duration, load.progress()))
                 next_line = elapsed + 1.0
-            due = self.scheduler.next_due()
-            wait = min(0.2, next_line - elapsed, duration - elapsed)
-            if due is not None:
-                wait = min(wait, due - elapsed)
-            time.sleep(max(0.005, wait))
+            cap = min(0.2, next_line - elapsed, duration - elapsed)
+            time.sleep(self.scheduler.sleep_s(elapsed, cap))
 
     def _judge(self) -> None:
         from harness.invariants.run import check_invariants

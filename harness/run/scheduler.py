@@ -61,6 +61,13 @@ class FaultScheduler:
         times = [f.start_s for f in self._pending] + [f.end_s for f, _ in self._active.values()]
         return min(times) if times else None
 
+    def sleep_s(self, elapsed_s: float, cap_s: float) -> float:
+        """How long the run loop may sleep: until the next due fault, at most `cap_s`, and at
+        least 5 ms (so the loop never spins). Waking at the due time keeps faults on schedule."""
+        due = self.next_due()
+        wait = cap_s if due is None else min(cap_s, due - elapsed_s)
+        return max(0.005, wait)
+
     def tick(self, elapsed_s: float) -> None:
         """Remove what is due to end, then apply what is due to start."""
         for index, (fault, _) in list(self._active.items()):

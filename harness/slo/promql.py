@@ -54,8 +54,10 @@ def _region(region: str | None) -> str:
     return f'region="{region}"' if region else ""
 
 
-def _ratio(bad: str, all_: str, w: str) -> str:
-    return f"sum(increase({bad}[{w}])) / sum(increase({all_}[{w}]))"
+def _ratio(bad: str, all_: str, w: str, fn: str = "increase") -> str:
+    # A labelled counter has no error series until the first error: `or vector(0)` makes a
+    # clean window 0 errors instead of no data. No requests at all stays no data (or 0/0 NaN).
+    return f"(sum({fn}({bad}[{w}])) or vector(0)) / sum({fn}({all_}[{w}]))"
 
 
 def _quantile_ms(q: float, bucket: str, w: str) -> str:
@@ -73,9 +75,8 @@ def client_error_ratio(region: str | None, w: str) -> str:
 
 def recovery_series() -> str:
     """The client error ratio over a short rate window, the series time_to_recover_s searches."""
-    w = RECOVERY_RATE_WINDOW
     bad = _selector(CLIENT_REQUESTS, 'result="error"')
-    return f"sum(rate({bad}[{w}])) / sum(rate({CLIENT_REQUESTS}[{w}]))"
+    return _ratio(bad, CLIENT_REQUESTS, RECOVERY_RATE_WINDOW, fn="rate")
 
 
 def _server_error_ratio(tier: str, w: str) -> str:

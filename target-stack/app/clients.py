@@ -10,9 +10,8 @@ import asyncio
 
 import asyncpg
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
-
 from common import GROUP, STREAM, Settings
+from redis.exceptions import ResponseError
 
 CONNECT_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 2.0

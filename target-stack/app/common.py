@@ -87,6 +87,12 @@ def render_photo(job_id: str, op: str) -> str:
     return hashlib.sha256(image.filter(flt).tobytes()).hexdigest()
 
 
+def describe(exc: BaseException) -> str:
+    """'TimeoutError' or 'ConnectionError: why', for logs and JSON error bodies."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def setup_logging(program: str, region: str) -> logging.Logger:
     logging.basicConfig(
         stream=sys.stdout,

@@ -13,10 +13,18 @@ import time
 import uuid
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-
 from clients import Shards, ensure_group, make_redis
-from common import OPS, SHARD_COUNT, STREAM, Settings, setup_logging, shard_of, user_of_job
+from common import (
+    OPS,
+    SHARD_COUNT,
+    STREAM,
+    Settings,
+    describe,
+    setup_logging,
+    shard_of,
+    user_of_job,
+)
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 SETTINGS = Settings.from_env()
 REGION = SETTINGS.region
@@ -50,7 +58,7 @@ async def db(request: web.Request, shard: int, op: str, method: str, query: str,
         return await request.app["shards"].run(shard, method, query, *args)
     except Exception as exc:
         DB_ERRORS.labels(REGION, str(shard)).inc()
-        raise Unavailable(f"shard {shard} ({op}): {type(exc).__name__}: {exc}") from exc
+        raise Unavailable(f"shard {shard} ({op}): {describe(exc)}") from exc
     finally:
         DB_SECONDS.labels(REGION, str(shard), op).observe(time.perf_counter() - started)
 
@@ -84,10 +92,16 @@ async def create_user(request: web.Request) -> web.Response:
         return error(400, f"shard must be an integer 0..{SHARD_COUNT - 1}")
     # Ids come from the shard's own sequence, spaced by 4, so id % 4 == shard.
     user_id = await db(
-        request, shard, "insert_user", "fetchval",
+        request,
+        shard,
+        "insert_user",
+        "fetchval",
         "INSERT INTO users (id, name, region) VALUES (nextval('user_seq') * $1 + $2, $3, $4)"
         " RETURNING id",
-        SHARD_COUNT, shard, name, REGION,
+        SHARD_COUNT,
+        shard,
+        name,
+        REGION,
     )
     return web.json_response({"id": user_id, "shard": shard, "region": REGION}, status=201)
 
@@ -95,8 +109,12 @@ async def create_user(request: web.Request) -> web.Response:
 async def get_user(request: web.Request) -> web.Response:
     user_id = int(request.match_info["id"])
     row = await db(
-        request, shard_of(user_id), "select_user", "fetchrow",
-        "SELECT id, name, region, created_at FROM users WHERE id = $1", user_id,
+        request,
+        shard_of(user_id),
+        "select_user",
+        "fetchrow",
+        "SELECT id, name, region, created_at FROM users WHERE id = $1",
+        user_id,
     )
     if row is None:
         return error(404, f"no user {user_id}")
@@ -118,8 +136,14 @@ async def submit_photo(request: web.Request) -> web.Response:
     job_id = f"{user_id}-{uuid.uuid4().hex[:16]}"
     # The row first, then the queue entry: a worker never gets a job it cannot find.
     await db(
-        request, shard, "insert_job", "execute",
-        "INSERT INTO jobs (id, user_id, op) VALUES ($1, $2, $3)", job_id, user_id, op,
+        request,
+        shard,
+        "insert_job",
+        "execute",
+        "INSERT INTO jobs (id, user_id, op) VALUES ($1, $2, $3)",
+        job_id,
+        user_id,
+        op,
     )
     queue = request.app["queue"]
     try:
@@ -131,11 +155,12 @@ async def submit_photo(request: web.Request) -> web.Response:
         QUEUE_ERRORS.labels(REGION).inc()
         # Not queued means not accepted: take the row back so no job waits forever.
         try:
-            await db(request, shard, "delete_job", "execute", "DELETE FROM jobs WHERE id = $1",
-                     job_id)
+            await db(
+                request, shard, "delete_job", "execute", "DELETE FROM jobs WHERE id = $1", job_id
+            )
         except Unavailable as cleanup:
             log.warning("job %s not queued and its row not deleted: %s", job_id, cleanup)
-        raise Unavailable(f"queue: {type(exc).__name__}: {exc}") from exc
+        raise Unavailable(f"queue: {describe(exc)}") from exc
     return web.json_response({"job_id": job_id}, status=202)
 
 
@@ -146,7 +171,10 @@ async def get_job(request: web.Request) -> web.Response:
     except ValueError:
         return error(404, f"no job {job_id}")
     row = await db(
-        request, shard, "select_job", "fetchrow",
+        request,
+        shard,
+        "select_job",
+        "fetchrow",
         "SELECT id, user_id, op, status, worker, completions, done_at FROM jobs WHERE id = $1",
         job_id,
     )
@@ -161,20 +189,24 @@ async def check(name: str, probe, timeout: float = HEALTH_TIMEOUT) -> tuple[str,
         await asyncio.wait_for(probe, timeout)
         return name, "ok"
     except Exception as exc:
-        return name, f"error: {type(exc).__name__}: {exc}".rstrip(": ")
+        return name, f"error: {describe(exc)}"
 
 
 async def healthz(request: web.Request) -> web.Response:
     """Healthy while the queue and at least one shard answer: one dead shard must not take the
     region out of the geo router, a region cut off from all its data must fail over."""
     app = request.app
-    results = dict(await asyncio.gather(
-        # The Redis client times out by itself at 0.5 s; cancelling a redis-py 4.3 command
-        # midway can leave a reply unread, so the outer guard is only a backstop.
-        check("queue", app["health_queue"].ping(), HEALTH_TIMEOUT + 0.2),
-        *(check(f"shard-{s}", app["health_shards"].run(s, "fetchval", "SELECT 1"))
-          for s in range(SHARD_COUNT)),
-    ))
+    results = dict(
+        await asyncio.gather(
+            # The Redis client times out by itself at 0.5 s; cancelling a redis-py 4.3 command
+            # midway can leave a reply unread, so the outer guard is only a backstop.
+            check("queue", app["health_queue"].ping(), HEALTH_TIMEOUT + 0.2),
+            *(
+                check(f"shard-{s}", app["health_shards"].run(s, "fetchval", "SELECT 1"))
+                for s in range(SHARD_COUNT)
+            ),
+        )
+    )
     shards_ok = sum(results[f"shard-{s}"] == "ok" for s in range(SHARD_COUNT))
     healthy = results["queue"] == "ok" and shards_ok > 0
     return web.json_response(
@@ -202,7 +234,7 @@ async def observe(request: web.Request, handler):
         response = error(exc.status, exc.reason)
     except Exception as exc:
         log.exception("%s %s failed", request.method, request.path)
-        response = error(500, f"{type(exc).__name__}: {exc}")
+        response = error(500, describe(exc))
     if route not in UNMETERED_ROUTES:
         REQUESTS.labels(REGION, route, request.method, str(response.status)).inc()
         REQUEST_SECONDS.labels(REGION, route).observe(time.perf_counter() - started)
@@ -222,7 +254,7 @@ async def create_group_until_ready(app: web.Application) -> None:
             app["group"].set()
             log.info("consumer group ready")
         except Exception as exc:
-            log.info("queue not ready (%s: %s), retrying", type(exc).__name__, exc)
+            log.info("queue not ready (%s), retrying", describe(exc))
             await asyncio.sleep(1)
 
 
@@ -246,14 +278,16 @@ async def stop(app: web.Application) -> None:
 
 def make_app() -> web.Application:
     app = web.Application(middlewares=[observe])
-    app.add_routes([
-        web.post("/users", create_user),
-        web.get(r"/users/{id:\d+}", get_user),
-        web.post(r"/users/{id:\d+}/photos", submit_photo),
-        web.get("/jobs/{id}", get_job),
-        web.get("/healthz", healthz),
-        web.get("/metrics", metrics),
-    ])
+    app.add_routes(
+        [
+            web.post("/users", create_user),
+            web.get(r"/users/{id:\d+}", get_user),
+            web.post(r"/users/{id:\d+}/photos", submit_photo),
+            web.get("/jobs/{id}", get_job),
+            web.get("/healthz", healthz),
+            web.get("/metrics", metrics),
+        ]
+    )
     app.on_response_prepare.append(add_region_header)
     app.on_startup.append(start)
     app.on_cleanup.append(stop)

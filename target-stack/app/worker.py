@@ -14,11 +14,19 @@ import signal
 import time
 
 from aiohttp import web
+from clients import Shards, ensure_group, make_redis
+from common import (
+    GROUP,
+    STREAM,
+    Settings,
+    describe,
+    env_flag,
+    render_photo,
+    setup_logging,
+    shard_of,
+)
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from redis.exceptions import ResponseError
-
-from clients import Shards, ensure_group, make_redis
-from common import GROUP, STREAM, Settings, env_flag, render_photo, setup_logging, shard_of
 
 SETTINGS = Settings.from_env()
 REGION = SETTINGS.region
@@ -42,7 +50,8 @@ BACKLOG = Gauge(
     "worker_queue_backlog", "Stream entries not yet delivered to the group", ["region", "worker"]
 )
 PENDING = Gauge(
-    "worker_queue_pending", "Entries delivered to the group but not acknowledged",
+    "worker_queue_pending",
+    "Entries delivered to the group but not acknowledged",
     ["region", "worker"],
 )
 
@@ -75,14 +84,17 @@ class Worker:
             return
         try:
             status = await self.shards.run(
-                shard_of(user_id), "execute",
+                shard_of(user_id),
+                "execute",
                 "UPDATE jobs SET status = 'done', worker = $2, result_digest = $3,"
                 " completions = completions + 1, done_at = now() WHERE id = $1",
-                job_id, NAME, digest,
+                job_id,
+                NAME,
+                digest,
             )
         except Exception as exc:
             # Not recorded, so not acknowledged: the job stays pending and is reclaimed later.
-            log.warning("job %s not recorded: %s: %s", job_id, type(exc).__name__, exc)
+            log.warning("job %s not recorded: %s", job_id, describe(exc))
             FAILURES.labels(REGION, NAME).inc()
             return
         if status == "UPDATE 0":  # the web took the job back (its XADD failed): nothing to do
@@ -97,9 +109,9 @@ class Worker:
     async def read_new(self) -> None:
         count = 10 if BUG_ACK_BEFORE_PERSIST else 1
         try:
-            reply = await self.redis(self.queue.xreadgroup(
-                GROUP, NAME, {STREAM: ">"}, count=count, block=1000
-            ))
+            reply = await self.redis(
+                self.queue.xreadgroup(GROUP, NAME, {STREAM: ">"}, count=count, block=1000)
+            )
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
@@ -114,9 +126,11 @@ class Worker:
 
     async def reclaim(self) -> None:
         """Takes over jobs that another consumer (maybe killed) left pending too long."""
-        cursor, entries, *_ = await self.redis(self.queue.xautoclaim(
-            STREAM, GROUP, NAME, RECLAIM_IDLE_MS, start_id=self.reclaim_cursor, count=10
-        ))
+        cursor, entries, *_ = await self.redis(
+            self.queue.xautoclaim(
+                STREAM, GROUP, NAME, RECLAIM_IDLE_MS, start_id=self.reclaim_cursor, count=10
+            )
+        )
         # Resume from the cursor next round, so a long pending list is walked through.
         self.reclaim_cursor = cursor
         entries = [(eid, fields) for eid, fields in entries if fields]
@@ -135,7 +149,7 @@ class Worker:
                     await self.reclaim()
                 await self.read_new()
             except Exception as exc:
-                log.warning("queue error: %s: %s", type(exc).__name__, exc)
+                log.warning("queue error: %s", describe(exc))
                 await asyncio.sleep(ERROR_PAUSE)
 
     async def refresh_gauges(self) -> None:
@@ -158,8 +172,11 @@ class Worker:
         age = time.monotonic() - self.last_queue_ok
         healthy = age <= HEALTHY_WITHIN
         return web.json_response(
-            {"status": "ok" if healthy else "unavailable", "worker": NAME,
-             "last_queue_ok_seconds_ago": round(age, 1) if self.last_queue_ok else None},
+            {
+                "status": "ok" if healthy else "unavailable",
+                "worker": NAME,
+                "last_queue_ok_seconds_ago": round(age, 1) if self.last_queue_ok else None,
+            },
             status=200 if healthy else 503,
         )
 
@@ -169,8 +186,12 @@ class Worker:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "0.0.0.0", METRICS_PORT).start()
-        log.info("worker %s started (ack_before_persist=%s, no_reclaim=%s)",
-                 NAME, BUG_ACK_BEFORE_PERSIST, BUG_NO_RECLAIM)
+        log.info(
+            "worker %s started (ack_before_persist=%s, no_reclaim=%s)",
+            NAME,
+            BUG_ACK_BEFORE_PERSIST,
+            BUG_NO_RECLAIM,
+        )
         gauges = asyncio.create_task(self.refresh_gauges())
         try:
             await self.consume()  # returns after SIGTERM, once the current job is finished

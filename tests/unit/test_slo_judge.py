@@ -161,7 +161,7 @@ def test_one_error_does_not_stop_the_others() -> None:
 
 
 def series(*values: float, t0: float, labels: dict[str, str] | None = None) -> list[Series]:
-    points = [(t0 + i, v) for i, v in enumerate(values)]
+    points: list[tuple[float, float | None]] = [(t0 + i, v) for i, v in enumerate(values)]
     return [Series(labels=labels or {}, points=points)]
 
 
@@ -269,6 +269,15 @@ def test_settle_verdicts(
         assert result.error is None
     else:
         assert result.error is not None and error in result.error
+
+
+def test_gaps_are_no_data_and_never_recovered() -> None:
+    gaps = [Series(labels={}, points=[(1061.0, None), (1062.0, None)])]
+    [result] = judge_slos([slo(**RECOVER)], PHASES, FAULTS, FakeProm(series=gaps))
+    assert result.verdict == "error" and "no data" in (result.error or "")
+    ends_in_gap = [Series(labels={}, points=[(1061.0, 0.5), (1062.0, None)])]
+    [result] = judge_slos([slo(**RECOVER)], PHASES, FAULTS, FakeProm(series=ends_in_gap))
+    assert result.verdict == "fail" and "(no data)" in (result.error or "")
 
 
 def test_recovery_counts_from_the_faults_actual_end() -> None:

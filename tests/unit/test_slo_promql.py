@@ -22,13 +22,14 @@ CASES: list[tuple[str, dict[str, Any], float, str]] = [
         "error ratio",
         {"error_ratio": {"max": 0.05}},
         37.0,
-        f'sum(increase({REQ}{{result="error"}}[37s])) / sum(increase({REQ}[37s]))',
+        f'(sum(increase({REQ}{{result="error"}}[37s])) or vector(0)) / sum(increase({REQ}[37s]))',
     ),
     (
         "error ratio of one region",
         {"error_ratio": {"max": 0.05, "region": "us-east"}},
         37.0,
-        f'sum(increase({REQ}{{{EAST},result="error"}}[37s])) / sum(increase({REQ}{{{EAST}}}[37s]))',
+        f'(sum(increase({REQ}{{{EAST},result="error"}}[37s])) or vector(0)) '
+        f"/ sum(increase({REQ}{{{EAST}}}[37s]))",
     ),
     (
         "p50",
@@ -67,14 +68,15 @@ CASES: list[tuple[str, dict[str, Any], float, str]] = [
         "router 5xx ratio",
         {"server_error_ratio": {"tier": "router", "max": 0.01}},
         30.0,
-        'sum(increase(haproxy_frontend_http_responses_total{proxy="geo",code="5xx"}[30s])) '
+        '(sum(increase(haproxy_frontend_http_responses_total{proxy="geo",code="5xx"}[30s]))'
+        " or vector(0)) "
         '/ sum(increase(haproxy_frontend_http_requests_total{proxy="geo"}[30s]))',
     ),
     (
         "web 5xx ratio",
         {"server_error_ratio": {"tier": "web", "max": 0.01}},
         30.0,
-        'sum(increase(web_requests_total{status=~"5.."}[30s])) '
+        '(sum(increase(web_requests_total{status=~"5.."}[30s])) or vector(0)) '
         "/ sum(increase(web_requests_total[30s]))",
     ),
     (
@@ -112,7 +114,7 @@ CASES: list[tuple[str, dict[str, Any], float, str]] = [
         "time to recover: the error ratio series",
         {"time_to_recover_s": {"max": 20, "fault": 0, "from": "start"}},
         45.0,
-        f'sum(rate({REQ}{{result="error"}}[5s])) / sum(rate({REQ}[5s]))',
+        f'(sum(rate({REQ}{{result="error"}}[5s])) or vector(0)) / sum(rate({REQ}[5s]))',
     ),
     (
         "promql with $window",

@@ -29,8 +29,13 @@ def pts(*values: float, t0: float = 100.0) -> list[tuple[float, float]]:
         pytest.param(pts(0.5, 0.0, 0.5, 0.0, 0.0), 100.0, 0.01, None, id="flaps to the end"),
         pytest.param(pts(0.5, 0.01, 0.01, 0.01), 100.0, 0.01, 1.0, id="level is inclusive"),
         pytest.param(pts(NAN, NAN, 0.0, 0.0, 0.0), 100.0, 0.01, 2.0, id="NaN is not recovered"),
-        pytest.param([(100.0, None), (101.0, 0.0), (102.0, 0.0), (103.0, 0.0)], 100.0, 0.01, 1.0,
-                     id="a gap (None) is not recovered"),
+        pytest.param(
+            [(100.0, None), (101.0, 0.0), (102.0, 0.0), (103.0, 0.0)],
+            100.0,
+            0.01,
+            1.0,
+            id="a gap (None) is not recovered",
+        ),
         pytest.param(
             pts(0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0),
             103.0,
