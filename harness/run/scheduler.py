@@ -22,9 +22,15 @@ OnChange = Callable[[FaultRecord], None]
 
 
 def target_of(fault: ScheduledFault) -> str:
-    """A short human name for what a fault touches: `us-east`, `shard2-us-east`, ..."""
-    names = [t.split(":", 1)[-1] for t in fault.spec.targets()]
-    return ", ".join(names) or fault.spec.type
+    """A short human name for what a fault touches: `us-east`, `shard2-us-east`, `shard-2`.
+
+    A region fault is named by its region(s) rather than by the links it takes down."""
+    shard = getattr(fault.spec, "shard", None)
+    if shard is not None:
+        return f"shard-{shard}"
+    targets = fault.spec.targets()
+    chosen = [t for t in targets if t.startswith("region:")] or list(targets)
+    return ", ".join(t.split(":", 1)[-1] for t in chosen) or fault.spec.type
 
 
 class FaultScheduler:
