@@ -1,0 +1,150 @@
+"""Each named fault on the real stack: its effect is seen while active and gone after removal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import docker
+import pytest
+import redis
+import requests
+from pydantic import TypeAdapter
+
+import harness.faults  # noqa: F401  (registers every kind)
+from harness.faults.containers import ContainerControl
+from harness.faults.runtime import FaultContext, inject, links_down
+from harness.faults.spec import FaultSpec, fault_union
+from harness.faults.toxiproxy_client import ToxiproxyClient
+from harness.invariants.queue import QueueReader
+from harness.stack.endpoints import Endpoints
+from harness.stack.topology import QUEUE_GROUP, QUEUE_STREAM
+
+FAULT = TypeAdapter(fault_union())
+FAILOVER_S = 6.0  # HAProxy: 2 failed checks 500 ms apart, 1 s check timeout, plus a retry
+
+
+def spec(**fields: Any) -> FaultSpec:
+    return FAULT.validate_python({"at": 0, "duration": 1, **fields})  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def ctx(
+    stack: Endpoints, stack_name: str, docker_client: docker.DockerClient
+) -> Iterator[FaultContext]:
+    tox = ToxiproxyClient(stack.toxiproxy)
+    containers = ContainerControl(docker_client, stack_name)
+    yield FaultContext(toxiproxy=tox, containers=containers, event=lambda k, m: None, label="it")
+    tox.reset()
+    containers.heal_all()
+
+
+def served_region(router: str, home: str) -> str | None:
+    try:
+        resp = requests.post(
+            f"{router}/users", json={"name": "probe"}, headers={"X-Home-Region": home}, timeout=5
+        )
+    except requests.RequestException:
+        return None
+    return resp.headers.get("X-Served-Region") if resp.status_code == 201 else None
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> float:
+    start = time.monotonic()
+    while not check():
+        assert time.monotonic() - start < timeout_s, f"{what}: not within {timeout_s} s"
+        time.sleep(0.2)
+    return time.monotonic() - start
+
+
+@pytest.mark.parametrize("mode", ["network", "stop"])
+def test_region_outage_moves_users_to_the_other_region_and_back(
+    stack: Endpoints, ctx: FaultContext, mode: str
+) -> None:
+    assert served_region(stack.router, "us-east") == "us-east"
+    with inject(spec(type="region_outage", region="us-east", mode=mode), ctx):
+        took = wait_for(
+            lambda: served_region(stack.router, "us-east") == "us-west", FAILOVER_S, "failover"
+        )
+        # once failed over, us-east users keep being served (by us-west)
+        assert all(served_region(stack.router, "us-east") == "us-west" for _ in range(10))
+    print(f"failover of us-east users to us-west took {took:.1f} s ({mode})")
+    wait_for(lambda: served_region(stack.router, "us-east") == "us-east", 60, "failback")
+
+
+def live_workers(prometheus: str) -> float:
+    resp = requests.get(
+        f"{prometheus}/api/v1/query", params={"query": 'sum(up{job="worker"})'}, timeout=5
+    ).json()
+    return float(resp["data"]["result"][0]["value"][1])
+
+
+def submit_jobs(router: str, count: int, region: str = "us-east") -> list[str]:
+    home = {"X-Home-Region": region}
+    user = requests.post(
+        f"{router}/users", json={"name": "photographer"}, headers=home, timeout=5
+    ).json()["id"]
+    return [
+        requests.post(
+            f"{router}/users/{user}/photos", json={"op": "sharpen"}, headers=home, timeout=5
+        ).json()["job_id"]
+        for _ in range(count)
+    ]
+
+
+def job_status(router: str, job_id: str) -> dict[str, Any]:
+    return requests.get(f"{router}/jobs/{job_id}", timeout=5).json()  # type: ignore[no-any-return]
+
+
+def test_consumer_death_stops_all_work_and_the_backlog_drains_after(
+    stack: Endpoints, ctx: FaultContext
+) -> None:
+    queue = QueueReader(stack.queue)
+    with inject(spec(type="consumer_death"), ctx):
+        wait_for(lambda: live_workers(stack.prometheus) == 0, 10, "workers reported down")
+        before = queue.stats().lag
+        jobs = submit_jobs(stack.router, 20)
+        assert queue.stats().lag >= before + 20  # nobody consumes: the backlog grows
+        time.sleep(1)
+        assert all(job_status(stack.router, j)["status"] == "queued" for j in jobs)
+    wait_for(lambda: queue.stats().lag == 0, 60, "backlog drained")
+    wait_for(
+        lambda: all(job_status(stack.router, j)["status"] == "done" for j in jobs), 60, "jobs done"
+    )
+    wait_for(lambda: live_workers(stack.prometheus) == 4, 15, "workers reported up again")
+
+
+def held_by(queue_url: str, prefix: str) -> list[str]:
+    """Job ids pending (delivered, not acknowledged) at consumers whose name starts with prefix."""
+    r = redis.Redis.from_url(queue_url, socket_timeout=5)
+    entries = r.xpending_range(QUEUE_STREAM, QUEUE_GROUP, min="-", max="+", count=1000)
+    held = [e["message_id"] for e in entries if e["consumer"].decode().startswith(prefix)]
+    jobs = []
+    for message_id in held:
+        (_, fields), *_ = r.xrange(QUEUE_STREAM, min=message_id, max=message_id)
+        jobs.append(fields[b"job_id"].decode())
+    return jobs
+
+
+def test_jobs_held_by_a_killed_worker_are_taken_over_by_a_live_one(
+    stack: Endpoints, ctx: FaultContext
+) -> None:
+    # us-east's workers cannot reach the shards, so every job they take stays pending with
+    # them; then they die for good. us-west's workers must reclaim exactly those jobs.
+    shard_links = [f"shard{s}-us-east" for s in range(4)]
+    with links_down(ctx, shard_links):
+        jobs = submit_jobs(stack.router, 20, region="us-west")
+        wait_for(lambda: len(held_by(stack.queue, "worker-us-east")) >= 2, 30, "us-east holds jobs")
+        with inject(spec(type="consumer_death", region="us-east", restart=False), ctx):
+            orphaned = held_by(stack.queue, "worker-us-east")
+            ctx.toxiproxy.reset()  # the shards are reachable again; only the dead hold jobs
+            wait_for(
+                lambda: all(job_status(stack.router, j)["status"] == "done" for j in jobs),
+                60,
+                "every job done",
+            )
+            done_by = {j: job_status(stack.router, j)["worker"] for j in orphaned}
+    assert orphaned
+    assert all(w.startswith("worker-us-west") for w in done_by.values()), done_by
+    assert QueueReader(stack.queue).stats().pending == 0
