@@ -74,6 +74,13 @@ def run(
     drain_timeout: Annotated[
         float, typer.Option(help="Seconds no_lost_jobs waits for the queue to drain.")
     ] = 60.0,
+    bug: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Seed a bug into the stack (repeatable): failover_off, ack_before_persist, "
+            "no_reclaim. Shows that the gate fails when the system is broken."
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario: stack, geo-weighted load, faults on schedule, SLOs and invariants.
 
@@ -91,6 +98,7 @@ def run(
         keep_stack=keep_stack,
         load_workers=load_workers,
         drain_timeout_s=drain_timeout,
+        bugs=tuple(bug or ()),
     )
     try:
         code = run_file(options, say=_progress, live=_live)

@@ -8,6 +8,8 @@ worker must take over (reclaim) the jobs the dead ones held.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Annotated, Any, Literal
 
@@ -51,6 +53,13 @@ class ConsumerDeathSpec(FaultSpec):
     restart: bool = Field(
         default=True, description="Start the killed workers again when the window ends."
     )
+    mid_job: bool = Field(
+        default=True,
+        description=(
+            "Kill each worker while it is processing a job (waiting up to 5 s for it to take "
+            "one), so the jobs it held are really orphaned; false kills at once."
+        ),
+    )
 
     def regions(self) -> tuple[str, ...]:
         """The regions whose workers are killed."""
@@ -66,10 +75,31 @@ def inject(spec: ConsumerDeathSpec, ctx: FaultContext) -> AbstractContextManager
     for region in spec.regions():
         workers = ctx.containers.instances(f"worker-{region}")
         victims += workers if spec.count == "all" else workers[: spec.count]
+    kill = ctx.containers.kill
+    if spec.mid_job:
+
+        def kill(container: Any) -> None:
+            busy = wait_until(lambda: ctx.containers.worker_busy(container), MID_JOB_WAIT_S)
+            ctx.event("worker_state", f"{container.name} {'busy' if busy else 'idle'} at kill")
+            ctx.containers.kill(container)
+
     return containers_down(
         ctx,
         victims,
-        down=ctx.containers.kill,
+        down=kill,
         up=ctx.containers.start if spec.restart else None,
         verb="killed",
     )
+
+
+MID_JOB_WAIT_S = 5.0
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float, poll_s: float = 0.01) -> bool:
+    """Poll `check` until true or `timeout_s` passes; return whether it became true."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(poll_s)
+    return False

@@ -10,10 +10,13 @@ from collections.abc import Callable
 
 import docker
 import docker.errors
+import requests
 from docker.models.containers import Container
 
 from harness.errors import InfraError
 from harness.stack import labels
+from harness.stack.endpoints import parse_published
+from harness.stack.topology import WORKER_METRICS_PORT
 
 STOP_TIMEOUT_S = 5
 
@@ -61,6 +64,20 @@ class ContainerControl:
         container.reload()
         if container.status == "paused":
             self._do(container, "unpause", container.unpause)
+
+    def worker_busy(self, container: Container) -> bool:
+        """Whether a worker holds a job right now (its /busy on the published loopback port)."""
+        container.reload()
+        port = parse_published(container.attrs["NetworkSettings"]["Ports"] or {}).get(
+            WORKER_METRICS_PORT
+        )
+        if port is None:
+            return False
+        try:
+            resp = requests.get(f"http://127.0.0.1:{port}/busy", timeout=0.5)
+            return bool(resp.json().get("busy"))
+        except (requests.RequestException, ValueError):
+            return False
 
     def heal_all(self) -> list[str]:
         """Unpause and start every container of the stack that is not running.

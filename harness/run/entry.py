@@ -16,11 +16,17 @@ from harness.run.options import RunOptions
 from harness.run.orchestrator import ScenarioRun
 from harness.run.rundir import make_run_dir
 from harness.scenario.loader import load_scenario
+from harness.stack.config import BUGS
 
 Say = Callable[[str], None]
 
 
 def run_file(options: RunOptions, *, say: Say, live: Say) -> int:
+    unknown = sorted(set(options.bugs) - set(BUGS))
+    if unknown:
+        raise UsageError(
+            f"unknown --bug {', '.join(unknown)}", hint=f"valid bugs: {', '.join(sorted(BUGS))}"
+        )
     scenario = load_scenario(options.scenario_path)  # ScenarioError: exit 2, nothing started
     timeline = plan(scenario)
     run_dir = make_run_dir(options.reports_dir, scenario.name)

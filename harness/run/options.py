@@ -17,3 +17,4 @@ class RunOptions:
     up_timeout_s: float = 180.0
     drain_timeout_s: float = 60.0  # how long no_lost_jobs waits for the queue to drain
     settle_s: float = 3.0  # after the load, so the last scrapes land before judging
+    bugs: tuple[str, ...] = ()  # seeded bugs added to the scenario's own (show the gate fails)

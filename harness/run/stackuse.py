@@ -15,7 +15,7 @@ from typing import Any
 
 import docker
 
-from harness.errors import InfraError
+from harness.errors import InfraError, UsageError
 from harness.run.options import RunOptions
 from harness.scenario.model import Scenario
 from harness.stack import labels
@@ -47,12 +47,12 @@ class StackUse:
             tear_down(client, self.name)
 
 
-def stack_config(scenario: Scenario, name: str) -> StackConfig:
+def stack_config(scenario: Scenario, name: str, extra_bugs: tuple[str, ...] = ()) -> StackConfig:
     return StackConfig(
         name=name,
         web_replicas=scenario.stack.web_replicas,
         workers_per_region=scenario.stack.workers_per_region,
-        bugs=frozenset(scenario.stack.bugs),
+        bugs=frozenset(scenario.stack.bugs) | frozenset(extra_bugs),
     )
 
 
@@ -61,6 +61,11 @@ def acquire_stack(
 ) -> StackUse:
     before = stack_status(client, options.stack_name)
     if options.reuse_stack:
+        if options.bugs:
+            raise UsageError(
+                "--bug needs a stack built with the bug; it cannot be used with --reuse-stack",
+                hint="drop --reuse-stack (the run starts its own stack with the bug)",
+            )
         if not before.healthy:
             raise InfraError(
                 f"--reuse-stack: stack {options.stack_name!r} is not up and healthy",
@@ -71,7 +76,7 @@ def acquire_stack(
     owner = labels.OWNER_UP if options.keep_stack else labels.run_owner()
     endpoints = bring_up(
         client,
-        stack_config(scenario, options.stack_name),
+        stack_config(scenario, options.stack_name, options.bugs),
         timeout_s=options.up_timeout_s,
         progress=say,
         owner=owner,

@@ -125,6 +125,7 @@ def _workers(config: StackConfig, region: str) -> list[ContainerSpec]:
                 "RECLAIM_IDLE_MS": str(config.reclaim_idle_ms),
             },
             aliases=[f"worker-{region}"],
+            publish=[t.WORKER_METRICS_PORT],  # consumer_death polls /busy to kill mid-job
             health_cmd=_http_health(t.WORKER_METRICS_PORT),
         )
         for name in worker_instances(config, region)

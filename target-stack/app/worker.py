@@ -35,6 +35,9 @@ METRICS_PORT = int(os.environ.get("METRICS_PORT", "9100"))
 RECLAIM_IDLE_MS = int(os.environ.get("RECLAIM_IDLE_MS", "5000"))
 BUG_ACK_BEFORE_PERSIST = env_flag("BUG_ACK_BEFORE_PERSIST")
 BUG_NO_RECLAIM = env_flag("BUG_NO_RECLAIM")
+# The original photo is fetched from object storage before the work: simulated by a wait, so a
+# job holds its worker for a realistic time without burning the 2 cores the stack shares.
+FETCH_S = int(os.environ.get("PHOTO_FETCH_MS", "200")) / 1000
 RECLAIM_EVERY = 2.0  # seconds between XAUTOCLAIM rounds
 ERROR_PAUSE = 0.5  # after a failed call: retry soon, but never spin
 HEALTHY_WITHIN = 5.0  # /healthz is 200 while the last Redis call succeeded this recently
@@ -54,6 +57,7 @@ PENDING = Gauge(
     "Entries delivered to the group but not acknowledged",
     ["region", "worker"],
 )
+BUSY = Gauge("worker_busy", "1 while the worker is processing a job", ["region", "worker"])
 
 
 class Worker:
@@ -63,6 +67,7 @@ class Worker:
         self.stopping = asyncio.Event()
         self.last_queue_ok = 0.0  # monotonic time of the last successful Redis call
         self.reclaim_cursor = "0-0"
+        self.busy = 0  # jobs taken and not yet finished (a batch with the prefetch bug)
 
     async def redis(self, command):
         """Awaits one Redis call and remembers that the queue answered (for /healthz)."""
@@ -75,6 +80,7 @@ class Worker:
         started = time.perf_counter()
         try:
             job_id, user_id, op = fields["job_id"], int(fields["user_id"]), fields["op"]
+            await asyncio.sleep(FETCH_S)
             digest = await asyncio.to_thread(render_photo, job_id, op)  # keep /metrics live
         except (KeyError, ValueError) as exc:
             # A malformed entry would fail forever: drop it (ack) and count it.
@@ -121,8 +127,19 @@ class Worker:
         if BUG_ACK_BEFORE_PERSIST and entries:
             # Seeded bug: "ack on receive" with a prefetch of 10; a crash loses the batch.
             await self.redis(self.queue.xack(STREAM, GROUP, *(eid for eid, _ in entries)))
-        for entry_id, fields in entries:
-            await self.process(entry_id, fields, ack=not BUG_ACK_BEFORE_PERSIST)
+        await self.work(entries, ack=not BUG_ACK_BEFORE_PERSIST)
+
+    async def work(self, entries: list, ack: bool = True) -> None:
+        """Processes taken entries, marked busy meanwhile (the harness kills workers mid-job)."""
+        self.busy = len(entries)
+        BUSY.labels(REGION, NAME).set(1 if entries else 0)
+        try:
+            for entry_id, fields in entries:
+                await self.process(entry_id, fields, ack=ack)
+                self.busy -= 1
+        finally:
+            self.busy = 0
+            BUSY.labels(REGION, NAME).set(0)
 
     async def reclaim(self) -> None:
         """Takes over jobs that another consumer (maybe killed) left pending too long."""
@@ -137,8 +154,7 @@ class Worker:
         if entries:
             log.info("reclaimed %d idle job(s)", len(entries))
             RECLAIMED.labels(REGION, NAME).inc(len(entries))
-        for entry_id, fields in entries:
-            await self.process(entry_id, fields)
+        await self.work(entries)
 
     async def consume(self) -> None:
         next_reclaim = time.monotonic()
@@ -168,6 +184,10 @@ class Worker:
     async def metrics(self, request: web.Request) -> web.Response:
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
+    async def busy_state(self, request: web.Request) -> web.Response:
+        """Whether a job is in hand right now: lets a fault kill the worker mid-job."""
+        return web.json_response({"worker": NAME, "busy": self.busy > 0, "jobs": self.busy})
+
     async def healthz(self, request: web.Request) -> web.Response:
         age = time.monotonic() - self.last_queue_ok
         healthy = age <= HEALTHY_WITHIN
@@ -182,7 +202,13 @@ class Worker:
 
     async def run(self) -> None:
         app = web.Application()
-        app.add_routes([web.get("/metrics", self.metrics), web.get("/healthz", self.healthz)])
+        app.add_routes(
+            [
+                web.get("/metrics", self.metrics),
+                web.get("/healthz", self.healthz),
+                web.get("/busy", self.busy_state),
+            ]
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "0.0.0.0", METRICS_PORT).start()

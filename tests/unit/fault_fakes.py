@@ -80,6 +80,12 @@ class FakeContainers:
     def unpause(self, c: FakeContainer) -> None:
         self._set("unpause", c, "running")
 
+    busy: bool = True
+
+    def worker_busy(self, c: FakeContainer) -> bool:
+        self.calls.append(("busy?", c.name))
+        return self.busy
+
     def down(self) -> list[str]:
         return [c.name for c in self.containers.values() if c.status != "running"]
 

@@ -98,7 +98,7 @@ def test_consumer_death_kills_with_sigkill_and_restarts(
     ctx, _, containers, _ = make_context()
     with inject(spec(type="consumer_death", **fields), ctx):
         assert sorted(containers.down()) == killed
-        assert all(verb == "kill" for verb, _ in containers.calls)
+        assert {verb for verb, _ in containers.calls} == {"busy?", "kill"}
     assert containers.down() == []
 
 
@@ -172,3 +172,32 @@ def test_partial_apply_is_undone_when_one_link_fails() -> None:
     with pytest.raises(RuntimeError), inject(spec(type="region_outage", region="us-east"), ctx):
         pass
     assert tox.dirty() == []
+
+
+def test_consumer_death_kills_each_worker_while_it_holds_a_job() -> None:
+    ctx, _, containers, events = make_context()
+    with inject(spec(type="consumer_death", region="us-west", restart=False), ctx):
+        pass
+    # each victim is asked whether it is busy right before it is killed
+    assert containers.calls == [
+        ("busy?", "worker-us-west-1"), ("kill", "worker-us-west-1"),
+        ("busy?", "worker-us-west-2"), ("kill", "worker-us-west-2"),
+    ]  # fmt: skip
+    assert ("worker_state", "worker-us-west-1 busy at kill") in events
+
+
+def test_an_idle_worker_is_killed_after_the_mid_job_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.faults.consumer_death as cd
+
+    monkeypatch.setattr(cd, "MID_JOB_WAIT_S", 0.05)
+    ctx, _, containers, events = make_context()
+    containers.busy = False
+    with inject(spec(type="consumer_death", region="us-east", count=1), ctx):
+        assert containers.down() == ["worker-us-east-1"]
+    assert ("worker_state", "worker-us-east-1 idle at kill") in events
+
+
+def test_mid_job_false_kills_at_once() -> None:
+    ctx, _, containers, _ = make_context()
+    with inject(spec(type="consumer_death", region="us-east", mid_job=False), ctx):
+        assert all(verb == "kill" for verb, _ in containers.calls)
