@@ -60,6 +60,11 @@ if is_debian_root && ! command -v debootstrap >/dev/null 2>&1; then
   apt_install debootstrap
 fi
 
+# --- A headless browser for the report test (scripts/test.sh asks for it) -----------------
+if [[ "${CHAOS_SETUP_BROWSER:-0}" == 1 ]] && ! command -v chromium >/dev/null 2>&1; then
+  apt_install chromium
+fi
+
 # --- Images: base image, Toxiproxy, the stack's images (only what is missing or stale) ----
 "$VENV/bin/harness" images >/dev/null
 

@@ -18,7 +18,7 @@ fi
 if [[ $SKIP_DOCKER == 1 ]]; then
   [[ -x "$VENV/bin/pytest" ]] || CHAOS_SETUP_PYTHON_ONLY=1 bash scripts/setup.sh
 else
-  bash scripts/setup.sh
+  CHAOS_SETUP_BROWSER=1 bash scripts/setup.sh
 fi
 
 echo "== ruff"; "$VENV/bin/ruff" check harness tests benchmarks; "$VENV/bin/ruff" format --check harness tests benchmarks
