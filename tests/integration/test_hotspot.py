@@ -1,4 +1,4 @@
-"""Shard hotspot on the real stack: the chosen shard's request rate and latency rise, others don't."""
+"""Shard hotspot on the real stack: the hot shard's request rate and latency rise, others don't."""
 
 from __future__ import annotations
 
@@ -19,7 +19,13 @@ load:
   geography: {us-east: 50, us-west: 50}
   tasks: {read_user: 6, create_user: 1, submit_photo: 2}
 faults:
-  - {type: shard_hotspot, shard: 2, share: 0.8, celebrities: 3, latency_ms: 60, at: 15s, duration: 20s}
+  - type: shard_hotspot
+    shard: 2
+    share: 0.8
+    celebrities: 3
+    latency_ms: 60
+    at: 15s
+    duration: 20s
 """
 
 
