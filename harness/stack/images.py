@@ -57,13 +57,18 @@ def context_hash(directory: Path) -> str:
 
 
 def ensure_images(
-    client: docker.DockerClient, *, progress: Progress, force: bool = False
+    client: docker.DockerClient, *, progress: Progress, force: bool = False, no_cache: bool = False
 ) -> dict[str, str]:
-    """Make sure every image exists and is current; return tag -> image id."""
+    """Make sure every image exists and is current; return tag -> image id.
+
+    `force` rebuilds the project's images; `no_cache` also ignores Docker's layer cache (a
+    cold build, as on a fresh machine)."""
     ids = {BASE_IMAGE: _ensure_base(client, progress)}
     ids[spec.TOXIPROXY_IMAGE] = _ensure_toxiproxy(client, progress)
     for tag, directory in PROJECT_IMAGES.items():
-        ids[tag] = _ensure_built(client, tag, STACK_DIR / directory, progress, force=force)
+        ids[tag] = _ensure_built(
+            client, tag, STACK_DIR / directory, progress, force=force or no_cache, no_cache=no_cache
+        )
     return ids
 
 
@@ -140,7 +145,13 @@ def _ensure_toxiproxy(client: docker.DockerClient, progress: Progress) -> str:
 
 
 def _ensure_built(
-    client: docker.DockerClient, tag: str, context: Path, progress: Progress, *, force: bool
+    client: docker.DockerClient,
+    tag: str,
+    context: Path,
+    progress: Progress,
+    *,
+    force: bool,
+    no_cache: bool = False,
 ) -> str:
     wanted = context_hash(context)
     try:
@@ -149,11 +160,17 @@ def _ensure_built(
             return str(image.id)
     except docker.errors.ImageNotFound:
         pass
-    return _build(client, tag, context, wanted, progress)
+    return _build(client, tag, context, wanted, progress, no_cache=no_cache)
 
 
 def _build(
-    client: docker.DockerClient, tag: str, context: Path, ctx_hash: str, progress: Progress
+    client: docker.DockerClient,
+    tag: str,
+    context: Path,
+    ctx_hash: str,
+    progress: Progress,
+    *,
+    no_cache: bool = False,
 ) -> str:
     progress(f"building {tag} from {context}")
     lines: list[str] = []
@@ -163,6 +180,7 @@ def _build(
         tag=tag,
         rm=True,
         forcerm=True,
+        nocache=no_cache,
         decode=True,
         network_mode="host",
         labels={labels.CONTEXT_HASH: ctx_hash, labels.VERSION: __version__},
