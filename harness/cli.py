@@ -175,14 +175,7 @@ def status(
 @app.command()
 def down(stack: StackOpt = "default") -> None:
     """Remove everything `up` started for this stack (containers, network, volumes)."""
-    from harness.stack.docker_client import connect
-    from harness.stack.lifecycle import tear_down
-
-    try:
-        removed = tear_down(connect(), stack)
-    except HarnessError as err:
-        _fail(err)
-    print(f"removed {removed}")
+    _remove(stack)
 
 
 @app.command()
@@ -192,6 +185,10 @@ def cleanup(
     ] = None,
 ) -> None:
     """Remove everything any harness run left behind (found by label), of every stack."""
+    _remove(stack)
+
+
+def _remove(stack: str | None) -> None:
     from harness.stack.docker_client import connect
     from harness.stack.lifecycle import tear_down
 

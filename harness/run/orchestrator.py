@@ -43,6 +43,7 @@ from harness.run.scheduler import FaultScheduler
 from harness.run.signals import deferred_interrupts, interrupts_raise
 from harness.run.stackuse import StackUse, acquire_stack
 from harness.scenario.model import Scenario
+from harness.stack.lifecycle import wait_until_healthy
 
 Say = Callable[[str], None]
 
@@ -145,6 +146,9 @@ class ScenarioRun:
             healed = containers.heal_all()
             if healed:
                 self.event("healed", f"started containers left down: {', '.join(healed)}")
+                wait_until_healthy(
+                    self.client, self.stack.name, timeout_s=self.options.up_timeout_s
+                )
         host = bindable_host(endpoints.gateway)
         self.exporter = FaultExporter(host)
         load_metrics = f"{host}:{free_port(host)}"

@@ -16,12 +16,13 @@ from typing import Any
 import docker
 
 from harness.errors import InfraError, UsageError
+from harness.faults.containers import ContainerControl
 from harness.run.options import RunOptions
 from harness.scenario.model import Scenario
 from harness.stack import labels
 from harness.stack.config import StackConfig
 from harness.stack.endpoints import Endpoints
-from harness.stack.lifecycle import bring_up, stack_status, tear_down
+from harness.stack.lifecycle import bring_up, stack_status, tear_down, wait_until_healthy
 
 Say = Callable[[str], None]
 
@@ -66,13 +67,16 @@ def acquire_stack(
                 "--bug needs a stack built with the bug; it cannot be used with --reuse-stack",
                 hint="drop --reuse-stack (the run starts its own stack with the bug)",
             )
-        if not before.healthy:
+        if not before.services:
             raise InfraError(
-                f"--reuse-stack: stack {options.stack_name!r} is not up and healthy",
+                f"--reuse-stack: stack {options.stack_name!r} is not up",
                 hint=f"start it with `harness up --stack {options.stack_name}`, or drop "
                 "--reuse-stack to let the run start its own",
             )
-        return _use(client, options.stack_name, before.endpoints, owned=False)
+        # A stack just healed (containers restarted) needs a moment: wait, don't fail.
+        ContainerControl(client, options.stack_name).heal_all()
+        ready = wait_until_healthy(client, options.stack_name, timeout_s=options.up_timeout_s)
+        return _use(client, options.stack_name, ready.endpoints, owned=False)
     owner = labels.OWNER_UP if options.keep_stack else labels.run_owner()
     endpoints = bring_up(
         client,

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import tarfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -255,6 +256,27 @@ class StackStatus:
             "services": [asdict(s) for s in self.services],
             "endpoints": self.endpoints,
         }
+
+
+def wait_until_healthy(
+    client: docker.DockerClient, stack: str, *, timeout_s: float, poll_s: float = 0.5
+) -> StackStatus:
+    """Wait for every container of a running stack to be healthy (e.g. after a restart);
+    InfraError naming the ones that are not, with their log tails."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status = stack_status(client, stack)
+        if status.healthy:
+            return status
+        if time.monotonic() > deadline:
+            sick = [s.name for s in status.services if s.health not in ("healthy", "running")]
+            raise InfraError(
+                f"stack {stack!r} is not healthy after {timeout_s:.0f} s: "
+                + (", ".join(sick) or "no containers"),
+                hint=f"`harness status --stack {stack}` shows each service; "
+                f"`harness up --stack {stack}` replaces an unhealthy stack",
+            )
+        time.sleep(poll_s)
 
 
 def stack_status(client: docker.DockerClient, stack: str) -> StackStatus:

@@ -19,6 +19,7 @@ from harness.faults.spec import FaultSpec, fault_union
 from harness.faults.toxiproxy_client import ToxiproxyClient
 from harness.invariants.queue import QueueReader
 from harness.stack.endpoints import Endpoints
+from harness.stack.lifecycle import wait_until_healthy
 from harness.stack.topology import QUEUE_GROUP, QUEUE_STREAM
 
 FAULT = TypeAdapter(fault_union())
@@ -38,6 +39,7 @@ def ctx(
     yield FaultContext(toxiproxy=tox, containers=containers, event=lambda k, m: None, label="it")
     tox.reset()
     containers.heal_all()
+    wait_until_healthy(docker_client, stack_name, timeout_s=120)  # leave it as we found it
 
 
 def served_region(router: str, home: str) -> str | None:
