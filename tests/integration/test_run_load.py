@@ -65,10 +65,12 @@ def test_a_short_run_drives_both_regions_in_proportion(
     (inv,) = record["invariants"]
     assert inv["name"] == "no_lost_writes" and inv["acknowledged"] == len(ledger.users)
 
-    # Prometheus scraped the load generator's client-side metrics, by home region.
+    # Prometheus scraped the load generator's client-side metrics, by home region. Asked at
+    # the end of the load: once the run is over its endpoint is gone and the series are stale.
+    end = next(p["end"] for p in record["phases"] if p["name"] == "run")
     resp = requests.get(
         f"{stack.prometheus}/api/v1/query",
-        params={"query": "sum by (region) (harness_client_requests_total)"},
+        params={"query": "sum by (region) (harness_client_requests_total)", "time": end - 1},
         timeout=5,
     ).json()
     regions = {r["metric"]["region"] for r in resp["data"]["result"]}
