@@ -200,6 +200,24 @@ def _remove(stack: str | None) -> None:
 
 
 @app.command()
+def heal(stack: StackOpt = "default") -> None:
+    """Remove every fault from a running stack: Toxiproxy reset, stopped and paused containers
+    started. For a stack whose harness was killed mid-fault (SIGKILL leaves no chance to heal)."""
+    from harness.faults.containers import ContainerControl
+    from harness.faults.toxiproxy_client import ToxiproxyClient
+    from harness.stack.docker_client import connect
+    from harness.stack.lifecycle import discover_endpoints
+
+    try:
+        client = connect()
+        ToxiproxyClient(discover_endpoints(client, stack).toxiproxy).reset()
+        started = ContainerControl(client, stack).heal_all()
+    except HarnessError as err:
+        _fail(err)
+    print(f"Toxiproxy reset; started {', '.join(started) if started else 'no container'}")
+
+
+@app.command()
 def check(stack: StackOpt = "default") -> None:
     """Send a few requests through both regions and a photo job; show where each was served."""
     from harness.stack.docker_client import connect

@@ -92,3 +92,24 @@ def test_sigint_on_a_run_owned_stack_leaves_no_container(
     assert labelled(docker_client, name) == (0, 0, 0)
     record = json.loads((run_dir / "results.json").read_text())
     assert record["status"] == "interrupted"
+
+
+def test_heal_repairs_a_stack_whose_run_was_killed_mid_fault(
+    stack: Endpoints, stack_name: str, docker_client: docker.DockerClient, tmp_path: Path
+) -> None:
+    proc, reports = start_run(tmp_path, "--stack", stack_name, "--reuse-stack")
+    wait_for_faults(reports, proc)
+    proc.kill()  # SIGKILL: no chance to clean up
+    proc.communicate(timeout=30)
+    subprocess.run(["pkill", "-KILL", "-f", f"{reports}"], check=False)  # its Locust, too
+    tox = ToxiproxyClient(stack.toxiproxy)
+    assert tox.all_clean() != []  # the killed run left its faults behind
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "heal", "--stack", stack_name],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert tox.all_clean() == []
+    f = {"label": [f"io.chaos-harness.stack={stack_name}"]}
+    states = {c.name: c.status for c in docker_client.containers.list(all=True, filters=f)}
+    assert set(states.values()) == {"running"}, states
