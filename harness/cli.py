@@ -7,17 +7,21 @@ its stage (scenario/, plan, stack/, load/, faults/, slo/, report/).
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from harness.errors import EXIT_INTERRUPTED, EXIT_USAGE, HarnessError
+from harness.errors import EXIT_INFRA, EXIT_INTERRUPTED, EXIT_USAGE, HarnessError
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_enable=False,  # main() turns every error into one message, no traceback
     help="Chaos Harness: does the stack survive a region outage, dead consumers and a hot shard?",
 )
 
@@ -266,3 +270,16 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # not a HarnessError: say what it was, keep the trace in a file
+        import docker.errors
+
+        trace = Path(tempfile.gettempdir()) / f"chaos-harness-error-{os.getpid()}.txt"
+        trace.write_text(traceback.format_exc())
+        if isinstance(exc, docker.errors.DockerException):
+            print(f"error: the Docker engine refused: {exc}", file=sys.stderr)
+            print("  hint: `docker ps -a` shows the engine's state; retry once it settles",
+                  file=sys.stderr)  # fmt: skip
+        else:
+            print(f"error: internal error: {exc!r}", file=sys.stderr)
+        print(f"  (traceback in {trace})", file=sys.stderr)
+        sys.exit(EXIT_INFRA)

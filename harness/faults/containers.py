@@ -30,7 +30,9 @@ class ContainerControl:
         """Containers of a service or the one instance named, sorted by instance name."""
         found = [
             c
-            for c in self.client.containers.list(all=True, filters=labels.stack_filter(self.stack))
+            for c in self.client.containers.list(
+                all=True, filters=labels.stack_filter(self.stack), ignore_removed=True
+            )
             if target in (c.labels.get(labels.SERVICE), c.labels.get(labels.INSTANCE))
         ]
         if not found:
@@ -87,7 +89,7 @@ class ContainerControl:
         """
         healed = []
         for container in self.client.containers.list(
-            all=True, filters=labels.stack_filter(self.stack)
+            all=True, filters=labels.stack_filter(self.stack), ignore_removed=True
         ):
             if container.status != "running":
                 self.start(container)

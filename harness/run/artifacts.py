@@ -23,7 +23,9 @@ def save_container_logs(
     """Write logs/<instance>.log for every container of the stack (lines since the run began)
     and return the lines that look like errors, per container."""
     errors: dict[str, list[str]] = {}
-    for container in client.containers.list(all=True, filters=labels.stack_filter(stack)):
+    for container in client.containers.list(
+        all=True, filters=labels.stack_filter(stack), ignore_removed=True
+    ):
         instance = container.labels.get(labels.INSTANCE, container.name)
         try:
             raw = container.logs(since=int(since), tail=MAX_LOG_LINES, timestamps=True)

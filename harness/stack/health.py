@@ -77,7 +77,9 @@ def wait_healthy(
     while True:
         containers = {
             c.labels.get(labels.INSTANCE, c.name): c
-            for c in client.containers.list(all=True, filters=labels.stack_filter(stack))
+            for c in client.containers.list(
+                all=True, filters=labels.stack_filter(stack), ignore_removed=True
+            )
         }
         waiting: list[str] = []
         for instance, spec in by_instance.items():

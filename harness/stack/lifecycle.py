@@ -7,7 +7,7 @@ start cleans up after itself).
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -165,7 +165,9 @@ def put_file(container: Container, path: str, content: str) -> None:
 
 
 def _stack_containers(client: docker.DockerClient, stack: str) -> list[Container]:
-    return list(client.containers.list(all=True, filters=labels.stack_filter(stack)))
+    return list(
+        client.containers.list(all=True, filters=labels.stack_filter(stack), ignore_removed=True)
+    )
 
 
 def discover_endpoints(client: docker.DockerClient, stack: str) -> Endpoints:
@@ -186,26 +188,64 @@ def discover_endpoints(client: docker.DockerClient, stack: str) -> Endpoints:
         ) from exc
 
 
+TEAR_DOWN_TIMEOUT_S = 60.0
+
+
 def tear_down(client: docker.DockerClient, stack: str | None) -> str:
-    """Remove one stack's containers, networks and volumes (every stack's when stack is None)."""
+    """Remove one stack's containers, networks and volumes (every stack's when stack is None).
+
+    Repeats until nothing labelled is left: a harness killed mid-`up` may have a container
+    create still in flight in the engine, which appears after the first listing and keeps its
+    volume "in use"; the next pass removes it.
+    """
     filters = labels.stack_filter(stack)
-    containers = client.containers.list(all=True, filters=filters, sparse=True)
+    counts = {"containers": 0, "networks": 0, "volumes": 0}
+    deadline = time.monotonic() + TEAR_DOWN_TIMEOUT_S
+    while True:
+        left = _remove_pass(client, filters, counts)
+        if not left:
+            break
+        if time.monotonic() > deadline:
+            raise InfraError(
+                f"could not remove {', '.join(left)} within {TEAR_DOWN_TIMEOUT_S:.0f} s",
+                hint="check `docker ps -a`; then run `harness cleanup` again",
+            )
+        time.sleep(0.5)
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items())
 
-    def remove(container: Container) -> None:
-        with contextlib.suppress(docker.errors.NotFound):
-            container.remove(force=True, v=True)
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(remove, containers))
-    networks = client.networks.list(filters=filters)
-    for network in networks:
-        with contextlib.suppress(docker.errors.NotFound):
-            network.remove()
-    volumes = client.volumes.list(filters=filters)
-    for volume in volumes:
-        with contextlib.suppress(docker.errors.NotFound):
-            volume.remove(force=True)
-    return f"{len(containers)} containers, {len(networks)} networks, {len(volumes)} volumes"
+def _remove_pass(
+    client: docker.DockerClient, filters: dict[str, list[str]], counts: dict[str, int]
+) -> list[str]:
+    """One pass over everything labelled; returns what could not be removed yet."""
+    left: list[str] = []
+
+    def attempt(kind: str, name: str, remove: Callable[[], object]) -> None:
+        try:
+            remove()
+            counts[kind] += 1
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:  # in use, removal in progress: next pass
+            left.append(f"{kind[:-1]} {name} ({exc.explanation or exc})")
+
+    def remove_container(container: Container) -> None:
+        attempt("containers", container.name, lambda: container.remove(force=True, v=True))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # removal is I/O bound on the engine
+        list(
+            pool.map(
+                remove_container,
+                client.containers.list(all=True, filters=filters, ignore_removed=True),
+            )
+        )
+    for network in client.networks.list(filters=filters):
+        attempt("networks", network.name, network.remove)
+    for volume in client.volumes.list(filters=filters):
+        attempt("volumes", volume.name, functools.partial(volume.remove, force=True))
+    if client.containers.list(all=True, filters=filters, sparse=True):
+        left.append("containers created meanwhile")
+    return left
 
 
 def cleanup_all(client: docker.DockerClient) -> str:

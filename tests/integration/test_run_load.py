@@ -81,3 +81,27 @@ def test_a_short_run_drives_both_regions_in_proportion(
         assert (run_dir / name).exists(), name
     assert (reports / "index.html").exists()
     assert requests.get(f"{stack.router}/users/1", timeout=5).status_code in (200, 404)
+
+
+def test_load_workers_spread_the_load_over_processes(
+    stack: Endpoints, stack_name: str, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "load.yaml"
+    scenario.write_text(SCENARIO.replace("duration: 20s", "duration: 15s"))
+    reports = tmp_path / "reports"
+    done = harness_cli(
+        "run", str(scenario), "--stack", stack_name, "--reuse-stack", "--reports", str(reports),
+        "--load-workers", "2",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    run_dir = run_dir_of(reports)
+    assert len(list((run_dir / "ledger").glob("*.jsonl"))) == 2  # one ledger per load process
+    record = json.loads((run_dir / "results.json").read_text())
+    end = next(p["end"] for p in record["phases"] if p["name"] == "run")
+    resp = requests.get(
+        f"{stack.prometheus}/api/v1/query",
+        params={"query": "sum by (region) (harness_client_users)", "time": end - 1},
+        timeout=5,
+    ).json()
+    users = {r["metric"]["region"]: float(r["value"][1]) for r in resp["data"]["result"]}
+    assert users == {"us-east": 14.0, "us-west": 6.0}  # the master merged both workers' users
