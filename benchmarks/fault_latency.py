@@ -27,7 +27,9 @@ from harness.plan import ScheduledFault
 from harness.run.scheduler import FaultScheduler
 from harness.stack.config import StackConfig
 from harness.stack.docker_client import connect
-from harness.stack.lifecycle import bring_up, stack_status, tear_down
+from harness.stack.lifecycle import bring_up
+from harness.stack.status import stack_status
+from harness.stack.teardown import tear_down
 
 FAULT = TypeAdapter(fault_union())
 KINDS = [

@@ -22,8 +22,9 @@ import docker
 from harness.stack.config import StackConfig
 from harness.stack.docker_client import connect
 from harness.stack.images import BASE_IMAGE, ensure_images
-from harness.stack.lifecycle import bring_up, tear_down
+from harness.stack.lifecycle import bring_up
 from harness.stack.spec import stack_spec
+from harness.stack.teardown import tear_down
 
 STACK = "bench-lifecycle"
 

@@ -157,7 +157,7 @@ def status(
 ) -> None:
     """Show each service of the stack, its health and its published ports."""
     from harness.stack.docker_client import connect
-    from harness.stack.lifecycle import stack_status
+    from harness.stack.status import stack_status
 
     try:
         report = stack_status(connect(), stack)
@@ -194,7 +194,7 @@ def cleanup(
 
 def _remove(stack: str | None) -> None:
     from harness.stack.docker_client import connect
-    from harness.stack.lifecycle import tear_down
+    from harness.stack.teardown import tear_down
 
     try:
         removed = tear_down(connect(), stack)

@@ -43,7 +43,7 @@ from harness.run.scheduler import FaultScheduler
 from harness.run.signals import deferred_interrupts, interrupts_raise
 from harness.run.stackuse import StackUse, acquire_stack
 from harness.scenario.model import Scenario
-from harness.stack.lifecycle import wait_until_healthy
+from harness.stack.status import wait_until_healthy
 
 Say = Callable[[str], None]
 

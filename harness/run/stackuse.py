@@ -22,7 +22,9 @@ from harness.scenario.model import Scenario
 from harness.stack import labels
 from harness.stack.config import StackConfig
 from harness.stack.endpoints import Endpoints
-from harness.stack.lifecycle import bring_up, stack_status, tear_down, wait_until_healthy
+from harness.stack.lifecycle import bring_up
+from harness.stack.status import stack_status, wait_until_healthy
+from harness.stack.teardown import tear_down
 
 Say = Callable[[str], None]
 

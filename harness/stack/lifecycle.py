@@ -7,15 +7,13 @@ start cleans up after itself).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
 import tarfile
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import PurePosixPath
 
 import docker
@@ -29,6 +27,7 @@ from harness.stack.endpoints import Endpoints, endpoints_from_ports, parse_publi
 from harness.stack.health import container_health, wait_healthy
 from harness.stack.images import ensure_images
 from harness.stack.spec import ContainerSpec, stack_spec
+from harness.stack.teardown import reap_orphans, tear_down
 
 Progress = Callable[[str], None]
 CONFIG_HASH = f"{labels.PREFIX}.config-hash"
@@ -65,7 +64,7 @@ def bring_up(
     if _running_and_current(client, config, specs, image_ids):
         progress(f"stack {config.name!r} is already up")
         return discover_endpoints(client, config.name)
-    if _stack_containers(client, config.name):
+    if stack_containers(client, config.name):
         progress(f"replacing stack {config.name!r} (changed or unhealthy)")
         tear_down(client, config.name)
     try:
@@ -84,7 +83,7 @@ def _running_and_current(
     specs: list[ContainerSpec],
     image_ids: dict[str, str],
 ) -> bool:
-    containers = _stack_containers(client, config.name)
+    containers = stack_containers(client, config.name)
     if len(containers) != len(specs):
         return False
     wanted = config_hash(config)
@@ -164,7 +163,7 @@ def put_file(container: Container, path: str, content: str) -> None:
         raise InfraError(f"could not write {path} into container {container.name}")
 
 
-def _stack_containers(client: docker.DockerClient, stack: str) -> list[Container]:
+def stack_containers(client: docker.DockerClient, stack: str) -> list[Container]:
     return list(
         client.containers.list(all=True, filters=labels.stack_filter(stack), ignore_removed=True)
     )
@@ -173,7 +172,7 @@ def _stack_containers(client: docker.DockerClient, stack: str) -> list[Container
 def discover_endpoints(client: docker.DockerClient, stack: str) -> Endpoints:
     ports = {
         c.labels.get(labels.INSTANCE, c.name): parse_published(c.attrs["NetworkSettings"]["Ports"])
-        for c in _stack_containers(client, stack)
+        for c in stack_containers(client, stack)
     }
     try:
         network = client.networks.get(network_name(stack))
@@ -186,156 +185,3 @@ def discover_endpoints(client: docker.DockerClient, stack: str) -> Endpoints:
         raise InfraError(
             f"stack {stack!r} is incomplete: {exc.args[0]}", hint="run `harness up` again"
         ) from exc
-
-
-TEAR_DOWN_TIMEOUT_S = 60.0
-
-
-def tear_down(client: docker.DockerClient, stack: str | None) -> str:
-    """Remove one stack's containers, networks and volumes (every stack's when stack is None).
-
-    Repeats until nothing labelled is left: a harness killed mid-`up` may have a container
-    create still in flight in the engine, which appears after the first listing and keeps its
-    volume "in use"; the next pass removes it.
-    """
-    filters = labels.stack_filter(stack)
-    counts = {"containers": 0, "networks": 0, "volumes": 0}
-    deadline = time.monotonic() + TEAR_DOWN_TIMEOUT_S
-    while True:
-        left = _remove_pass(client, filters, counts)
-        if not left:
-            break
-        if time.monotonic() > deadline:
-            raise InfraError(
-                f"could not remove {', '.join(left)} within {TEAR_DOWN_TIMEOUT_S:.0f} s",
-                hint="check `docker ps -a`; then run `harness cleanup` again",
-            )
-        time.sleep(0.5)
-    return ", ".join(f"{n} {kind}" for kind, n in counts.items())
-
-
-def _remove_pass(
-    client: docker.DockerClient, filters: dict[str, list[str]], counts: dict[str, int]
-) -> list[str]:
-    """One pass over everything labelled; returns what could not be removed yet."""
-    left: list[str] = []
-
-    def attempt(kind: str, name: str, remove: Callable[[], object]) -> None:
-        try:
-            remove()
-            counts[kind] += 1
-        except docker.errors.NotFound:
-            pass
-        except docker.errors.APIError as exc:  # in use, removal in progress: next pass
-            left.append(f"{kind[:-1]} {name} ({exc.explanation or exc})")
-
-    def remove_container(container: Container) -> None:
-        attempt("containers", container.name, lambda: container.remove(force=True, v=True))
-
-    with ThreadPoolExecutor(max_workers=8) as pool:  # removal is I/O bound on the engine
-        list(
-            pool.map(
-                remove_container,
-                client.containers.list(all=True, filters=filters, ignore_removed=True),
-            )
-        )
-    for network in client.networks.list(filters=filters):
-        attempt("networks", network.name, network.remove)
-    for volume in client.volumes.list(filters=filters):
-        attempt("volumes", volume.name, functools.partial(volume.remove, force=True))
-    if client.containers.list(all=True, filters=filters, sparse=True):
-        left.append("containers created meanwhile")
-    return left
-
-
-def cleanup_all(client: docker.DockerClient) -> str:
-    return tear_down(client, None)
-
-
-def reap_orphans(client: docker.DockerClient, progress: Progress) -> list[str]:
-    """Remove stacks whose owning `harness run` process is gone (killed, crashed)."""
-    reaped: list[str] = []
-    stacks: dict[str, str] = {}
-    for c in client.containers.list(all=True, filters=labels.stack_filter(), sparse=True):
-        found = c.attrs.get("Labels") or {}  # sparse objects carry the list API's fields only
-        stacks.setdefault(found.get(labels.STACK, ""), found.get(labels.OWNER, ""))
-    for stack, owner in stacks.items():
-        if stack and labels.owner_is_dead(owner):
-            progress(f"removing stack {stack!r} left by a dead harness ({owner})")
-            tear_down(client, stack)
-            reaped.append(stack)
-    return reaped
-
-
-@dataclass(frozen=True, kw_only=True)
-class ServiceStatus:
-    name: str
-    service: str
-    state: str
-    health: str
-    ports: dict[int, int] = field(default_factory=dict)
-    image: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class StackStatus:
-    stack: str
-    services: list[ServiceStatus]
-    endpoints: dict[str, object]
-
-    @property
-    def healthy(self) -> bool:
-        return bool(self.services) and all(
-            s.health in ("healthy", "running") for s in self.services
-        )
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "stack": self.stack,
-            "healthy": self.healthy,
-            "services": [asdict(s) for s in self.services],
-            "endpoints": self.endpoints,
-        }
-
-
-def wait_until_healthy(
-    client: docker.DockerClient, stack: str, *, timeout_s: float, poll_s: float = 0.5
-) -> StackStatus:
-    """Wait for every container of a running stack to be healthy (e.g. after a restart);
-    InfraError naming the ones that are not, with their log tails."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        status = stack_status(client, stack)
-        if status.healthy:
-            return status
-        if time.monotonic() > deadline:
-            sick = [s.name for s in status.services if s.health not in ("healthy", "running")]
-            raise InfraError(
-                f"stack {stack!r} is not healthy after {timeout_s:.0f} s: "
-                + (", ".join(sick) or "no containers"),
-                hint=f"`harness status --stack {stack}` shows each service; "
-                f"`harness up --stack {stack}` replaces an unhealthy stack",
-            )
-        time.sleep(poll_s)
-
-
-def stack_status(client: docker.DockerClient, stack: str) -> StackStatus:
-    services = [
-        ServiceStatus(
-            name=c.labels.get(labels.INSTANCE, c.name),
-            service=c.labels.get(labels.SERVICE, ""),
-            state=str(c.attrs["State"]["Status"]),
-            health=container_health(c),
-            ports=parse_published(c.attrs["NetworkSettings"]["Ports"] or {}),
-            image=str(c.attrs.get("Image", "")),
-        )
-        for c in _stack_containers(client, stack)
-    ]
-    services.sort(key=lambda s: s.name)
-    endpoints: dict[str, object] = {}
-    if services:
-        try:
-            endpoints = discover_endpoints(client, stack).as_dict()
-        except InfraError:
-            endpoints = {}
-    return StackStatus(stack=stack, services=services, endpoints=endpoints)

@@ -18,7 +18,8 @@ from harness.stack import labels
 from harness.stack.config import StackConfig
 from harness.stack.docker_client import connect
 from harness.stack.endpoints import Endpoints
-from harness.stack.lifecycle import bring_up, tear_down
+from harness.stack.lifecycle import bring_up
+from harness.stack.teardown import tear_down
 
 pytestmark = pytest.mark.integration
 

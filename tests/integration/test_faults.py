@@ -19,7 +19,7 @@ from harness.faults.spec import FaultSpec, fault_union
 from harness.faults.toxiproxy_client import ToxiproxyClient
 from harness.invariants.queue import QueueReader
 from harness.stack.endpoints import Endpoints
-from harness.stack.lifecycle import wait_until_healthy
+from harness.stack.status import wait_until_healthy
 from harness.stack.topology import QUEUE_GROUP, QUEUE_STREAM
 
 FAULT = TypeAdapter(fault_union())

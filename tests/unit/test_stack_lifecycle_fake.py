@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from harness.errors import InfraError
-from harness.stack import labels, lifecycle
+from harness.stack import labels, lifecycle, teardown
 from harness.stack.config import StackConfig
 from harness.stack.spec import stack_spec
 
@@ -130,10 +130,10 @@ def test_tear_down_touches_only_its_stack() -> None:
         client.containers.create("img", name=f"c-{stack}", labels=labels.stack_labels(stack, "up"))
         client.networks.create(f"n-{stack}", labels=labels.stack_labels(stack, "up"))
     client.containers.create("img", name="foreign", labels={"other": "x"})
-    summary = lifecycle.tear_down(client, "a")  # type: ignore[arg-type]
+    summary = teardown.tear_down(client, "a")  # type: ignore[arg-type]
     assert summary == "1 containers, 1 networks, 0 volumes"
     assert [c.name for c in client.containers.items] == ["c-b", "foreign"]
-    lifecycle.cleanup_all(client)  # type: ignore[arg-type]
+    teardown.cleanup_all(client)  # type: ignore[arg-type]
     assert [c.name for c in client.containers.items] == ["foreign"]
     assert client.networks.items == []
 
@@ -147,6 +147,6 @@ def test_reap_removes_stacks_of_dead_runs_only() -> None:
     )
     client.containers.create("i", name="l", labels=labels.stack_labels("live", labels.run_owner()))
     client.containers.create("i", name="u", labels=labels.stack_labels("kept", labels.OWNER_UP))
-    reaped = lifecycle.reap_orphans(client, progress=lambda m: None)  # type: ignore[arg-type]
+    reaped = teardown.reap_orphans(client, progress=lambda m: None)  # type: ignore[arg-type]
     assert reaped == ["dead"]
     assert sorted(c.name for c in client.containers.items) == ["l", "u"]

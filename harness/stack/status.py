@@ -1,0 +1,88 @@
+"""What a running stack looks like: each service's state, health and ports; waiting for health."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import docker
+
+from harness.errors import InfraError
+from harness.stack import labels
+from harness.stack.endpoints import parse_published
+from harness.stack.health import container_health
+from harness.stack.lifecycle import discover_endpoints, stack_containers
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceStatus:
+    name: str
+    service: str
+    state: str
+    health: str
+    ports: dict[int, int] = field(default_factory=dict)
+    image: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackStatus:
+    stack: str
+    services: list[ServiceStatus]
+    endpoints: dict[str, object]
+
+    @property
+    def healthy(self) -> bool:
+        return bool(self.services) and all(
+            s.health in ("healthy", "running") for s in self.services
+        )
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "stack": self.stack,
+            "healthy": self.healthy,
+            "services": [asdict(s) for s in self.services],
+            "endpoints": self.endpoints,
+        }
+
+
+def wait_until_healthy(
+    client: docker.DockerClient, stack: str, *, timeout_s: float, poll_s: float = 0.5
+) -> StackStatus:
+    """Wait for every container of a running stack to be healthy (e.g. after a restart);
+    InfraError naming the ones that are not, with their log tails."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status = stack_status(client, stack)
+        if status.healthy:
+            return status
+        if time.monotonic() > deadline:
+            sick = [s.name for s in status.services if s.health not in ("healthy", "running")]
+            raise InfraError(
+                f"stack {stack!r} is not healthy after {timeout_s:.0f} s: "
+                + (", ".join(sick) or "no containers"),
+                hint=f"`harness status --stack {stack}` shows each service; "
+                f"`harness up --stack {stack}` replaces an unhealthy stack",
+            )
+        time.sleep(poll_s)
+
+
+def stack_status(client: docker.DockerClient, stack: str) -> StackStatus:
+    services = [
+        ServiceStatus(
+            name=c.labels.get(labels.INSTANCE, c.name),
+            service=c.labels.get(labels.SERVICE, ""),
+            state=str(c.attrs["State"]["Status"]),
+            health=container_health(c),
+            ports=parse_published(c.attrs["NetworkSettings"]["Ports"] or {}),
+            image=str(c.attrs.get("Image", "")),
+        )
+        for c in stack_containers(client, stack)
+    ]
+    services.sort(key=lambda s: s.name)
+    endpoints: dict[str, object] = {}
+    if services:
+        try:
+            endpoints = discover_endpoints(client, stack).as_dict()
+        except InfraError:
+            endpoints = {}
+    return StackStatus(stack=stack, services=services, endpoints=endpoints)
