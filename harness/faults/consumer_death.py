@@ -8,8 +8,6 @@ worker must take over (reclaim) the jobs the dead ones held.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Annotated, Any, Literal
 
@@ -79,9 +77,9 @@ def inject(spec: ConsumerDeathSpec, ctx: FaultContext) -> AbstractContextManager
     if spec.mid_job:
 
         def kill(container: Any) -> None:
-            busy = wait_until(lambda: ctx.containers.worker_busy(container), MID_JOB_WAIT_S)
-            ctx.event("worker_state", f"{container.name} {'busy' if busy else 'idle'} at kill")
+            busy = ctx.containers.wait_worker_busy(container, MID_JOB_WAIT_S)
             ctx.containers.kill(container)
+            ctx.event("worker_state", f"{container.name} {'busy' if busy else 'idle'} at kill")
 
     return containers_down(
         ctx,
@@ -93,13 +91,3 @@ def inject(spec: ConsumerDeathSpec, ctx: FaultContext) -> AbstractContextManager
 
 
 MID_JOB_WAIT_S = 5.0
-
-
-def wait_until(check: Callable[[], bool], timeout_s: float, poll_s: float = 0.01) -> bool:
-    """Poll `check` until true or `timeout_s` passes; return whether it became true."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(poll_s)
-    return False

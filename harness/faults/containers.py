@@ -67,17 +67,19 @@ class ContainerControl:
         if container.status == "paused":
             self._do(container, "unpause", container.unpause)
 
-    def worker_busy(self, container: Container) -> bool:
-        """Whether a worker holds a job right now (its /busy on the published loopback port)."""
+    def wait_worker_busy(self, container: Container, timeout_s: float) -> bool:
+        """Wait until a worker takes its next job; True when it holds one.
+
+        Asks the worker's /busy with `next_ms` (on its published loopback port): the answer
+        comes the moment the job is taken, so a kill sent now lands inside the job."""
         container.reload()
-        port = parse_published(container.attrs["NetworkSettings"]["Ports"] or {}).get(
-            WORKER_METRICS_PORT
-        )
+        ports = parse_published(container.attrs["NetworkSettings"]["Ports"] or {})
+        port = ports.get(WORKER_METRICS_PORT)
         if port is None:
             return False
+        url = f"http://127.0.0.1:{port}/busy?next_ms={int(timeout_s * 1000)}"
         try:
-            resp = requests.get(f"http://127.0.0.1:{port}/busy", timeout=0.5)
-            return bool(resp.json().get("busy"))
+            return bool(requests.get(url, timeout=timeout_s + 2).json().get("busy"))
         except (requests.RequestException, ValueError):
             return False
 

@@ -68,6 +68,7 @@ class Worker:
         self.last_queue_ok = 0.0  # monotonic time of the last successful Redis call
         self.reclaim_cursor = "0-0"
         self.busy = 0  # jobs taken and not yet finished (a batch with the prefetch bug)
+        self.job_taken = asyncio.Event()  # set (and replaced) each time work is taken
 
     async def redis(self, command):
         """Awaits one Redis call and remembers that the queue answered (for /healthz)."""
@@ -133,6 +134,9 @@ class Worker:
         """Processes taken entries, marked busy meanwhile (the harness kills workers mid-job)."""
         self.busy = len(entries)
         BUSY.labels(REGION, NAME).set(1 if entries else 0)
+        if entries:
+            self.job_taken.set()
+            self.job_taken = asyncio.Event()
         try:
             for entry_id, fields in entries:
                 await self.process(entry_id, fields, ack=ack)
@@ -185,7 +189,17 @@ class Worker:
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def busy_state(self, request: web.Request) -> web.Response:
-        """Whether a job is in hand right now: lets a fault kill the worker mid-job."""
+        """Whether a job is in hand: lets a fault kill the worker mid-job.
+
+        With `?next_ms=N` the answer waits (up to N ms) for the next job to be taken, so the
+        caller learns of it at the job's very start and its kill lands well inside the job."""
+        wait_ms = int(request.query.get("next_ms", "0") or 0)
+        if wait_ms > 0:
+            taken = self.job_taken
+            try:
+                await asyncio.wait_for(taken.wait(), timeout=min(wait_ms, 30_000) / 1000)
+            except asyncio.TimeoutError:
+                pass
         return web.json_response({"worker": NAME, "busy": self.busy > 0, "jobs": self.busy})
 
     async def healthz(self, request: web.Request) -> web.Response:

@@ -82,7 +82,7 @@ class FakeContainers:
 
     busy: bool = True
 
-    def worker_busy(self, c: FakeContainer) -> bool:
+    def wait_worker_busy(self, c: FakeContainer, timeout_s: float) -> bool:
         self.calls.append(("busy?", c.name))
         return self.busy
 
