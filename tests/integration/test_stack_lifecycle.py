@@ -56,3 +56,22 @@ def test_cleanup_removes_a_stack_whose_harness_was_killed(
     done = harness_cli("cleanup", "--stack", name)
     assert done.returncode == 0, done.stderr
     assert labelled(docker_client, name) == (0, 0, 0)
+
+
+def test_ctrl_c_during_up_removes_what_was_started(docker_client: docker.DockerClient) -> None:
+    name = f"it-ctrlc-{os.getpid()}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "up", "--stack", name],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while labelled(docker_client, name)[0] < 5:
+        assert time.monotonic() < deadline, "up never created containers"
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert labelled(docker_client, name) == (0, 0, 0)
