@@ -26,7 +26,9 @@ NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
 @pytest.mark.parametrize(
     "args", [["up"], ["status"], ["down"], ["cleanup"], ["run", "scenarios/smoke.yaml"]]
 )
-def test_no_docker_engine_is_exit_3_with_how_to_start_one(args: list[str]) -> None:
+def test_no_docker_engine_is_exit_3_with_how_to_start_one(args: list[str], tmp_path: Path) -> None:
+    if args[0] == "run":
+        args = [*args, "--reports", str(tmp_path)]  # keep the repo's reports/ clean
     done = cli(*args, env=NO_ENGINE)
     assert done.returncode == 3, done.stderr
     assert "no Docker engine answers at unix:///nonexistent/docker.sock" in done.stderr
