@@ -21,7 +21,7 @@ else
   CHAOS_SETUP_BROWSER=1 bash scripts/setup.sh
 fi
 
-echo "== ruff"; "$VENV/bin/ruff" check harness tests benchmarks; "$VENV/bin/ruff" format --check harness tests benchmarks
+echo "== ruff"; "$VENV/bin/ruff" check .; "$VENV/bin/ruff" format --check .
 echo "== mypy"; "$VENV/bin/mypy"
 echo "== tests"
 if [[ $SKIP_DOCKER == 1 ]]; then

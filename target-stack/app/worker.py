@@ -9,6 +9,7 @@ idle for RECLAIM_IDLE_MS. Two seeded bugs break this on purpose (see the README)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -196,10 +197,8 @@ class Worker:
         wait_ms = int(request.query.get("next_ms", "0") or 0)
         if wait_ms > 0:
             taken = self.job_taken
-            try:
+            with contextlib.suppress(TimeoutError):  # no job within the wait: answer as is
                 await asyncio.wait_for(taken.wait(), timeout=min(wait_ms, 30_000) / 1000)
-            except asyncio.TimeoutError:
-                pass
         return web.json_response({"worker": NAME, "busy": self.busy > 0, "jobs": self.busy})
 
     async def healthz(self, request: web.Request) -> web.Response:
