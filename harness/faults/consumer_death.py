@@ -67,6 +67,9 @@ class ConsumerDeathSpec(FaultSpec):
         return tuple(t for r in self.regions() for t in (f"region:{r}", f"service:worker-{r}"))
 
 
+MID_JOB_WAIT_S = 5.0  # how long a mid-job kill waits for a worker to take a job
+
+
 @register_runtime("consumer_death")
 def inject(spec: ConsumerDeathSpec, ctx: FaultContext) -> AbstractContextManager[None]:
     victims = []
@@ -88,6 +91,3 @@ def inject(spec: ConsumerDeathSpec, ctx: FaultContext) -> AbstractContextManager
         up=ctx.containers.start if spec.restart else None,
         verb="killed",
     )
-
-
-MID_JOB_WAIT_S = 5.0

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from typing import IO
 from harness.errors import InfraError
 from harness.load.progress import Progress, parse_history
 from harness.load.settings import SETTINGS_ENV, LoadSettings
+from harness.net import free_port
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 STOP_TIMEOUT_S = 5
@@ -65,7 +65,7 @@ def locust_command(settings: LoadSettings, *, processes: int = 1) -> list[str]:
         str(run_dir / "locust.log"),
     ]
     if processes > 1:
-        port = _free_port()
+        port = free_port()
         command += [
             "--processes",
             str(processes),
@@ -223,9 +223,3 @@ def _tail(path: Path, lines: int = 15) -> str:
     except OSError:
         return ""
     return "\n".join("  " + line for line in text.splitlines()[-lines:])
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

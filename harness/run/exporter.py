@@ -13,13 +13,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
 from harness.errors import InfraError
-
-
-def free_port(host: str) -> int:
-    """A port that is free on `host` now (the load generator binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+from harness.net import free_port
 
 
 def bindable_host(gateway: str) -> str:

@@ -30,11 +30,14 @@ from harness.errors import (
 from harness.faults.containers import ContainerControl
 from harness.faults.runtime import FaultContext, inject
 from harness.faults.toxiproxy_client import ToxiproxyClient
+from harness.load.runner import LoadProcess, start_load
 from harness.load.settings import LoadSettings
+from harness.net import free_port
 from harness.plan import ScheduledFault, Timeline
-from harness.record import Event, RunRecord, Step, save_record
+from harness.record import Event, FaultRecord, RunRecord, Step, save_record
 from harness.run.artifacts import locust_summary, save_container_logs
-from harness.run.exporter import FaultExporter, bindable_host, free_port
+from harness.run.exporter import FaultExporter, bindable_host
+from harness.run.live import phase_at, progress_line
 from harness.run.loadconfig import load_settings
 from harness.run.options import RunOptions
 from harness.run.phases import actual_phases
@@ -169,8 +172,6 @@ class ScenarioRun:
     def _drive(
         self, settings: LoadSettings, toxiproxy: ToxiproxyClient, containers: ContainerControl
     ) -> None:
-        from harness.load.runner import start_load
-
         def make(fault: ScheduledFault) -> FaultContext:
             return FaultContext(
                 toxiproxy=toxiproxy,
@@ -179,10 +180,8 @@ class ScenarioRun:
                 label=f"f{fault.index}-{fault.spec.type}",
             )
 
-        def on_change(rec: object) -> None:
-            from harness.record import FaultRecord
-
-            assert isinstance(rec, FaultRecord) and self.exporter is not None
+        def on_change(rec: FaultRecord) -> None:
+            assert self.exporter is not None
             self.exporter.set(
                 rec.index, rec.type, rec.target, 1.0 if rec.status == "applied" else 0.0
             )
@@ -206,11 +205,8 @@ class ScenarioRun:
         self.record.load_ended_at = min(time.time(), t0 + self.timeline.duration_s)
         self.event("load_ended", "load generator finished")
 
-    def _loop(self, load: object, t0: float) -> None:
-        from harness.load.runner import LoadProcess
-        from harness.run.live import phase_at, progress_line
-
-        assert isinstance(load, LoadProcess) and self.scheduler is not None
+    def _loop(self, load: LoadProcess, t0: float) -> None:
+        assert self.scheduler is not None
         duration = self.timeline.duration_s
         next_line = 0.0
         while True:
@@ -312,12 +308,9 @@ class ScenarioRun:
             self.stack.release(self.client, say=self.say)
 
 
-def _wait_started(load: object, timeout_s: float = 30.0) -> float:
+def _wait_started(load: LoadProcess, timeout_s: float = 30.0) -> float:
     """The load's time zero: when Locust has created its history file (it starts the test
     right after), so fault offsets count from the load's start, not from process start-up."""
-    from harness.load.runner import LoadProcess
-
-    assert isinstance(load, LoadProcess)
     deadline = time.monotonic() + timeout_s
     while not load.history_path.exists():
         if not load.running:

@@ -22,7 +22,7 @@ from harness.scenario.model import Scenario
 from harness.stack import labels
 from harness.stack.config import StackConfig
 from harness.stack.endpoints import Endpoints
-from harness.stack.lifecycle import bring_up
+from harness.stack.lifecycle import bring_up, discover_endpoints
 from harness.stack.status import stack_status, wait_until_healthy
 from harness.stack.teardown import tear_down
 
@@ -78,7 +78,12 @@ def acquire_stack(
         # A stack just healed (containers restarted) needs a moment: wait, don't fail.
         ContainerControl(client, options.stack_name).heal_all()
         ready = wait_until_healthy(client, options.stack_name, timeout_s=options.up_timeout_s)
-        return _use(client, options.stack_name, ready.endpoints, owned=False)
+        return StackUse(
+            name=options.stack_name,
+            endpoints=discover_endpoints(client, options.stack_name),
+            owned=False,
+            images={svc.name: svc.image for svc in ready.services},
+        )
     owner = labels.OWNER_UP if options.keep_stack else labels.run_owner()
     endpoints = bring_up(
         client,
@@ -97,15 +102,4 @@ def acquire_stack(
         endpoints=endpoints,
         owned=owned,
         images={s.name: s.image for s in after.services},
-    )
-
-
-def _use(client: docker.DockerClient, name: str, raw: dict[str, Any], *, owned: bool) -> StackUse:
-    status = stack_status(client, name)
-    endpoints = Endpoints(**{**raw, "shards": tuple(raw["shards"])})
-    return StackUse(
-        name=name,
-        endpoints=endpoints,
-        owned=owned,
-        images={s.name: s.image for s in status.services},
     )

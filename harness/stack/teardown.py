@@ -77,10 +77,6 @@ def _remove_pass(
     return left
 
 
-def cleanup_all(client: docker.DockerClient) -> str:
-    return tear_down(client, None)
-
-
 def reap_orphans(client: docker.DockerClient, progress: Progress) -> list[str]:
     """Remove stacks whose owning `harness run` process is gone (killed, crashed)."""
     reaped: list[str] = []

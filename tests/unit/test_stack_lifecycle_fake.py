@@ -133,7 +133,7 @@ def test_tear_down_touches_only_its_stack() -> None:
     summary = teardown.tear_down(client, "a")  # type: ignore[arg-type]
     assert summary == "1 containers, 1 networks, 0 volumes"
     assert [c.name for c in client.containers.items] == ["c-b", "foreign"]
-    teardown.cleanup_all(client)  # type: ignore[arg-type]
+    teardown.tear_down(client, None)  # type: ignore[arg-type]
     assert [c.name for c in client.containers.items] == ["foreign"]
     assert client.networks.items == []
 
