@@ -1,26 +1,54 @@
 """Requests/s of the harness's load generator versus a plain Locust FastHttpUser.
 
-Both hit the same trivial loopback endpoint (harness.load.fake_target, GET /users/{id}), one
-Locust process each, no think time, alternating rounds in the same run. The ratio is the cost
-of the harness's ledger, client metrics and per-user seeded RNGs; the target is >= 0.9.
+Both hit the same trivial loopback endpoint (harness.load.fake_target, GET /users/{id}) with no
+think time, in two modes: `single` (one Locust process each) and `all` (Locust's --processes N:
+a master and N workers, N = every core by default). Each round runs both generators back to
+back, the first one alternating, so warm-up and drift fall on both sides; a round's ratio is
+harness req/s over plain req/s and the figure is the median over rounds (target >= 0.9).
 
-    .venv/bin/python benchmarks/loadgen_overhead.py [--users 20] [--seconds 8] [--rounds 2]
+Also printed, because they survive a noisy machine better: CPU time per request of each
+generator (its processes' user + system time, from the rusage of reaped children) and how
+busy the target was (a target near 100 % of a core caps both generators, and the ratio then
+says little about the generator).
+
+    .venv/bin/python benchmarks/loadgen_overhead.py [--mode both|single|all] [--processes -1]
+        [--users 20] [--seconds 8] [--rounds 4]
+
+Every child runs in its own process group, killed on every way out (Ctrl-C and SIGTERM too);
+every wait is bounded. Traffic goes to 127.0.0.1 only. Exit 0 all ratios met, 1 one missed,
+3 a load generator or the target failed, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
-import platform
-import socket
+import resource
+import select
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
+from _common import machine_line, median, verdict
+
+from harness.errors import HarnessError
 from harness.load.runner import start_load
 from harness.load.settings import LoadSettings
+from harness.net import free_port
+from harness.run.signals import deferred_interrupts, interrupts_raise
+
+TARGET_RATIO = 0.9
+START_TIMEOUT_S = 15.0  # for the target to print its port
+RUN_MARGIN_S = 30.0  # a load run longer than its duration + this is killed
+KILL_WAIT_S = 5.0
 
 PLAIN_LOCUSTFILE = """
 from locust import FastHttpUser, constant, task
@@ -37,47 +65,165 @@ class Plain(FastHttpUser):
 """
 
 
-def aggregated_rps(stats_csv: Path) -> float:
-    with open(stats_csv, newline="") as f:
-        row = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
-    return float(row["Requests/s"])
+class BenchError(Exception):
+    """A load generator or the target did not do its part; the message says where to look."""
 
 
-def run_plain(host: str, users: int, seconds: int, work: Path) -> float:
+class ProcessGroups:
+    """The process groups this benchmark started and has not cleaned up yet. Leaving the
+    block SIGKILLs whatever is left of them, with Ctrl-C held until that is done."""
+
+    def __init__(self) -> None:
+        self.live: set[int] = set()
+
+    def add(self, pid: int) -> None:
+        self.live.add(pid)
+
+    def kill(self, pid: int) -> None:
+        """SIGKILL the group led by `pid` (start_new_session: its pgid is its pid)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+        self.live.discard(pid)
+
+    def __enter__(self) -> ProcessGroups:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with deferred_interrupts():
+            for pid in list(self.live):
+                self.kill(pid)
+
+
+@dataclass(frozen=True)
+class Run:
+    rps: float
+    requests: int
+    failures: int
+    cpu_s: float  # CPU time of the generator's processes
+    target_busy: float  # CPU seconds of the target per wall second
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return 1e6 * self.cpu_s / self.requests if self.requests else float("nan")
+
+
+class FakeTarget:
+    """harness.load.fake_target on 127.0.0.1, in its own process group."""
+
+    def __init__(self, groups: ProcessGroups) -> None:
+        self.groups = groups
+        self.popen = subprocess.Popen(
+            [sys.executable, "-m", "harness.load.fake_target"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        groups.add(self.popen.pid)
+        self.host = f"http://127.0.0.1:{self._port()}"
+
+    def _port(self) -> int:
+        assert self.popen.stdout is not None
+        ready, _, _ = select.select([self.popen.stdout], [], [], START_TIMEOUT_S)
+        line = self.popen.stdout.readline().strip() if ready else ""
+        if not line.isdigit():
+            raise BenchError(
+                f"harness.load.fake_target printed no port within {START_TIMEOUT_S:.0f} s "
+                f"(exit code {self.popen.poll()}); run `python -m harness.load.fake_target`"
+            )
+        return int(line)
+
+    def cpu_s(self) -> float:
+        """User + system CPU seconds of the target so far (Linux /proc)."""
+        try:
+            stat = Path(f"/proc/{self.popen.pid}/stat").read_text()
+        except OSError:
+            return float("nan")
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.groups.kill(self.popen.pid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=KILL_WAIT_S)
+
+
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def locust_totals(stats_csv: Path) -> tuple[float, int, int]:
+    """Requests/s, requests and failures of Locust's Aggregated row."""
+    try:
+        with open(stats_csv, newline="") as f:
+            row = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+    except (OSError, StopIteration) as exc:
+        raise BenchError(f"no Aggregated row in {stats_csv}: {exc!r}") from exc
+    return float(row["Requests/s"]), int(row["Request Count"]), int(row["Failure Count"])
+
+
+def measured(target: FakeTarget, go: Callable[[], None], stats_csv: Path) -> Run:
+    """Run `go()` (one load run, returns when its processes are reaped) and measure it."""
+    cpu0, busy0, wall0 = children_cpu_s(), target.cpu_s(), time.monotonic()
+    go()
+    cpu1, busy1, wall1 = children_cpu_s(), target.cpu_s(), time.monotonic()
+    rps, requests, failures = locust_totals(stats_csv)
+    busy = (busy1 - busy0) / max(wall1 - wall0, 1e-9)
+    return Run(rps=rps, requests=requests, failures=failures, cpu_s=cpu1 - cpu0, target_busy=busy)
+
+
+def run_plain(
+    target: FakeTarget, groups: ProcessGroups, args: argparse.Namespace, processes: int, work: Path
+) -> Run:
     locustfile = work / "plain_locustfile.py"
     locustfile.write_text(PLAIN_LOCUSTFILE)
     prefix = work / "plain"
-    command = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(locustfile),
-        "--headless",
-        "--host",
-        host,
-        "-u",
-        str(users),
-        "-r",
-        str(users),
-        "-t",
-        f"{seconds}s",
-        "--csv",
-        str(prefix),
-        "--only-summary",
-        "--loglevel",
-        "WARNING",
-    ]
-    subprocess.run(command, check=False, timeout=seconds + 30, capture_output=True)
-    return aggregated_rps(Path(f"{prefix}_stats.csv"))
+    command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
+               "--host", target.host, "-u", str(args.users), "-r", str(args.users),
+               "-t", f"{args.seconds}s", "--csv", str(prefix), "--only-summary",
+               "--loglevel", "WARNING", "--logfile", str(work / "plain.log")]  # fmt: skip
+    if processes > 1:
+        port = str(free_port())
+        command += ["--processes", str(processes), "--master-bind-host", "127.0.0.1",
+                    "--master-bind-port", port, "--master-port", port]  # fmt: skip
+
+    def go() -> None:
+        with open(work / "plain.stderr", "wb") as stderr:
+            popen = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                cwd=work,
+                start_new_session=True,
+            )
+            groups.add(popen.pid)
+            try:
+                popen.wait(timeout=args.seconds + RUN_MARGIN_S)
+            except subprocess.TimeoutExpired:
+                raise BenchError(
+                    f"plain Locust still running {args.seconds + RUN_MARGIN_S:.0f} s after "
+                    f"start; killed it (see {work / 'plain.log'})"
+                ) from None
+            finally:
+                groups.kill(popen.pid)  # also workers its master left behind
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    popen.wait(timeout=KILL_WAIT_S)
+
+    return measured(target, go, Path(f"{prefix}_stats.csv"))
 
 
-def run_harness(host: str, users: int, seconds: int, work: Path) -> float:
+def run_harness(
+    target: FakeTarget, groups: ProcessGroups, args: argparse.Namespace, processes: int, work: Path
+) -> Run:
     settings = LoadSettings(
-        host=host,
-        users=users,
-        spawn_rate=users,
-        duration_s=seconds,
+        host=target.host,
+        users=args.users,
+        spawn_rate=args.users,
+        duration_s=args.seconds,
         geography={"us-east": 70, "us-west": 30},
         tasks={"read_user": 1},
         seed=1,
@@ -86,52 +232,124 @@ def run_harness(host: str, users: int, seconds: int, work: Path) -> float:
         run_dir=str(work / "harness"),
         think_time_s=(0.0, 0.0),
     )
-    with start_load(settings) as load:
-        load.wait(timeout_s=seconds + 30)
-    return aggregated_rps(work / "harness" / "locust_stats.csv")
+
+    def go() -> None:
+        with start_load(settings, processes=processes) as load:
+            groups.add(load.pid)
+            load.wait(timeout_s=args.seconds + RUN_MARGIN_S)
+        groups.kill(load.pid)
+
+    return measured(target, go, work / "harness" / "locust_stats.csv")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@dataclass(frozen=True)
+class ModeResult:
+    processes: int
+    harness: list[Run]
+    plain: list[Run]
+
+    @property
+    def ratio(self) -> float:
+        """Median over rounds of harness req/s / plain req/s."""
+        return median([h.rps / p.rps for h, p in zip(self.harness, self.plain, strict=True)])
+
+    @property
+    def cpu_ratio(self) -> float:
+        """Plain CPU per request over harness CPU per request (higher is better, as `ratio`)."""
+        return median(
+            [
+                p.cpu_us_per_request / h.cpu_us_per_request
+                for h, p in zip(self.harness, self.plain, strict=True)
+            ]
+        )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_mode(
+    target: FakeTarget, groups: ProcessGroups, args: argparse.Namespace, processes: int
+) -> ModeResult:
+    result = ModeResult(processes=processes, harness=[], plain=[])
+    for n in range(args.rounds):
+        with tempfile.TemporaryDirectory(prefix="loadgen-bench-") as tmp:
+            work = Path(tmp)
+            if n % 2:  # alternate who goes first
+                result.plain.append(run_plain(target, groups, args, processes, work))
+            result.harness.append(run_harness(target, groups, args, processes, work))
+            if not n % 2:
+                result.plain.append(run_plain(target, groups, args, processes, work))
+        h, p = result.harness[-1], result.plain[-1]
+        print(
+            f"  round {n + 1}: harness {h.rps:6.0f} req/s, plain {p.rps:6.0f} req/s, "
+            f"ratio {h.rps / p.rps:.3f}; CPU {h.cpu_us_per_request:.0f} vs "
+            f"{p.cpu_us_per_request:.0f} us/request; target busy "
+            f"{h.target_busy:.0%} / {p.target_busy:.0%}"
+            + (f"; FAILED requests {h.failures} / {p.failures}" if h.failures + p.failures else ""),
+            flush=True,
+        )
+    return result
+
+
+def report(name: str, result: ModeResult) -> None:
+    h_rps, p_rps = median([r.rps for r in result.harness]), median([r.rps for r in result.plain])
+    h_cpu = median([r.cpu_us_per_request for r in result.harness])
+    p_cpu = median([r.cpu_us_per_request for r in result.plain])
+    busy = median([r.target_busy for r in result.harness + result.plain])
+    print(f"{name} ({result.processes} load process{'es' if result.processes > 1 else ''} each):")
+    print(f"  plain FastHttpUser:     {p_rps:6.0f} req/s  {p_cpu:4.0f} us CPU/request (median)")
+    print(f"  harness load generator: {h_rps:6.0f} req/s  {h_cpu:4.0f} us CPU/request (median)")
+    print(f"  target busy (median):   {busy:.0%} of one core")
+    print(
+        f"  ratio req/s (median of rounds): {result.ratio:.3f}   "
+        f"target >= {TARGET_RATIO}: {verdict(result.ratio >= TARGET_RATIO)}"
+    )
+    print(f"  ratio CPU/request, plain / harness: {result.cpu_ratio:.3f}")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--mode", choices=("both", "single", "all"), default="both")
+    parser.add_argument(
+        "--processes", type=int, default=-1, help="load processes in mode all; -1: every core"
+    )
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "harness.load.fake_target"], stdout=subprocess.PIPE, text=True
-    )
+    if args.users < 1 or args.seconds < 1 or args.rounds < 1 or args.processes == 0:
+        parser.error("--users, --seconds and --rounds must be >= 1; --processes >= 1 or -1")
+    if args.processes < 0:
+        args.processes = os.cpu_count() or 1
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    modes = {"single": 1, "all": args.processes}
+    if args.mode != "both":
+        modes = {args.mode: modes[args.mode]}
+    print(machine_line(), flush=True)
+    results: dict[str, ModeResult] = {}
     try:
-        assert server.stdout is not None
-        host = f"http://127.0.0.1:{int(server.stdout.readline())}"
-        plain, harness = [], []
-        for n in range(args.rounds):
-            with tempfile.TemporaryDirectory(prefix="loadgen-bench-") as tmp:
-                # Alternate who goes first, so warm-up and drift fall on both sides.
-                if n % 2:
-                    plain.append(run_plain(host, args.users, args.seconds, Path(tmp)))
-                harness.append(run_harness(host, args.users, args.seconds, Path(tmp)))
-                if not n % 2:
-                    plain.append(run_plain(host, args.users, args.seconds, Path(tmp)))
-            print(f"round {n + 1}: harness {harness[-1]:.0f} req/s, plain {plain[-1]:.0f} req/s")
-    finally:
-        server.kill()
-        server.wait(timeout=5)
-    mean_h, mean_p = sum(harness) / len(harness), sum(plain) / len(plain)
-    ratio = mean_h / mean_p if mean_p else 0.0
-    print(
-        f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cpus, "
-        f"Python {platform.python_version()}"
-    )
-    print(f"harness load generator: {mean_h:.0f} req/s")
-    print(f"plain FastHttpUser:     {mean_p:.0f} req/s")
-    print(f"ratio: {ratio:.3f} (target >= 0.9): {'ok' if ratio >= 0.9 else 'BELOW TARGET'}")
-    return 0 if ratio >= 0.9 else 1
+        with interrupts_raise(), ProcessGroups() as groups:
+            target = FakeTarget(groups)
+            try:
+                for name, processes in modes.items():
+                    print(f"mode {name}: {processes} process(es), {args.rounds} rounds "
+                          f"of {args.seconds} s, {args.users} users", flush=True)  # fmt: skip
+                    results[name] = bench_mode(target, groups, args, processes)
+            finally:
+                target.stop()
+    except KeyboardInterrupt:
+        print("interrupted: every load process and the target were killed", file=sys.stderr)
+        return 130
+    except HarnessError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 3
+    except (BenchError, OSError) as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 3
+    for name, result in results.items():
+        report(name, result)
+    return 0 if all(r.ratio >= TARGET_RATIO for r in results.values()) else 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
     steady    [0, first fault start)         the whole run when there are no faults
     fault     [first start, last end)        only with faults (gaps between faults included)
     recovery  [last end, duration]           only with faults
+    fault[i]     [fault i start, its end)              one per fault, for SLOs with `fault: i`
+    recovery[i]  [fault i end, next fault's start)     ... or to the end of the load
 
 `plan_problems()` lists what makes a valid Scenario impossible to run as written (a fault
 ending after the load, overlapping faults on one target, an SLO judged over a phase that is
@@ -13,6 +15,7 @@ the field path it is about, so the loader can point at the line.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -95,7 +98,27 @@ def timeline(scenario: Scenario) -> Timeline:
             Phase(name="fault", start_s=first, end_s=last),
             Phase(name="recovery", start_s=min(last, duration), end_s=duration),
         ]
+        spans = [(f.index, f.start_s, f.end_s) for f in faults]
+        phases += [
+            Phase(name=n, start_s=a, end_s=b) for n, a, b in per_fault_windows(spans, duration)
+        ]
     return Timeline(duration_s=duration, phases={p.name: p for p in phases}, faults=faults)
+
+
+def per_fault_windows(
+    spans: Sequence[tuple[int, float, float]], end: float
+) -> list[tuple[str, float, float]]:
+    """(name, start, end) of `fault[i]` and `recovery[i]` for each (index, start, stop) span.
+
+    A fault's recovery runs until the next fault starts (the first start at or after its
+    stop), so what is judged there is the stack getting over this fault, not the next one.
+    """
+    windows = []
+    for index, start, stop in spans:
+        stop = min(stop, end)
+        until = min((s for _, s, _ in spans if s >= stop), default=end)
+        windows += [(f"fault[{index}]", start, stop), (f"recovery[{index}]", stop, until)]
+    return windows
 
 
 def plan_problems(scenario: Scenario) -> list[PlanProblem]:
@@ -155,9 +178,10 @@ def _overlaps(line: Timeline, stack: StackOverrides) -> list[PlanProblem]:
 def _phase_problems(scenario: Scenario, line: Timeline) -> list[PlanProblem]:
     problems = []
     for i, slo in enumerate(scenario.slos):
-        problem = _phase_problem(slo.phase, line)
+        problem = _phase_problem(slo.window, line)
         if problem:
-            problems.append(PlanProblem(("slos", i, "phase"), *problem))
+            field = "phase" if slo.fault is None else "fault"
+            problems.append(PlanProblem(("slos", i, field), *problem))
     if scenario.invariants and "recovery" in line.phases:
         problem = _phase_problem("recovery", line)
         if problem:
@@ -169,6 +193,14 @@ def _phase_problems(scenario: Scenario, line: Timeline) -> list[PlanProblem]:
 def _phase_problem(name: str, line: Timeline) -> tuple[str, str] | None:
     """(message, hint) when the phase does not exist or is too short to judge."""
     phase = line.phases.get(name)
+    if phase is None and "[" in name:
+        count = len(line.faults)
+        return (
+            f"there is no {name.partition('[')[2].rstrip(']')!r} fault to narrow the "
+            f"{name.partition('[')[0]} phase to: the scenario has {count} "
+            f"fault{'s' if count != 1 else ''}",
+            f"valid indices: 0..{count - 1}" if count else "add a fault, or drop `fault`",
+        )
     if phase is None:
         return (
             f"the phase {name!r} does not exist: the scenario has no faults",
@@ -178,6 +210,12 @@ def _phase_problem(name: str, line: Timeline) -> tuple[str, str] | None:
         return (
             "the steady phase is empty: the first fault starts at 0s",
             "start the first fault later (e.g. at: 30s) or judge this over another phase",
+        )
+    if name.startswith("recovery[") and phase.window_s < MIN_RECOVERY_S:
+        return (
+            f"the {name} window lasts only {fmt(phase.window_s)} (until the next fault starts or "
+            f"the load ends); it needs at least {fmt(MIN_RECOVERY_S)}",
+            "leave more time after that fault",
         )
     last_end = max((f.end_s for f in line.faults), default=0.0)
     if name == "recovery" and last_end <= line.duration_s and phase.window_s < MIN_RECOVERY_S:

@@ -19,6 +19,14 @@ ROUTE_READ_USER = "/users/{id}"
 ROUTE_SUBMIT_PHOTO = "/users/{id}/photos"
 ROUTE_READ_JOB = "/jobs/{id}"
 
+# The kinds of request an SLO may single out (`request: submit_photo`), by route.
+ROUTE_OF_REQUEST: dict[str, str] = {
+    "create_user": ROUTE_CREATE_USER,
+    "read_user": ROUTE_READ_USER,
+    "submit_photo": ROUTE_SUBMIT_PHOTO,
+    "read_job": ROUTE_READ_JOB,
+}
+
 EXPECTED_STATUS: dict[str, int] = {
     ROUTE_CREATE_USER: 201,
     ROUTE_READ_USER: 200,

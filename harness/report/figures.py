@@ -118,7 +118,8 @@ def _marks(record: RunRecord, t0: float) -> tuple[list[dict[str, Any]], list[dic
                 "line": {"color": PHASE_LINE, "width": 1, "dash": "dot"},
             }
         )
-    for phase in record.phases:
+    # One label per whole-run phase; the per-fault windows (`fault[1]`) share the fault's band.
+    for phase in (p for p in record.phases if "[" not in p.name):
         notes.append(
             {
                 "xref": "x",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from harness.plan import per_fault_windows
 from harness.record import FaultRecord, PhaseWindow
 
 
 def actual_phases(
     load_start: float, load_end: float, faults: list[FaultRecord]
 ) -> list[PhaseWindow]:
-    """`run`, and `steady`/`fault`/`recovery` from the recorded fault times.
+    """`run`, and `steady`/`fault`/`recovery` (plus `fault[i]`/`recovery[i]` for each fault)
+    from the recorded fault times.
 
     A fault that was never applied does not open a fault phase; one that was applied but not
     (yet) recorded as removed holds the fault phase open until the load ended.
@@ -26,4 +28,11 @@ def actual_phases(
         PhaseWindow(name="fault", start=first, end=last),
         PhaseWindow(name="recovery", start=last, end=load_end),
     ]
+    spans = [
+        (f.index, f.applied_at, f.removed_at if f.removed_at is not None else load_end)
+        for f in applied
+        if f.applied_at is not None
+    ]
+    windows = per_fault_windows(spans, load_end)
+    phases += [PhaseWindow(name=name, start=a, end=b) for name, a, b in windows]
     return phases

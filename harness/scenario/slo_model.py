@@ -1,6 +1,7 @@
 """Service level objectives of a scenario: one objective, judged over one phase.
 
-An SLO names a phase (`steady`, `fault`, `recovery` or `run`) and exactly one objective: a
+An SLO names a phase (`steady`, `fault`, `recovery` or `run`; `fault: N` narrows the last two to
+one fault of several) and exactly one objective: a
 built-in shorthand (error ratio, latency quantile, throughput, server-side errors and latency,
 queue backlog, time to recover) that expands to PromQL, or its own `promql` with `max`/`min`.
 """
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from harness.scenario.names import Region
+from harness.stack.topology import SHARD_COUNT
 
 Phase = Literal["steady", "fault", "recovery", "run"]
 
@@ -38,23 +40,49 @@ class Limit(BaseModel):
         return self
 
 
+# The client's kinds of request, named like the load's tasks (the task `create_user` also reads
+# the new user back, which counts as a `read_user` request).
+Request = Literal["create_user", "read_user", "submit_photo", "read_job"]
+
+
 class Bound(Limit):
-    """Bounds on a client-side measure, for all users or those of one home `region`."""
+    """Bounds on a client-side measure: all requests, or those of one home `region` and/or one
+    kind of `request`."""
 
     region: Region | None = Field(default=None, description="Only users of this home region.")
+    request: Request | None = Field(
+        default=None,
+        description=(
+            "Only this kind of request: create_user (POST /users), read_user (GET /users/{id}), "
+            "submit_photo (POST /users/{id}/photos), read_job (GET /jobs/{id})."
+        ),
+    )
 
 
-class TierBound(BaseModel):
-    """A maximum for a server-side measure of one tier."""
-
-    model_config = ConfigDict(extra="forbid")
+class TierBound(Limit):
+    """Bounds on a server-side measure of one tier (for the shard tier: of one shard, if given)."""
 
     tier: Literal["router", "web", "shard"] = Field(description="The tier measured.")
-    max: float = Field(description="The value must be at most this.")
+    shard: int | None = Field(
+        default=None,
+        ge=0,
+        lt=SHARD_COUNT,
+        description="With tier shard: only queries to this shard (as the web tier times them).",
+    )
+
+    @model_validator(mode="after")
+    def _shard_only_for_shards(self) -> TierBound:
+        if self.shard is not None and self.tier != "shard":
+            raise PydanticCustomError(
+                "shard_needs_shard_tier",
+                "shard only goes with tier: shard",
+                {"hint": "use tier: shard, or drop shard"},
+            )
+        return self
 
 
 class ErrorTierBound(TierBound):
-    """A maximum for the server-side error ratio of the router or the web tier."""
+    """Bounds on the server-side error ratio of the router or the web tier."""
 
     tier: Literal["router", "web"] = Field(description="The tier measured.")
 
@@ -71,6 +99,9 @@ class RecoverBound(BaseModel):
     )
     level: float = Field(
         default=0.01, ge=0, le=1, description="Error ratio that counts as recovered."
+    )
+    region: Region | None = Field(
+        default=None, description="Only the error ratio of users of this home region."
     )
 
 
@@ -96,6 +127,15 @@ class SLO(BaseModel):
 
     name: str = Field(min_length=1, description="Shown in reports and CI output.")
     phase: Phase = Field(description="The window the objective is judged over.")
+    fault: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "With phase fault or recovery: only around faults[N] (0 = first). fault is while "
+            "that fault is in place; recovery runs from its removal to the next fault's start "
+            "or the end of the load."
+        ),
+    )
     error_ratio: Bound | None = Field(default=None, description="Failed / all client requests.")
     latency_p50_ms: Bound | None = Field(
         default=None, description="Client-side median latency, ms."
@@ -131,6 +171,11 @@ class SLO(BaseModel):
     )
 
     @property
+    def window(self) -> str:
+        """The name of the phase window judged: `fault`, or `fault[1]` around one fault."""
+        return self.phase if self.fault is None else f"{self.phase}[{self.fault}]"
+
+    @property
     def objective(self) -> str:
         """The key of the objective this SLO holds (`error_ratio`, ..., `promql`)."""
         return next(key for key in OBJECTIVES if getattr(self, key) is not None)
@@ -144,6 +189,12 @@ class SLO(BaseModel):
                 "slo_objective",
                 "an SLO needs exactly one objective, found {found}",
                 {"found": found, "hint": "valid objectives: " + ", ".join(OBJECTIVES)},
+            )
+        if self.fault is not None and self.phase not in ("fault", "recovery"):
+            raise PydanticCustomError(
+                "slo_fault_phase",
+                "fault only narrows the fault and recovery phases, not {phase}",
+                {"phase": self.phase, "hint": "use phase: fault or phase: recovery, or drop fault"},
             )
         if given == ["promql"]:
             _need_a_bound(self.max, self.min)

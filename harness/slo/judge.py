@@ -48,11 +48,11 @@ def judge_slo(
 ) -> SloResult:
     """The verdict of one SLO (see the module docstring for the rules)."""
     max_, min_ = bounds(slo)
-    head: dict[str, Any] = {"name": slo.name, "phase": slo.phase, "objective": slo.objective}
+    head: dict[str, Any] = {"name": slo.name, "phase": slo.window, "objective": slo.objective}
     head |= {"max": max_, "min": min_}
-    window = next((p for p in phases if p.name == slo.phase), None)
+    window = next((p for p in phases if p.name == slo.window), None)
     if window is None:
-        missing = f"the run has no {slo.phase} phase window (it ended or failed before it)"
+        missing = f"the run has no {slo.window} phase window (it ended or failed before it)"
         return SloResult(**head, promql=template(slo), verdict="error", error=missing)
     promql = expand(slo, window.end - window.start)
     try:

@@ -15,7 +15,8 @@ its last 1024 requests) seen during the window, an approximation that the query 
 
 from __future__ import annotations
 
-from harness.scenario.slo_model import SLO
+from harness.load.traffic import ROUTE_OF_REQUEST
+from harness.scenario.slo_model import SLO, Bound
 from harness.stack.topology import REGIONS
 
 WINDOW = "$window"  # the placeholder users write in `promql`
@@ -54,6 +55,12 @@ def _region(region: str | None) -> str:
     return f'region="{region}"' if region else ""
 
 
+def _client(bound: Bound) -> tuple[str, str]:
+    """The label matchers of a client-side bound: its home region and kind of request."""
+    route = f'route="{ROUTE_OF_REQUEST[bound.request]}"' if bound.request else ""
+    return _region(bound.region), route
+
+
 def _ratio(bad: str, all_: str, w: str, fn: str = "increase") -> str:
     # A labelled counter has no error series until the first error: `or vector(0)` makes a
     # clean window 0 errors instead of no data. No requests at all stays no data (or 0/0 NaN).
@@ -64,19 +71,19 @@ def _quantile_ms(q: float, bucket: str, w: str) -> str:
     return f"1000 * histogram_quantile({q:g}, sum by (le) (increase({bucket}[{w}])))"
 
 
-def client_error_ratio(region: str | None, w: str) -> str:
-    """Failed / all client requests over `w`, for all users or one home region."""
+def client_error_ratio(w: str, *matchers: str) -> str:
+    """Failed / all client requests over `w`, for all users or those the matchers select."""
     return _ratio(
-        _selector(CLIENT_REQUESTS, _region(region), 'result="error"'),
-        _selector(CLIENT_REQUESTS, _region(region)),
+        _selector(CLIENT_REQUESTS, *matchers, 'result="error"'),
+        _selector(CLIENT_REQUESTS, *matchers),
         w,
     )
 
 
-def recovery_series() -> str:
+def recovery_series(region: str | None = None) -> str:
     """The client error ratio over a short rate window, the series time_to_recover_s searches."""
-    bad = _selector(CLIENT_REQUESTS, 'result="error"')
-    return _ratio(bad, CLIENT_REQUESTS, RECOVERY_RATE_WINDOW, fn="rate")
+    bad = _selector(CLIENT_REQUESTS, _region(region), 'result="error"')
+    return _ratio(bad, _selector(CLIENT_REQUESTS, _region(region)), RECOVERY_RATE_WINDOW, "rate")
 
 
 def _server_error_ratio(tier: str, w: str) -> str:
@@ -89,12 +96,14 @@ def _server_error_ratio(tier: str, w: str) -> str:
     return _ratio('web_requests_total{status=~"5.."}', "web_requests_total", w)
 
 
-def _server_latency_ms(tier: str, w: str) -> str:
+def _server_latency_ms(tier: str, shard: int | None, w: str) -> str:
     if tier == "router":
         average = _selector("haproxy_backend_total_time_average_seconds", _ROUTER_BACKENDS)
         return f"1000 * max(max_over_time({average}[{w}]))"
-    bucket = "web_db_seconds_bucket" if tier == "shard" else "web_request_seconds_bucket"
-    return _quantile_ms(0.95, bucket, w)
+    if tier == "shard":
+        bucket = _selector("web_db_seconds_bucket", f'shard="{shard}"' if shard is not None else "")
+        return _quantile_ms(0.95, bucket, w)
+    return _quantile_ms(0.95, "web_request_seconds_bucket", w)
 
 
 def _build(slo: SLO, w: str, seconds: str) -> str:
@@ -102,24 +111,25 @@ def _build(slo: SLO, w: str, seconds: str) -> str:
     if slo.promql is not None:
         return slo.promql.replace(WINDOW, w)
     if slo.error_ratio is not None:
-        return client_error_ratio(slo.error_ratio.region, w)
+        return client_error_ratio(w, *_client(slo.error_ratio))
     if objective in QUANTILES:
         bound = getattr(slo, objective)
-        bucket = _selector(CLIENT_LATENCY, _region(bound.region))
+        bucket = _selector(CLIENT_LATENCY, *_client(bound))
         return _quantile_ms(QUANTILES[objective], bucket, w)
     if slo.throughput_min_rps is not None:
-        total = _selector(CLIENT_REQUESTS, _region(slo.throughput_min_rps.region))
+        total = _selector(CLIENT_REQUESTS, *_client(slo.throughput_min_rps))
         return f"sum(increase({total}[{w}])) / {seconds}"
     if slo.server_error_ratio is not None:
         return _server_error_ratio(slo.server_error_ratio.tier, w)
     if slo.server_latency_p95_ms is not None:
-        return _server_latency_ms(slo.server_latency_p95_ms.tier, w)
+        bound = slo.server_latency_p95_ms
+        return _server_latency_ms(bound.tier, bound.shard, w)
     if slo.queue_backlog_max is not None:
         return f"max_over_time({BACKLOG_SERIES}[{w}:1s])"
     if slo.backlog_drained_within_s is not None:
         return BACKLOG_SERIES
     if slo.time_to_recover_s is not None:
-        return recovery_series()
+        return recovery_series(slo.time_to_recover_s.region)
     raise ValueError(f"no PromQL for objective {objective}")  # pragma: no cover
 
 

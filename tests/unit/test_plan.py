@@ -44,6 +44,8 @@ def test_phases_and_offsets_with_one_fault() -> None:
         "steady": (0, 30),
         "fault": (30, 50),
         "recovery": (50, 90),
+        "fault[0]": (30, 50),
+        "recovery[0]": (50, 90),
     }
     (fault,) = timeline.faults
     assert (fault.index, fault.start_s, fault.end_s, fault.spec.type) == (0, 30, 50, "link_down")
@@ -56,6 +58,30 @@ def test_fault_phase_spans_every_fault_and_the_gaps() -> None:
     assert spans(timeline.phases)["steady"] == (0, 10)
     assert spans(timeline.phases)["fault"] == (10, 50)
     assert [(f.index, f.start_s, f.end_s) for f in timeline.faults] == [(0, 40, 50), (1, 10, 15)]
+
+
+def test_each_fault_has_its_own_window_and_recovery_until_the_next_fault() -> None:
+    faults = [link_down("edge-us-east", "40s", "10s"), link_down("edge-us-west", "10s", "5s")]
+    phases = spans(plan(scenario(faults)).phases)
+    assert phases["fault[1]"] == (10, 15)
+    assert phases["recovery[1]"] == (15, 40)  # until faults[0] starts
+    assert phases["fault[0]"] == (40, 50)
+    assert phases["recovery[0]"] == (50, 90)
+
+
+def test_an_slo_narrowed_to_a_missing_fault_is_a_plan_problem() -> None:
+    bad = scenario([link_down("edge-us-east", 30, 20)], slos=[{**slo("fault"), "fault": 2}])
+    problems = plan_problems(bad)
+    assert [(p.path, p.hint) for p in problems] == [(("slos", 0, "fault"), "valid indices: 0..0")]
+    assert "no '2' fault" in problems[0].message
+
+
+def test_a_per_fault_recovery_too_short_is_a_plan_problem() -> None:
+    faults = [link_down("edge-us-east", "10s", "10s"), link_down("edge-us-west", "22s", "5s")]
+    bad = scenario(faults, slos=[{**slo("recovery"), "fault": 0}])
+    (problem,) = plan_problems(bad)
+    assert problem.path == ("slos", 0, "fault")
+    assert "recovery[0] window lasts only 2s" in problem.message
 
 
 def test_plan_is_pure_data() -> None:

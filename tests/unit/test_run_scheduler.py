@@ -127,7 +127,22 @@ def test_actual_phases_follow_recorded_fault_times() -> None:
         "steady": (1000, 1010.3),
         "fault": (1010.3, 1020.4),
         "recovery": (1020.4, 1060),
+        "fault[0]": (1010.3, 1020.4),
+        "recovery[0]": (1020.4, 1060),
     }
+
+
+def test_per_fault_windows_use_each_faults_recorded_times() -> None:
+    s = FaultScheduler([sched(0, 10, 20), sched(1, 40, 50)], Log().make)
+    first, second = s.records[0], s.records[1]
+    first.applied_at, first.removed_at = 1010.3, 1020.4
+    second.applied_at = 1040.2  # never recorded as removed: holds its window to the load's end
+    phases = {p.name: (p.start, p.end) for p in actual_phases(1000, 1060, [first, second])}
+    assert phases["fault"] == (1010.3, 1060)
+    assert phases["fault[0]"] == (1010.3, 1020.4)
+    assert phases["recovery[0]"] == (1020.4, 1040.2)
+    assert phases["fault[1]"] == (1040.2, 1060)
+    assert phases["recovery[1]"] == (1060, 1060)
 
 
 def test_without_applied_faults_there_is_only_steady_and_run() -> None:

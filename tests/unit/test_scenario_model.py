@@ -236,6 +236,14 @@ def test_unknown_service_is_rejected_with_the_valid_names() -> None:
         ({"server_error_ratio": {"tier": "shard", "max": 0.1}}, "literal_error"),
         ({"time_to_recover_s": {"max": 10, "from": "middle"}}, "literal_error"),
         ({"queue_backlog_max": {"max": 1, "region": "us-east"}}, "extra_forbidden"),
+        (
+            {"server_latency_p95_ms": {"tier": "web", "shard": 2, "max": 9}},
+            "shard_needs_shard_tier",
+        ),
+        ({"server_latency_p95_ms": {"tier": "shard", "shard": 4, "max": 9}}, "less_than"),
+        ({"server_latency_p95_ms": {"tier": "shard"}}, "bound_missing"),
+        ({"latency_p95_ms": {"max": 9, "request": "delete_user"}}, "literal_error"),
+        ({"error_ratio": {"max": 0.1}, "fault": 0}, "slo_fault_phase"),
     ],
 )
 def test_slo_needs_exactly_one_valid_objective(slo: dict[str, Any], error: str) -> None:
@@ -255,10 +263,19 @@ def test_slo_objective_error_lists_the_valid_keys() -> None:
         {"throughput_min_rps": {"min": 20, "region": "us-west"}},
         {"backlog_drained_within_s": {"max": 30}},
         {"promql": "sum(rate(x[$window]))", "min": 1},
+        {"server_latency_p95_ms": {"tier": "shard", "shard": 3, "min": 20}},
+        {"latency_p95_ms": {"max": 300, "request": "submit_photo", "region": "us-east"}},
+        {"time_to_recover_s": {"max": 9, "region": "us-east"}},
     ],
 )
 def test_slo_objectives_accepted(slo: dict[str, Any]) -> None:
     assert SLO.model_validate({"name": "s", "phase": "run", **slo}).objective == next(iter(slo))
+
+
+def test_an_slo_narrowed_to_one_fault_names_its_window() -> None:
+    base = {"name": "s", "error_ratio": {"max": 0.1}}
+    assert SLO.model_validate({**base, "phase": "fault"}).window == "fault"
+    assert SLO.model_validate({**base, "phase": "recovery", "fault": 1}).window == "recovery[1]"
 
 
 def test_time_to_recover_reads_from_by_its_alias() -> None:

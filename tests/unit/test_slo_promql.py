@@ -46,6 +46,28 @@ CASES: list[tuple[str, dict[str, Any], float, str]] = [
         '(increase(harness_client_request_seconds_bucket{region="us-west"}[60s])))',
     ),
     (
+        "p95 of one kind of request from one region",
+        {"latency_p95_ms": {"max": 300, "region": "us-east", "request": "submit_photo"}},
+        60.0,
+        "1000 * histogram_quantile(0.95, sum by (le) "
+        "(increase(harness_client_request_seconds_bucket"
+        '{region="us-east",route="/users/{id}/photos"}[60s])))',
+    ),
+    (
+        "shard p95 of one shard",
+        {"server_latency_p95_ms": {"tier": "shard", "shard": 2, "min": 20}},
+        30.0,
+        "1000 * histogram_quantile(0.95, sum by (le) "
+        '(increase(web_db_seconds_bucket{shard="2"}[30s])))',
+    ),
+    (
+        "time to recover of one region",
+        {"time_to_recover_s": {"max": 20, "region": "us-east"}},
+        30.0,
+        f'(sum(rate({REQ}{{{EAST},result="error"}}[5s])) or vector(0)) '
+        f"/ sum(rate({REQ}{{{EAST}}}[5s]))",
+    ),
+    (
         "p99",
         {"latency_p99_ms": {"max": 900}},
         60.0,
