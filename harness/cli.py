@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from harness.errors import EXIT_INFRA, EXIT_INTERRUPTED, EXIT_USAGE, HarnessError
+from harness.stack.config import BUGS
 
 app = typer.Typer(
     add_completion=False,
@@ -81,8 +82,8 @@ def run(
     bug: Annotated[
         list[str] | None,
         typer.Option(
-            help="Seed a bug into the stack (repeatable): failover_off, ack_before_persist, "
-            "no_reclaim. Shows that the gate fails when the system is broken."
+            help=f"Seed a bug into the stack (repeatable): {', '.join(BUGS)}. "
+            "Test-only: shows that the gate fails when the system is broken."
         ),
     ] = None,
 ) -> None:

@@ -8,6 +8,11 @@ twice, or present on more than one shard; both corrupt data, so both fail the ch
 state. Duplicated: done more than once (completions > 1); at-least-once delivery makes that
 legal, so duplicates are counted and shown but do not fail the check.
 
+`read_your_writes`: every user read back right after its 201 was found. The load generator reads
+each new user at once (a signup lands on the profile page); a 404 there means the stack said
+"created" before the row could be read (acknowledged before committed). Reads that got no
+answer or another error say nothing about consistency and are counted, not judged.
+
 A check with nothing acknowledged verified nothing: its verdict is error, never pass.
 """
 
@@ -117,6 +122,34 @@ def no_lost_jobs(ledger: Ledger, job_rows: Mapping[str, JobRow]) -> InvariantRes
         duplicated=len(repeated),
         detail=detail,
         lost_examples=_examples(lost),
+    )
+
+
+def read_your_writes(ledger: Ledger) -> InvariantResult:
+    """Judge the read-backs: each must have found the user its 201 acknowledged."""
+    answered = [r for r in ledger.readbacks if r.status in (200, 404)]
+    if not answered:
+        return _nothing("read_your_writes", "user read back after its write")
+    missing = sorted({r.id for r in answered if r.status == 404})
+    unanswered = len(ledger.readbacks) - len(answered)
+    detail = (
+        f"{len(answered)} users read back right after their 201, "
+        f"{len(answered) - len(missing)} found"
+        + (f", {len(missing)} not found (404): acknowledged before readable" if missing else "")
+        + (
+            f"; {unanswered} read-backs got no answer or an error and were not judged"
+            if unanswered
+            else ""
+        )
+    )
+    return InvariantResult(
+        name="read_your_writes",
+        verdict="fail" if missing else "pass",
+        acknowledged=len(answered),
+        found=len(answered) - len(missing),
+        lost=len(missing),
+        detail=detail,
+        lost_examples=_examples(f"user {i} (404 right after its 201)" for i in missing),
     )
 
 

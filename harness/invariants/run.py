@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Protocol
 
 from harness.errors import HarnessError
-from harness.invariants.checks import JobRow, no_lost_jobs, no_lost_writes, pending_jobs
+from harness.invariants.checks import (
+    JobRow,
+    no_lost_jobs,
+    no_lost_writes,
+    pending_jobs,
+    read_your_writes,
+)
 from harness.invariants.queue import QueueReader, QueueStats
 from harness.invariants.shards import ShardReader
 from harness.load.ledger import Ledger, read_ledger
@@ -21,7 +27,7 @@ from harness.record import InvariantResult
 from harness.stack.endpoints import Endpoints
 from harness.stack.topology import shard_of
 
-INVARIANTS: tuple[str, ...] = ("no_lost_writes", "no_lost_jobs")
+INVARIANTS: tuple[str, ...] = ("no_lost_writes", "no_lost_jobs", "read_your_writes")
 
 
 class ShardSource(Protocol):
@@ -75,6 +81,8 @@ def _check(
             return _writes(ledger, shards)
         if name == "no_lost_jobs":
             return _jobs(ledger, shards, queue, waiter)
+        if name == "read_your_writes":
+            return read_your_writes(ledger)
     except HarnessError as exc:
         return InvariantResult(
             name=name, verdict="error", acknowledged=acknowledged, detail=exc.message

@@ -5,6 +5,9 @@ killed process loses at most its last, partial line):
 
     {"kind": "user", "id": 12, "shard": 0, "home": "us-east", "served": "us-west", "t": 1.7e9}
     {"kind": "job", "id": "1-0", "user_id": 12, "home": "us-east", "served": "us-east", "t": ...}
+    {"kind": "readback", "id": 12, "status": 200, "t": ...}
+
+A `readback` is the answer to reading a user back right after its 201 (status 0: no answer).
 
 `read_ledger()` merges the files for the invariant checks. No Locust here.
 """
@@ -40,6 +43,13 @@ class JobWrite:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReadBack:
+    id: int
+    status: int  # the HTTP status, 0 when the request got no answer
+    t: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class Ledger:
     """All acknowledged writes of a run, in file then line order. `skipped_lines` counts lines
     that were not valid records (the truncated last line of a killed process)."""
@@ -48,10 +58,11 @@ class Ledger:
     jobs: tuple[JobWrite, ...]
     files: int
     skipped_lines: int
+    readbacks: tuple[ReadBack, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
-        return {"user": len(self.users), "job": len(self.jobs)}
+        return {"user": len(self.users), "job": len(self.jobs), "readback": len(self.readbacks)}
 
     def users_by_shard(self) -> dict[int, list[int]]:
         shards: dict[int, list[int]] = {}
@@ -84,6 +95,9 @@ class LedgerWriter:
         record = {"kind": "job", "id": id, "user_id": user_id, "home": home, "served": served}
         self._write(record)
 
+    def readback(self, *, id: int, status: int) -> None:
+        self._write({"kind": "readback", "id": id, "status": status})
+
     def _write(self, record: dict[str, Any]) -> None:
         record["t"] = time.time()
         self._handle().write(json.dumps(record, separators=(",", ":")) + "\n")
@@ -100,6 +114,7 @@ def read_ledger(run_dir: str | Path) -> Ledger:
     ledger (no write was acknowledged)."""
     users: list[UserWrite] = []
     jobs: list[JobWrite] = []
+    readbacks: list[ReadBack] = []
     skipped = 0
     paths = sorted((Path(run_dir) / LEDGER_DIR).glob("*.jsonl"))
     for path in paths:
@@ -109,12 +124,20 @@ def read_ledger(run_dir: str | Path) -> Ledger:
                 users.append(record)
             elif isinstance(record, JobWrite):
                 jobs.append(record)
+            elif isinstance(record, ReadBack):
+                readbacks.append(record)
             elif line.strip():
                 skipped += 1
-    return Ledger(users=tuple(users), jobs=tuple(jobs), files=len(paths), skipped_lines=skipped)
+    return Ledger(
+        users=tuple(users),
+        jobs=tuple(jobs),
+        readbacks=tuple(readbacks),
+        files=len(paths),
+        skipped_lines=skipped,
+    )
 
 
-def _parse(line: str) -> UserWrite | JobWrite | None:
+def _parse(line: str) -> UserWrite | JobWrite | ReadBack | None:
     try:
         raw = json.loads(line)
         kind = raw.pop("kind")
@@ -122,6 +145,8 @@ def _parse(line: str) -> UserWrite | JobWrite | None:
             return UserWrite(**raw)
         if kind == "job":
             return JobWrite(**raw)
+        if kind == "readback":
+            return ReadBack(**raw)
     except (ValueError, TypeError, KeyError, AttributeError):
         pass
     return None

@@ -80,6 +80,24 @@ def send(
         return data
 
 
+def read_back(client: Any, region: str, user_id: int) -> int:
+    """GET the user just created; its status (0 without an answer). A 404 is a failure: the
+    stack acknowledged this id a moment ago."""
+    route = tr.ROUTE_READ_USER
+    with client.request(
+        "GET",
+        f"/users/{user_id}",
+        name=NAMES[region, route],
+        headers=HEADERS[region],
+        catch_response=True,
+        context=CONTEXTS[region, route],
+    ) as resp:
+        status = int(resp.status_code or 0)
+        if not tr.is_ok(route, status):
+            resp.failure(f"HTTP {status}, expected 200 (reading back the user just created)")
+        return status
+
+
 class RegionUser(FastHttpUser):
     abstract = True
     region = ""
@@ -99,8 +117,12 @@ class RegionUser(FastHttpUser):
     def create_user(self) -> None:
         body = {"name": f"u-{self.region}-{self.rng.getrandbits(32):08x}"}
         data = send(self.client, self.region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
-        if data is not None:
-            STATE.user_acknowledged(int(data["id"]))
+        if data is None:
+            return
+        user_id = int(data["id"])
+        STATE.user_acknowledged(user_id)
+        # A signup lands on the new profile: read it back at once (read_your_writes).
+        LEDGER.readback(id=user_id, status=read_back(self.client, self.region, user_id))
 
     def read_user(self) -> None:
         user_id = STATE.pick_user(self.rng)

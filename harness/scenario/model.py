@@ -25,9 +25,11 @@ if TYPE_CHECKING:
 else:
     AnyFault = fault_union()
 
-Bug = Literal["failover_off", "ack_before_persist", "no_reclaim"]
+Bug = Literal[
+    "failover_off", "ack_before_persist", "no_reclaim", "ack_before_commit", "shared_db_pool"
+]
 Task = Literal["read_user", "create_user", "submit_photo", "read_job"]
-Invariant = Literal["no_lost_writes", "no_lost_jobs"]
+Invariant = Literal["no_lost_writes", "no_lost_jobs", "read_your_writes"]
 
 __all__ = ["SLO", "Load", "Scenario", "StackOverrides", "service_instances", "service_names"]
 

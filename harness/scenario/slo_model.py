@@ -153,7 +153,11 @@ class SLO(BaseModel):
     )
     queue_backlog_max: Limit | None = Field(default=None, description="Jobs waiting in the queue.")
     backlog_drained_within_s: Limit | None = Field(
-        default=None, description="Seconds after the last fault until the queue backlog is empty."
+        default=None,
+        description=(
+            "Seconds after the last fault (with `fault: N`, after faults[N]) until the queue "
+            "backlog is empty."
+        ),
     )
     time_to_recover_s: RecoverBound | None = Field(
         default=None, description="Seconds until the error ratio is back under a level."

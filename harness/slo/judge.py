@@ -131,6 +131,11 @@ def _reference(slo: SLO, faults: Sequence[FaultRecord]) -> float:
             done = "applied" if spec.from_ == "start" else "removed"
             raise _NoVerdict(f"fault {spec.fault} ({fault.type}) was never {done}")
         return at
+    if slo.fault is not None:  # drained after this fault (a recovery[N] window)
+        fault = next((f for f in faults if f.index == slo.fault), None)
+        if fault is None or fault.removed_at is None:
+            raise _NoVerdict(f"the backlog is counted from fault {slo.fault}'s removal: never")
+        return fault.removed_at
     removed = [f.removed_at for f in faults]
     if not removed or None in removed:
         raise _NoVerdict("the backlog is counted from the last fault's removal: none was removed")

@@ -10,6 +10,8 @@ BUGS = {
     "failover_off": "the geo router has no backup region",
     "ack_before_persist": "workers acknowledge a prefetched batch before doing the work",
     "no_reclaim": "workers never take over jobs left pending by a dead consumer",
+    "ack_before_commit": "the web tier answers 201 before the user row is committed",
+    "shared_db_pool": "the web tier has no bulkhead: one slow shard starves the others",
 }
 
 

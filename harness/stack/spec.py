@@ -98,7 +98,12 @@ def _web(config: StackConfig, region: str) -> list[ContainerSpec]:
             service=f"web-{region}",
             image=APP_IMAGE,
             command=["python3", "/app/web.py"],
-            env={**_links_env(region), "PORT": str(t.WEB_PORT)},
+            env={
+                **_links_env(region),
+                "PORT": str(t.WEB_PORT),
+                "BUG_ACK_BEFORE_COMMIT": "1" if "ack_before_commit" in config.bugs else "0",
+                "BUG_SHARED_DB_POOL": "1" if "shared_db_pool" in config.bugs else "0",
+            },
             aliases=[f"web-{region}"],  # the edge proxy's upstream; replicas share it
             health_cmd=_http_health(t.WEB_PORT),
         )

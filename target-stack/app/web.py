@@ -7,6 +7,7 @@ Every answer carries X-Served-Region, so the load generator can see which region
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import time
@@ -20,6 +21,7 @@ from common import (
     STREAM,
     Settings,
     describe,
+    env_flag,
     setup_logging,
     shard_of,
     user_of_job,
@@ -37,6 +39,17 @@ REQUEST_SECONDS = Histogram("web_request_seconds", "HTTP request latency", ["reg
 DB_SECONDS = Histogram("web_db_seconds", "Shard query latency", ["region", "shard", "op"])
 DB_ERRORS = Counter("web_db_errors_total", "Failed shard queries", ["region", "shard"])
 QUEUE_ERRORS = Counter("web_queue_errors_total", "Failed queue calls", ["region"])
+DROPPED_ROWS = Counter(
+    "web_write_behind_dropped_total", "Acknowledged rows never written (seeded bug)", ["region"]
+)
+
+# Seeded bugs (test-only). ack_before_commit: answer 201 before the user row is committed (see
+# WriteBehind). shared_db_pool: no bulkhead between shards; every query of this process waits
+# for one of SHARED_DB_SLOTS, so one slow (hot) shard holds them and starves the others.
+BUG_ACK_BEFORE_COMMIT = env_flag("BUG_ACK_BEFORE_COMMIT")
+BUG_SHARED_DB_POOL = env_flag("BUG_SHARED_DB_POOL")
+WRITE_BEHIND_S = 1.0
+SHARED_DB_SLOTS = 2
 
 # Probes are not traffic: counting them would put the router's health checks into error ratios.
 UNMETERED_ROUTES = {"/healthz", "/metrics"}
@@ -55,7 +68,9 @@ async def db(request: web.Request, shard: int, op: str, method: str, query: str,
     """One shard query, timed and counted; any failure becomes Unavailable (503)."""
     started = time.perf_counter()
     try:
-        return await request.app["shards"].run(shard, method, query, *args)
+        # The wait for a shared slot is timed too: it is what a starved shard's callers feel.
+        async with request.app["db_slots"]:
+            return await request.app["shards"].run(shard, method, query, *args)
     except Exception as exc:
         DB_ERRORS.labels(REGION, str(shard)).inc()
         raise Unavailable(f"shard {shard} ({op}): {describe(exc)}") from exc
@@ -80,6 +95,41 @@ def as_int(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+class WriteBehind:
+    """The seeded bug `ack_before_commit`, a classic "make signups faster" mistake: the row is
+    acknowledged at once and written with others every WRITE_BEHIND_S. Until then a read of
+    the new user finds nothing, and a batch that cannot be written (its shard is unreachable,
+    the process stops) is dropped with a log line: acknowledged rows are lost."""
+
+    def __init__(self, shards: Shards):
+        self._shards = shards
+        self._pending: dict[int, list[tuple[int, str, str]]] = {}
+
+    def add(self, shard: int, row: tuple[int, str, str]) -> None:
+        self._pending.setdefault(shard, []).append(row)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(WRITE_BEHIND_S)
+            batches, self._pending = self._pending, {}
+            for shard, rows in batches.items():
+                try:
+                    await self._shards.run(
+                        shard,
+                        "executemany",
+                        "INSERT INTO users (id, name, region) VALUES ($1, $2, $3)",
+                        rows,
+                    )
+                except Exception as exc:
+                    DROPPED_ROWS.labels(REGION).inc(len(rows))
+                    log.error(
+                        "dropped %d acknowledged rows of shard %d: %s",
+                        len(rows),
+                        shard,
+                        describe(exc),
+                    )
+
+
 async def create_user(request: web.Request) -> web.Response:
     body = await read_json(request)
     name = body.get("name")
@@ -90,6 +140,18 @@ async def create_user(request: web.Request) -> web.Response:
         shard = random.randrange(SHARD_COUNT)
     elif as_int(shard) is None or not 0 <= shard < SHARD_COUNT:
         return error(400, f"shard must be an integer 0..{SHARD_COUNT - 1}")
+    if BUG_ACK_BEFORE_COMMIT:
+        user_id = await db(
+            request,
+            shard,
+            "reserve_id",
+            "fetchval",
+            "SELECT nextval('user_seq') * $1 + $2",
+            SHARD_COUNT,
+            shard,
+        )
+        request.app["write_behind"].add(shard, (user_id, name, REGION))
+        return web.json_response({"id": user_id, "shard": shard, "region": REGION}, status=201)
     # Ids come from the shard's own sequence, spaced by 4, so id % 4 == shard.
     user_id = await db(
         request,
@@ -265,11 +327,22 @@ async def start(app: web.Application) -> None:
     app["shards"] = Shards(SETTINGS, max_size=8)
     app["health_shards"] = Shards(SETTINGS, max_size=1, timeout=HEALTH_TIMEOUT)
     app["group"] = asyncio.Event()  # set once the consumer group is known to exist
+    app["db_slots"] = (
+        asyncio.Semaphore(SHARED_DB_SLOTS) if BUG_SHARED_DB_POOL else contextlib.nullcontext()
+    )
     app["group_task"] = asyncio.create_task(create_group_until_ready(app))
+    app["write_behind"] = WriteBehind(app["shards"])
+    app["write_behind_task"] = asyncio.create_task(app["write_behind"].run())
+    log.info(
+        "web started (ack_before_commit=%s, shared_db_pool=%s)",
+        BUG_ACK_BEFORE_COMMIT,
+        BUG_SHARED_DB_POOL,
+    )
 
 
 async def stop(app: web.Application) -> None:
     app["group_task"].cancel()
+    app["write_behind_task"].cancel()
     await app["shards"].close()
     await app["health_shards"].close()
     await app["queue"].close()

@@ -6,8 +6,14 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from harness.invariants.checks import JobRow, no_lost_jobs, no_lost_writes, pending_jobs
-from harness.load.ledger import JobWrite, Ledger, UserWrite
+from harness.invariants.checks import (
+    JobRow,
+    no_lost_jobs,
+    no_lost_writes,
+    pending_jobs,
+    read_your_writes,
+)
+from harness.load.ledger import JobWrite, Ledger, ReadBack, UserWrite
 
 
 def ledger(users: Sequence[int] = (), jobs: Sequence[tuple[str, int]] = ()) -> Ledger:
@@ -146,3 +152,27 @@ def test_nothing_acknowledged_is_an_error_not_a_pass(check: str) -> None:
 def test_pending_jobs() -> None:
     rows = {"1-0": row("1-0"), "2-0": row("2-0", "queued", 0)}
     assert pending_jobs(ledger(jobs=JOBS), rows) == 2
+
+
+def readbacks(*statuses: tuple[int, int]) -> Ledger:
+    backs = tuple(ReadBack(id=i, status=s, t=0.0) for i, s in statuses)
+    return Ledger(users=(), jobs=(), readbacks=backs, files=1, skipped_lines=0)
+
+
+def test_read_your_writes_fails_on_a_404_right_after_the_201() -> None:
+    result = read_your_writes(readbacks((4, 200), (5, 404), (9, 404), (13, 503), (17, 0)))
+    assert (result.verdict, result.acknowledged, result.found, result.lost) == ("fail", 3, 1, 2)
+    assert result.lost_examples == [
+        "user 5 (404 right after its 201)",
+        "user 9 (404 right after its 201)",
+    ]
+    assert "2 read-backs got no answer or an error and were not judged" in result.detail
+
+
+def test_read_your_writes_passes_when_every_answer_found_the_user() -> None:
+    result = read_your_writes(readbacks((4, 200), (8, 200), (13, 503)))
+    assert (result.verdict, result.found, result.lost) == ("pass", 2, 0)
+
+
+def test_read_your_writes_without_an_answered_read_back_is_an_error() -> None:
+    assert read_your_writes(readbacks((4, 503), (8, 0))).verdict == "error"

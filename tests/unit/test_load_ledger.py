@@ -7,6 +7,7 @@ def test_writer_and_merge_of_several_process_files(tmp_path, monkeypatch):
     writer = LedgerWriter(tmp_path)
     writer.user(id=4, shard=0, home="us-east", served="us-east")
     writer.job(id="job-1", user_id=4, home="us-east", served="us-west")
+    writer.readback(id=4, status=404)
     writer.close()
     other = tmp_path / "ledger" / "99999999.jsonl"
     other.write_text('{"kind":"user","id":5,"shard":1,"home":"us-west","served":"us-west","t":1}\n')
@@ -14,7 +15,8 @@ def test_writer_and_merge_of_several_process_files(tmp_path, monkeypatch):
     assert ledger.files == 2
     assert sorted(u.id for u in ledger.users) == [4, 5]
     assert [(j.id, j.user_id, j.served) for j in ledger.jobs] == [("job-1", 4, "us-west")]
-    assert ledger.counts == {"user": 2, "job": 1}
+    assert ledger.counts == {"user": 2, "job": 1, "readback": 1}
+    assert [(r.id, r.status) for r in ledger.readbacks] == [(4, 404)]
     assert ledger.users_by_shard() == {0: [4], 1: [5]}
     assert ledger.skipped_lines == 0
 
@@ -34,7 +36,7 @@ def test_truncated_last_line_of_a_killed_process_is_skipped(tmp_path):
 
 def test_a_run_without_ledger_is_empty(tmp_path):
     ledger = read_ledger(tmp_path)
-    assert ledger.counts == {"user": 0, "job": 0}
+    assert ledger.counts == {"user": 0, "job": 0, "readback": 0}
     assert ledger.files == 0
 
 

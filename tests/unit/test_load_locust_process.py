@@ -89,6 +89,12 @@ def test_locust_run_against_a_loopback_target(target: str, tmp_path: Path) -> No
     assert ledger.skipped_lines == 0
     # Every answer the stack sent was received (Locust stops users gracefully), so every
     # acknowledged write is in the ledger; none is there that the target did not make.
-    assert ledger.counts == {"user": created["users"], "job": created["jobs"]}
+    # Every created user is read back at once (read_your_writes), and found.
+    assert ledger.counts == {
+        "user": created["users"],
+        "job": created["jobs"],
+        "readback": created["users"],
+    }
+    assert {r.status for r in ledger.readbacks} == {200}
     assert {u.home for u in ledger.users} == {"us-east", "us-west"}
     assert all(u.served == u.home and u.shard == u.id % 4 for u in ledger.users)

@@ -283,3 +283,12 @@ def test_time_to_recover_reads_from_by_its_alias() -> None:
         {"name": "t", "phase": "run", "time_to_recover_s": {"max": 9, "from": "end"}}
     )
     assert slo.time_to_recover_s == RecoverBound(max=9, fault=0, from_="end", level=0.01)
+
+
+def test_the_scenario_offers_exactly_the_stacks_seeded_bugs() -> None:
+    from typing import get_args
+
+    from harness.scenario.model import Bug
+    from harness.stack.config import BUGS
+
+    assert set(get_args(Bug)) == set(BUGS)

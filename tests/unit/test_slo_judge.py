@@ -325,3 +325,14 @@ def test_backlog_counts_from_the_last_removal() -> None:
     [result] = judge_slos([slo(phase="run", **DRAIN)], PHASES, [*FAULTS, later], prom)
     assert prom.calls[0][2:4] == (1130.0, 1180.0)
     assert result.verdict == "pass" and result.observed == pytest.approx(2.0)
+
+
+def test_backlog_with_fault_n_counts_from_that_faults_removal() -> None:
+    later = FAULTS[0].model_copy(update={"index": 1, "applied_at": 1130.0, "removed_at": 1150.0})
+    phases = [*PHASES, PhaseWindow(name="recovery[0]", start=1120.4, end=1130.0)]
+    prom = FakeProm(series=series(5, 5, 0, 0, 0, 0, t0=1121))
+    drain = slo(phase="recovery", fault=0, **DRAIN)
+    [result] = judge_slos([drain], phases, [*FAULTS, later], prom)
+    assert prom.calls[0][2:4] == (1120.4, 1130.0)
+    assert (result.phase, result.verdict) == ("recovery[0]", "pass"), result
+    assert result.observed == pytest.approx(2.6)
