@@ -143,11 +143,9 @@ class RunRecord(_Model):
                 )
         for inv in self.invariants:
             if inv.verdict != "pass":
-                lines.append(
-                    f"INVARIANT {inv.verdict.upper()}: {inv.name}: {inv.lost} lost, "
-                    f"{inv.duplicated} duplicated of {inv.acknowledged} acknowledged"
-                    + (f" ({inv.detail})" if inv.detail else "")
-                )
+                # The detail says it in the invariant's own terms (lost writes, stale reads).
+                examples = "; e.g. " + ", ".join(inv.lost_examples[:3]) if inv.lost_examples else ""
+                lines.append(f"INVARIANT {inv.verdict.upper()}: {inv.name}: {inv.detail}{examples}")
         return lines
 
 

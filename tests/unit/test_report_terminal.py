@@ -35,3 +35,11 @@ def test_run_error_gets_its_first_line() -> None:
         "RUN ERROR: Docker unreachable",
         "ERROR: region-outage (exit code 3); report in reports/r",
     ]
+
+
+def test_a_failed_invariant_says_it_in_its_own_terms_with_examples() -> None:
+    lines = sample_record().failures()
+    assert (
+        "INVARIANT FAIL: no_lost_writes: 3 acknowledged users missing from their shard; "
+        "e.g. user 1042 (shard 2), user 1077 (shard 1), user 1101 (shard 1)"
+    ) in lines
