@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.slo.promql import BACKLOG_SERIES, PENDING_SERIES
+
 
 @dataclass(frozen=True, kw_only=True)
 class ChartDef:
@@ -68,8 +70,8 @@ CHARTS: tuple[ChartDef, ...] = (
         title="Photo queue: backlog and pending jobs",
         unit="jobs",
         queries=(
-            ("max(worker_queue_backlog)", "backlog (not yet delivered)"),
-            ("max(worker_queue_pending)", "pending (delivered, not acknowledged)"),
+            (BACKLOG_SERIES, "backlog (not yet delivered)"),
+            (PENDING_SERIES, "pending (delivered, not acknowledged)"),
         ),
     ),
     ChartDef(

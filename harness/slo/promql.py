@@ -27,7 +27,10 @@ CLIENT_LATENCY = "harness_client_request_seconds_bucket"
 QUANTILES = {"latency_p50_ms": 0.5, "latency_p95_ms": 0.95, "latency_p99_ms": 0.99}
 _ROUTER_FRONTEND = 'proxy="geo"'
 _ROUTER_BACKENDS = 'proxy=~"' + "|".join(REGIONS) + '"'
-BACKLOG_SERIES = "max(worker_queue_backlog)"
+# The web tier (producer) and the workers both export the group's lag; either may be missing
+# (no worker alive, a region cut off), so the backlog is the max over whichever reports.
+BACKLOG_SERIES = 'max({__name__=~"web_queue_backlog|worker_queue_backlog"})'
+PENDING_SERIES = 'max({__name__=~"web_queue_pending|worker_queue_pending"})'
 
 
 def window_seconds(window_s: float) -> int:

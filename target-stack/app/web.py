@@ -16,6 +16,7 @@ import uuid
 from aiohttp import web
 from clients import Shards, ensure_group, make_redis
 from common import (
+    GROUP,
     OPS,
     SHARD_COUNT,
     STREAM,
@@ -26,7 +27,7 @@ from common import (
     shard_of,
     user_of_job,
 )
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 SETTINGS = Settings.from_env()
 REGION = SETTINGS.region
@@ -39,6 +40,13 @@ REQUEST_SECONDS = Histogram("web_request_seconds", "HTTP request latency", ["reg
 DB_SECONDS = Histogram("web_db_seconds", "Shard query latency", ["region", "shard", "op"])
 DB_ERRORS = Counter("web_db_errors_total", "Failed shard queries", ["region", "shard"])
 QUEUE_ERRORS = Counter("web_queue_errors_total", "Failed queue calls", ["region"])
+# The queue as the producer sees it, so it is measured even while every worker is dead.
+QUEUE_BACKLOG = Gauge(
+    "web_queue_backlog", "Stream entries not yet delivered to the worker group", ["region"]
+)
+QUEUE_PENDING = Gauge(
+    "web_queue_pending", "Entries delivered to a worker and not yet acknowledged", ["region"]
+)
 DROPPED_ROWS = Counter(
     "web_write_behind_dropped_total", "Acknowledged rows never written (seeded bug)", ["region"]
 )
@@ -308,6 +316,24 @@ async def add_region_header(request: web.Request, response: web.StreamResponse) 
     response.headers["X-Served-Region"] = REGION
 
 
+async def refresh_queue_gauges(app: web.Application) -> None:
+    """Every second, the group's lag and pending count; a queue this region cannot reach
+    drops the series rather than repeat a stale value."""
+    while True:
+        try:
+            groups = await app["health_queue"].xinfo_groups(STREAM)
+            group = next((g for g in groups if g["name"] == GROUP), None)
+            if group is not None and group.get("lag") is not None:  # None: unknown
+                QUEUE_BACKLOG.labels(REGION).set(group["lag"])
+                QUEUE_PENDING.labels(REGION).set(group["pending"])
+        except Exception as exc:
+            log.debug("queue gauges: %s", describe(exc))
+            for gauge in (QUEUE_BACKLOG, QUEUE_PENDING):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(REGION)
+        await asyncio.sleep(1)
+
+
 async def create_group_until_ready(app: web.Application) -> None:
     """The consumer group must exist before the first job; retry until the queue answers."""
     while not app["group"].is_set():
@@ -331,6 +357,7 @@ async def start(app: web.Application) -> None:
         asyncio.Semaphore(SHARED_DB_SLOTS) if BUG_SHARED_DB_POOL else contextlib.nullcontext()
     )
     app["group_task"] = asyncio.create_task(create_group_until_ready(app))
+    app["gauges_task"] = asyncio.create_task(refresh_queue_gauges(app))
     app["write_behind"] = WriteBehind(app["shards"])
     app["write_behind_task"] = asyncio.create_task(app["write_behind"].run())
     log.info(
@@ -343,6 +370,7 @@ async def start(app: web.Application) -> None:
 async def stop(app: web.Application) -> None:
     app["group_task"].cancel()
     app["write_behind_task"].cancel()
+    app["gauges_task"].cancel()
     await app["shards"].close()
     await app["health_shards"].close()
     await app["queue"].close()
