@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from _common import machine_line, median, verdict
+from _common import load_average, machine_line, median, verdict
 
 from harness.errors import HarnessError
 from harness.load.runner import start_load
@@ -349,6 +349,7 @@ def main() -> int:
         return 3
     for name, result in results.items():
         report(name, result)
+    print(f"load average at the end: {load_average():.1f} (on {os.cpu_count()} cpus)")
     return 0 if all(r.ratio >= TARGET_RATIO for r in results.values()) else 1
 
 
