@@ -22,12 +22,12 @@ from common import (
     STREAM,
     Settings,
     describe,
-    env_flag,
     setup_logging,
     shard_of,
     user_of_job,
 )
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from web_bugs import BUG_ACK_BEFORE_COMMIT, BUG_SHARED_DB_POOL, WriteBehind, db_slots
 
 SETTINGS = Settings.from_env()
 REGION = SETTINGS.region
@@ -47,18 +47,6 @@ QUEUE_BACKLOG = Gauge(
 QUEUE_PENDING = Gauge(
     "web_queue_pending", "Entries delivered to a worker and not yet acknowledged", ["region"]
 )
-DROPPED_ROWS = Counter(
-    "web_write_behind_dropped_total", "Acknowledged rows never written (seeded bug)", ["region"]
-)
-
-# Seeded bugs (test-only). ack_before_commit: answer 201 before the user row is committed (see
-# WriteBehind). shared_db_pool: no bulkhead between shards; every query of this process waits
-# for one of SHARED_DB_SLOTS, so one slow (hot) shard holds them and starves the others.
-BUG_ACK_BEFORE_COMMIT = env_flag("BUG_ACK_BEFORE_COMMIT")
-BUG_SHARED_DB_POOL = env_flag("BUG_SHARED_DB_POOL")
-WRITE_BEHIND_S = 1.0
-SHARED_DB_SLOTS = 2
-
 # Probes are not traffic: counting them would put the router's health checks into error ratios.
 UNMETERED_ROUTES = {"/healthz", "/metrics"}
 HEALTH_TIMEOUT = 0.5
@@ -101,41 +89,6 @@ async def read_json(request: web.Request) -> dict:
 def as_int(value) -> int | None:
     """Ints only (JSON true/false are bools in Python, which are ints)."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-class WriteBehind:
-    """The seeded bug `ack_before_commit`, a classic "make signups faster" mistake: the row is
-    acknowledged at once and written with others every WRITE_BEHIND_S. Until then a read of
-    the new user finds nothing, and a batch that cannot be written (its shard is unreachable,
-    the process stops) is dropped with a log line: acknowledged rows are lost."""
-
-    def __init__(self, shards: Shards):
-        self._shards = shards
-        self._pending: dict[int, list[tuple[int, str, str]]] = {}
-
-    def add(self, shard: int, row: tuple[int, str, str]) -> None:
-        self._pending.setdefault(shard, []).append(row)
-
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(WRITE_BEHIND_S)
-            batches, self._pending = self._pending, {}
-            for shard, rows in batches.items():
-                try:
-                    await self._shards.run(
-                        shard,
-                        "executemany",
-                        "INSERT INTO users (id, name, region) VALUES ($1, $2, $3)",
-                        rows,
-                    )
-                except Exception as exc:
-                    DROPPED_ROWS.labels(REGION).inc(len(rows))
-                    log.error(
-                        "dropped %d acknowledged rows of shard %d: %s",
-                        len(rows),
-                        shard,
-                        describe(exc),
-                    )
 
 
 async def create_user(request: web.Request) -> web.Response:
@@ -353,12 +306,10 @@ async def start(app: web.Application) -> None:
     app["shards"] = Shards(SETTINGS, max_size=8)
     app["health_shards"] = Shards(SETTINGS, max_size=1, timeout=HEALTH_TIMEOUT)
     app["group"] = asyncio.Event()  # set once the consumer group is known to exist
-    app["db_slots"] = (
-        asyncio.Semaphore(SHARED_DB_SLOTS) if BUG_SHARED_DB_POOL else contextlib.nullcontext()
-    )
+    app["db_slots"] = db_slots()
     app["group_task"] = asyncio.create_task(create_group_until_ready(app))
     app["gauges_task"] = asyncio.create_task(refresh_queue_gauges(app))
-    app["write_behind"] = WriteBehind(app["shards"])
+    app["write_behind"] = WriteBehind(app["shards"], REGION, log)
     app["write_behind_task"] = asyncio.create_task(app["write_behind"].run())
     log.info(
         "web started (ack_before_commit=%s, shared_db_pool=%s)",
