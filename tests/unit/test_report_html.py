@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import math
 import re
@@ -15,7 +17,6 @@ from harness.report import render_html
 from tests.unit.test_report_sample import T0, sample_record
 
 EVIL = "<script>alert(1)</script>"
-PLOTLY_HEAD = get_plotlyjs()[:300]
 
 
 def chart_data(page: str) -> dict[str, dict]:
@@ -24,8 +25,13 @@ def chart_data(page: str) -> dict[str, dict]:
     return json.loads(match.group(1))
 
 
+def packed_plotly(page: str) -> list[str]:
+    """The payloads of the page's gzipped plotly.js elements."""
+    return re.findall(r'<script id="plotly-gz" type="application/gzip;base64">(.*?)</script>', page)
+
+
 def without_plotly(page: str) -> str:
-    return page.replace(get_plotlyjs(), "")
+    return re.sub(r'(<script id="plotly-gz"[^>]*>).*?</script>', r"\1</script>", page)
 
 
 def evil_record():
@@ -149,10 +155,12 @@ def test_page_fetches_nothing() -> None:
     assert not re.search(r"@import|url\(", rest, re.IGNORECASE)
 
 
-def test_plotly_is_inlined_exactly_once() -> None:
+def test_plotly_is_inlined_exactly_once_gzipped_and_unpacks_to_plotly_js() -> None:
     page = render_html(sample_record())
-    assert page.count(PLOTLY_HEAD) == 1
-    assert "Plotly.newPlot" in page
+    (payload,) = packed_plotly(page)
+    assert gzip.decompress(base64.b64decode(payload)).decode("utf-8") == get_plotlyjs()
+    assert len(payload) < len(get_plotlyjs()) / 2
+    assert "DecompressionStream" in page and "Plotly.newPlot" in page
 
 
 def test_a_chart_without_series_says_no_data() -> None:
@@ -168,7 +176,7 @@ def test_a_chart_without_series_says_no_data() -> None:
 def test_a_run_without_any_series_skips_plotly() -> None:
     page = render_html(sample_record(series={}))
     assert page.count('<div class="nodata">no data</div>') == len(CHARTS)
-    assert PLOTLY_HEAD not in page
+    assert packed_plotly(page) == [] and "DecompressionStream" not in page
 
 
 def test_charts_use_offsets_from_the_load_start_and_mark_faults_and_phases() -> None:
