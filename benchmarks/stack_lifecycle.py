@@ -101,6 +101,15 @@ def stack_memory_mb(client: docker.DockerClient) -> float:
     return total / 2**20
 
 
+def other_stacks(client: docker.DockerClient) -> set[str]:
+    """Harness stacks other than ours: they load the machine and skew every figure."""
+    found = {
+        c.labels.get(labels.STACK, "")
+        for c in client.containers.list(filters=labels.stack_filter())
+    }
+    return found - {STACK}
+
+
 def rounds(client: docker.DockerClient, config: StackConfig, n: int) -> dict[str, list[float]]:
     found: dict[str, list[float]] = {"up": [], "one_by_one": [], "down": [], "memory": []}
     ways = {"up": warm_up, "one_by_one": one_by_one}
@@ -128,29 +137,38 @@ def report(
     down, mem = median(found["down"]), median(found["memory"])
     n = len(found["up"])
     up_ok = up <= UP_TARGET_S and up < serial
-    print(f"baseline: one bare container create+start+remove      {base * 1000:6.0f} ms")
-    print(f"warm image check (part of up; `harness images`, warm)  {image_check:6.1f} s")
-    print(
-        f"warm up to all-healthy ({n_containers} containers), median of {n}: {up:6.1f} s"
-        f"  = {up / base:5.0f} x baseline"
-    )
-    print(
-        f"one-by-one start to all-healthy, median of {n}:    {serial:6.1f} s"
-        f"  = {serial / base:5.0f} x baseline"
-    )
-    print(
-        f"ratio up / one-by-one:                             {up / serial:6.2f}"
-        f"   target up <= {UP_TARGET_S:.0f} s and faster: {verdict(up_ok)}"
-    )
-    print(
-        f"down, median of {len(found['down'])}:                          {down:6.1f} s"
-        f"  = {down / base:5.0f} x baseline   target <= {DOWN_TARGET_S:.0f} s: "
-        f"{verdict(down <= DOWN_TARGET_S)}"
-    )
-    print(
-        f"stack memory (RSS minus page cache), idle:          {mem:6.0f} MB"
-        f"   target < {MEMORY_TARGET_MB:.0f} MB: {verdict(mem < MEMORY_TARGET_MB)}"
-    )
+    rows = [
+        ("baseline: one bare container create+start+remove", f"{base * 1000:6.0f} ms", ""),
+        ("warm image check (inside up; `harness images`)", f"{image_check * 1000:6.0f} ms", ""),
+        (
+            f"warm up to all-healthy ({n_containers} containers), median of {n}",
+            f"{up:6.1f} s",
+            f"= {up / base:3.0f} x baseline",
+        ),
+        (
+            f"one-by-one start to all-healthy, median of {n}",
+            f"{serial:6.1f} s",
+            f"= {serial / base:3.0f} x baseline",
+        ),
+        (
+            "ratio up / one-by-one",
+            f"{up / serial:6.2f}",
+            f"target up <= {UP_TARGET_S:.0f} s and faster: {verdict(up_ok)}",
+        ),
+        (
+            f"down, median of {len(found['down'])}",
+            f"{down:6.1f} s",
+            f"= {down / base:3.0f} x baseline, target <= {DOWN_TARGET_S:.0f} s: "
+            f"{verdict(down <= DOWN_TARGET_S)}",
+        ),
+        (
+            "stack memory (RSS minus page cache), idle",
+            f"{mem:6.0f} MB",
+            f"target < {MEMORY_TARGET_MB:.0f} MB: {verdict(mem < MEMORY_TARGET_MB)}",
+        ),
+    ]
+    for label, value, note in rows:
+        print(f"{label:52} {value:>10}  {note}")
     return up_ok and down <= DOWN_TARGET_S and mem < MEMORY_TARGET_MB
 
 
@@ -175,6 +193,9 @@ def main() -> int:
                 base = bare_container(client)
                 tear_down(client, STACK)  # a stack of ours left by a killed earlier run
                 found = rounds(client, config, args.rounds)
+                if others := other_stacks(client):
+                    print(f"warning: other stacks ran meanwhile ({', '.join(sorted(others))}): "
+                          "the figures are not clean", flush=True)  # fmt: skip
             finally:
                 with deferred_interrupts():
                     tear_down(client, STACK)
