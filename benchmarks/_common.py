@@ -12,6 +12,10 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
+import docker
+
+from harness.stack import labels
+
 
 def load_average() -> float:
     """The 1-minute load average: above the core count, the figures are mostly noise."""
@@ -43,3 +47,17 @@ def timed(fn: Callable[[], object], rounds: int) -> list[float]:
 
 def verdict(met: bool) -> str:
     return "met" if met else "NOT met"
+
+
+def warn_about_other_stacks(
+    client: docker.DockerClient, ours: str, when: str = "ran meanwhile"
+) -> None:
+    """Say so when harness stacks other than ours ran: they load the machine and skew every
+    figure of the run."""
+    found = {
+        c.labels.get(labels.STACK, "")
+        for c in client.containers.list(filters=labels.stack_filter())
+    }
+    if others := found - {ours}:
+        print(f"warning: other stacks {when} ({', '.join(sorted(others))}): "
+              "the figures are not clean", flush=True)  # fmt: skip

@@ -41,7 +41,7 @@ from types import TracebackType
 
 import docker
 import docker.errors
-from _common import machine_line, median, verdict
+from _common import machine_line, median, verdict, warn_about_other_stacks
 
 from harness.errors import HarnessError
 from harness.load.runner import start_load
@@ -273,15 +273,6 @@ def quiet_machine_cores() -> float:
     return (machine_cpu_s() - m0) / (time.monotonic() - t0)
 
 
-def other_stacks(client: docker.DockerClient) -> set[str]:
-    """Harness stacks other than ours: they load the machine and skew every figure."""
-    found = {
-        c.labels.get(labels.STACK, "")
-        for c in client.containers.list(filters=labels.stack_filter())
-    }
-    return found - {STACK}
-
-
 def report(idle: Idle, quiet_cores: float, base: list[LoadRun], loaded: list[LoadRun]) -> bool:
     memory, cores = idle.memory_mb, idle.cores
     total = sum(memory.values())
@@ -332,9 +323,7 @@ def main() -> int:
             client = connect()
             ensure_images(client, progress=quiet)
             tear_down(client, STACK)  # a stack of ours left by a killed earlier run
-            if others := other_stacks(client):
-                print(f"warning: other stacks are running ({', '.join(sorted(others))}): "
-                      "the figures are not clean", flush=True)  # fmt: skip
+            warn_about_other_stacks(client, STACK, "are running")
             quiet_cores = quiet_machine_cores()
             base = load_rounds("no stack", target.host, args)
             try:
@@ -346,9 +335,7 @@ def main() -> int:
                 with deferred_interrupts():
                     tear_down(client, STACK)
             base += load_rounds("no stack, after", target.host, args)
-            if others := other_stacks(client):
-                print(f"warning: other stacks ran meanwhile ({', '.join(sorted(others))}): "
-                      "the figures are not clean", flush=True)  # fmt: skip
+            warn_about_other_stacks(client, STACK)
     except KeyboardInterrupt:
         print(f"interrupted: stack {STACK!r}, the target and Locust removed", file=sys.stderr)
         return 130

@@ -37,12 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docker.errors
-from _common import machine_line, median, verdict
+from _common import machine_line, median, verdict, warn_about_other_stacks
 
 from harness.errors import HarnessError
 from harness.record import RunRecord, load_record
 from harness.run.signals import deferred_interrupts, interrupts_raise
-from harness.stack import labels
 from harness.stack.docker_client import connect
 from harness.stack.lifecycle import stack_containers
 from harness.stack.teardown import tear_down
@@ -207,15 +206,6 @@ def one_round(n: int, work: Path) -> tuple[dict[str, float], float]:
     return split, rerender.seconds
 
 
-def other_stacks(client: docker.DockerClient) -> set[str]:
-    """Harness stacks other than ours: they load the machine and skew every figure."""
-    found = {
-        c.labels.get(labels.STACK, "")
-        for c in client.containers.list(filters=labels.stack_filter())
-    }
-    return found - {STACK}
-
-
 def leftovers(client: docker.DockerClient) -> None:
     """Remove what is left of our stack; say so when the run itself left something."""
     left = stack_containers(client, STACK)
@@ -269,9 +259,7 @@ def main() -> int:
                     rounds.append(split)
                     rerenders.append(rerender)
                     leftovers(client)
-                if others := other_stacks(client):
-                    print(f"warning: other stacks ran meanwhile ({', '.join(sorted(others))}): "
-                          "the figures are not clean", flush=True)  # fmt: skip
+                warn_about_other_stacks(client, STACK)
             finally:
                 with deferred_interrupts():
                     tear_down(client, STACK)

@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 import docker
 import docker.errors
-from _common import machine_line, median, verdict
+from _common import machine_line, median, verdict, warn_about_other_stacks
 
 from harness.errors import HarnessError
 from harness.run.signals import deferred_interrupts, interrupts_raise
@@ -99,15 +99,6 @@ def stack_memory_mb(client: docker.DockerClient) -> float:
         cache = stats.get("stats", {}).get("cache", 0) or stats.get("stats", {}).get("file", 0)
         total += stats.get("usage", 0) - cache
     return total / 2**20
-
-
-def other_stacks(client: docker.DockerClient) -> set[str]:
-    """Harness stacks other than ours: they load the machine and skew every figure."""
-    found = {
-        c.labels.get(labels.STACK, "")
-        for c in client.containers.list(filters=labels.stack_filter())
-    }
-    return found - {STACK}
 
 
 def rounds(client: docker.DockerClient, config: StackConfig, n: int) -> dict[str, list[float]]:
@@ -193,9 +184,7 @@ def main() -> int:
                 base = bare_container(client)
                 tear_down(client, STACK)  # a stack of ours left by a killed earlier run
                 found = rounds(client, config, args.rounds)
-                if others := other_stacks(client):
-                    print(f"warning: other stacks ran meanwhile ({', '.join(sorted(others))}): "
-                          "the figures are not clean", flush=True)  # fmt: skip
+                warn_about_other_stacks(client, STACK)
             finally:
                 with deferred_interrupts():
                     tear_down(client, STACK)

@@ -49,7 +49,7 @@ import docker
 import docker.errors
 import gevent
 import requests
-from _common import machine_line
+from _common import machine_line, warn_about_other_stacks
 from docker.models.containers import Container
 from geventhttpclient import HTTPClient
 
@@ -194,15 +194,6 @@ def path_urls(client: docker.DockerClient, router: str) -> dict[str, str]:
         "edge": f"http://{ip['toxiproxy']}:{edge}",
         "direct": f"http://{ip['web-us-east-1']}:{t.WEB_PORT}",
     }
-
-
-def other_stacks(client: docker.DockerClient) -> set[str]:
-    """Harness stacks other than ours: they load the machine and skew every figure."""
-    found = {
-        c.labels.get(labels.STACK, "")
-        for c in client.containers.list(filters=labels.stack_filter())
-    }
-    return found - {STACK}
 
 
 def create_users(router: str, n: int) -> list[int]:
@@ -383,9 +374,7 @@ def main() -> int:
             client = connect()
             ensure_images(client, progress=lambda m: None)
             tear_down(client, STACK)  # a stack of ours left by a killed earlier run
-            if others := other_stacks(client):
-                print(f"warning: other stacks are running ({', '.join(sorted(others))}): "
-                      "the figures are not clean", flush=True)  # fmt: skip
+            warn_about_other_stacks(client, STACK, "are running")
             try:
                 endpoints = bring_up(
                     client,
@@ -409,9 +398,7 @@ def main() -> int:
                 time.sleep(IDLE_WINDOW_S)
                 add_window(idle, before, meter.read())
                 found = sweep(meter, urls, ids, args)
-                if others := other_stacks(client):
-                    print(f"warning: other stacks ran meanwhile ({', '.join(sorted(others))}): "
-                          "the figures are not clean", flush=True)  # fmt: skip
+                warn_about_other_stacks(client, STACK)
             finally:
                 with deferred_interrupts():
                     tear_down(client, STACK)
