@@ -3,10 +3,14 @@ it idles.
 
 - memory: RSS minus page cache of every container of the running, idle stack (read as
   stack_lifecycle.py reads it), per container and in all; target under 2 GB. Also the CPU the
-  idle stack burns (1 s health checks, 1 s scrapes) over 10 s: per container (cgroup counters),
-  in the engine (dockerd, containerd, the shims, docker-proxy), for the whole machine
-  (/proc/stat, against the machine without the stack), and the health-check execs per second
-  (the engine's events).
+  idle stack burns (30 s Docker health checks, 1 s scrapes, the router's checks) over 10 s: per
+  container (cgroup counters), in the engine (dockerd, containerd, the shims, docker-proxy),
+  for the whole machine (/proc/stat, against the machine without the stack), and the
+  health-check execs per second (the engine's events); target containers + engine <= 0.1
+  cores. The scrapes' share: the same with Prometheus paused.
+- lifecycle: a second warm `up` to all ready (routing included), against the moment its last
+  container started; how soon `harness status` shows a killed worker and a paused (hung) web
+  replica down, against Docker's health-check interval.
 - CPU left for the load generator: requests/s of the harness's load generator (one Locust
   process, no think time, GET /users/{id}) against the trivial loopback endpoint
   harness.load.fake_target, driven as benchmarks/loadgen_overhead.py drives it, with no stack
@@ -18,7 +22,7 @@ it idles.
 
 Starts the stack bench-footprint (owned by this process) and removes it on every way out; the
 target and every Locust run are in their own process groups, killed on every way out. Traffic
-goes to 127.0.0.1 only. Exit 0 memory target met, 1 missed, 3 something failed, 130
+goes to 127.0.0.1 only. Exit 0 every target met, 1 one missed, 3 something failed, 130
 interrupted.
 """
 
@@ -53,6 +57,8 @@ from harness.stack.config import StackConfig
 from harness.stack.docker_client import connect
 from harness.stack.images import ensure_images
 from harness.stack.lifecycle import bring_up
+from harness.stack.spec import DOCKER_CHECK_INTERVAL_S
+from harness.stack.status import stack_status, wait_until_healthy
 from harness.stack.teardown import tear_down
 
 STACK = "bench-footprint"
@@ -64,6 +70,9 @@ EXEC_WINDOW_S = 4
 ENGINE = frozenset({"dockerd", "containerd", "containerd-shim", "docker-proxy"})
 START_TIMEOUT_S = 15.0  # for the target to print its port
 RUN_MARGIN_S = 30.0  # a load run longer than its duration + this is stopped
+IDLE_CPU_TARGET = 0.1  # cores, containers + engine (issue 12)
+LOADGEN_SHARE_TARGET = 0.9  # the generator's req/s with the idle stack up / without
+STATUS_DEADLINE_S = 60.0  # a service not shown down by then counts as never
 
 
 def quiet(message: str) -> None:
@@ -224,6 +233,20 @@ class Idle:
     engine_cores: float
     execs_per_s: float  # `docker exec`s into the stack: its health checks
 
+    @property
+    def stack_cores(self) -> float:
+        """What the stack itself costs: its containers and the engine that runs them."""
+        return sum(self.cores.values()) + self.engine_cores
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    up_s: float  # warm `up` (images built) to all ready, routing included
+    started_s: float  # the same `up` to every container started: the floor of `up_s`
+    unscraped_cores: float  # the idle stack's CPU with Prometheus paused (no scrapes)
+    killed_down_s: float  # a killed worker shown down by `harness status`
+    hung_down_s: float  # a paused (hung) web replica shown down by `harness status`
+
 
 def idle_stack(client: docker.DockerClient) -> Idle:
     """Memory and CPU of the idle stack, per container, and the machine's CPU meanwhile."""
@@ -266,11 +289,103 @@ def execs_per_s(client: docker.DockerClient, seconds: int = EXEC_WINDOW_S) -> fl
     )
 
 
+def timed_up(client: docker.DockerClient) -> tuple[float, float]:
+    """Wall time of a warm `up` to all ready, and to the last container started."""
+    started: list[float] = []
+    t0 = time.monotonic()
+
+    def progress(message: str) -> None:
+        if message.startswith("starting containers"):
+            started.append(time.monotonic())
+
+    bring_up(client, StackConfig(name=STACK), timeout_s=UP_TIMEOUT_S, progress=progress,
+             owner=labels.run_owner())  # fmt: skip
+    up_s = time.monotonic() - t0
+    return up_s, (started[0] - t0 if started else float("nan"))
+
+
+def unscraped_cores(client: docker.DockerClient) -> float:
+    """The idle stack's CPU (containers and engine) while Prometheus is paused: what remains
+    when nothing is scraped, so the difference is the 1 s scrapes' share."""
+    prometheus = client.containers.get(f"chaos-{STACK}-prometheus")
+    prometheus.pause()
+    try:
+        time.sleep(2)
+        before = sample(client)
+        t0, e0 = time.monotonic(), engine_cpu_s()
+        time.sleep(CPU_WINDOW_S)
+        t1, e1 = time.monotonic(), engine_cpu_s()
+        after = sample(client)
+    finally:
+        prometheus.unpause()
+    containers = sum(
+        (s.cpu_ns - before[n].cpu_ns) / 1e9 / (s.at - before[n].at)
+        for n, s in after.items()
+        if n in before
+    )
+    return containers + (e1 - e0) / (t1 - t0)
+
+
+def shown_down_after(client: docker.DockerClient, instance: str, action: str) -> float:
+    """Seconds from killing (or pausing) one container to `harness status` showing it down;
+    the container is restarted (or unpaused) and the stack waited for afterwards."""
+    container = client.containers.get(f"chaos-{STACK}-{instance}")
+    t0 = time.monotonic()
+    container.kill() if action == "kill" else container.pause()
+    try:
+        while time.monotonic() - t0 < STATUS_DEADLINE_S:
+            shown = {s.name: s for s in stack_status(client, STACK).services}
+            if shown[instance].health != "healthy":
+                return time.monotonic() - t0
+            time.sleep(0.1)
+        return float("inf")
+    finally:
+        container.start() if action == "kill" else container.unpause()
+        wait_until_healthy(client, STACK, timeout_s=UP_TIMEOUT_S)
+
+
+def lifecycle(client: docker.DockerClient) -> Lifecycle:
+    """The stack's own figures after the load rounds: a second warm `up`, the scrape share,
+    and how soon `status` sees a dead and a hung service."""
+    tear_down(client, STACK)
+    up_s, started_s = timed_up(client)
+    time.sleep(SETTLE_S)
+    return Lifecycle(
+        up_s=up_s,
+        started_s=started_s,
+        unscraped_cores=unscraped_cores(client),
+        killed_down_s=shown_down_after(client, "worker-us-east-1", "kill"),
+        hung_down_s=shown_down_after(client, "web-us-east-1", "pause"),
+    )
+
+
 def quiet_machine_cores() -> float:
     """The machine's CPU with no stack and no load: the floor of every other figure."""
     t0, m0 = time.monotonic(), machine_cpu_s()
     time.sleep(CPU_WINDOW_S / 2)
     return (machine_cpu_s() - m0) / (time.monotonic() - t0)
+
+
+def report_lifecycle(idle: Idle, life: Lifecycle) -> bool:
+    scrapes = idle.stack_cores - life.unscraped_cores
+    met = idle.stack_cores <= IDLE_CPU_TARGET
+    print(
+        f"idle stack CPU (containers + engine): {idle.stack_cores:.3f} cores"
+        f"   target <= {IDLE_CPU_TARGET}: {verdict(met)}\n"
+        f"  of which the 1 s Prometheus scrapes: {scrapes:.3f} (Prometheus paused: "
+        f"{life.unscraped_cores:.3f} remains: router checks, Redis, Postgres, the engine)"
+    )
+    print(
+        f"warm up to all ready: {life.up_s:.1f} s (the last container started at "
+        f"{life.started_s:.1f} s; ready/started {life.up_s / life.started_s:.2f})"
+    )
+    interval = DOCKER_CHECK_INTERVAL_S
+    print(
+        f"harness status shows a killed worker down after {life.killed_down_s:.2f} s, "
+        f"a paused (hung) web replica after {life.hung_down_s:.2f} s "
+        f"(Docker's check interval: {interval} s; ratio to it {life.hung_down_s / interval:.3f})"
+    )
+    return met and max(life.killed_down_s, life.hung_down_s) <= interval
 
 
 def report(idle: Idle, quiet_cores: float, base: list[LoadRun], loaded: list[LoadRun]) -> bool:
@@ -298,10 +413,12 @@ def report(idle: Idle, quiet_cores: float, base: list[LoadRun], loaded: list[Loa
     l_cpu = median([r.cpu_us_per_request for r in loaded])
     print(f"load generator, no stack (baseline): {b_rps:6.0f} req/s  {b_cpu:4.0f} us CPU/request")
     print(f"load generator, idle stack up:       {l_rps:6.0f} req/s  {l_cpu:4.0f} us CPU/request")
+    ratio = l_rps / b_rps
     print(
-        f"ratio with stack / without: {l_rps / b_rps:.3f} (the share of the generator's req/s left)"
+        f"ratio with stack / without: {ratio:.3f} (the share of the generator's req/s left)"
+        f"   target >= {LOADGEN_SHARE_TARGET}: {verdict(ratio >= LOADGEN_SHARE_TARGET)}"
     )
-    return met
+    return met and ratio >= LOADGEN_SHARE_TARGET
 
 
 def parse_args() -> argparse.Namespace:
@@ -331,6 +448,7 @@ def main() -> int:
                          owner=labels.run_owner())  # fmt: skip
                 idle = idle_stack(client)
                 loaded = load_rounds("idle stack", target.host, args)
+                life = lifecycle(client)
             finally:
                 with deferred_interrupts():
                     tear_down(client, STACK)
@@ -345,7 +463,8 @@ def main() -> int:
     except (BenchError, OSError, docker.errors.DockerException) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 3
-    return 0 if report(idle, quiet_cores, base, loaded) else 1
+    met = report(idle, quiet_cores, base, loaded)
+    return 0 if report_lifecycle(idle, life) and met else 1
 
 
 if __name__ == "__main__":

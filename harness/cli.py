@@ -156,7 +156,7 @@ def status(
     stack: StackOpt = "default",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Show each service of the stack, its health and its published ports."""
+    """Show each service of the stack, whether it answers its probe now, and its ports."""
     from harness.stack.docker_client import connect
     from harness.stack.status import stack_status
 
@@ -172,7 +172,10 @@ def status(
         raise typer.Exit(1)
     for svc in report.services:
         ports = ", ".join(f"{p}->{h}" for p, h in sorted(svc.ports.items()))
-        print(f"{svc.name:18} {svc.state:9} {svc.health:10} {ports}")
+        ready = "ready" if svc.health == "healthy" else "DOWN"
+        print(f"{svc.name:18} {svc.state:9} {ready:6} {ports}")
+        if svc.health != "healthy":
+            print(f"{'':18} {svc.health}")
     for key, value in report.endpoints.items():
         print(f"{key:12} {value}")
 

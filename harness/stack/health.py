@@ -1,9 +1,13 @@
-"""Waiting until every container of a stack is healthy, and saying which one is not."""
+"""Waiting until every container of a stack is ready, and saying which one is not.
+
+Ready is the harness's own probe answering (see `harness.stack.probes`), not Docker's health
+check, which runs too rarely to wait on.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import docker
 import docker.errors
@@ -11,16 +15,20 @@ import requests
 from docker.models.containers import Container
 
 from harness.errors import InfraError
-from harness.stack import labels
+from harness.stack import labels, readiness
 from harness.stack.endpoints import parse_published
+from harness.stack.probes import Probe
 from harness.stack.spec import ContainerSpec
 
 LOG_TAIL_LINES = 20
 POLL_S = 0.5
+HOME_HEADER = "X-Home-Region"  # which region a user lives in: the router routes on it
+SERVED_HEADER = "X-Served-Region"  # which region's web tier answered
 
 
 def container_health(container: Container) -> str:
-    """'healthy', 'starting', 'unhealthy', 'exited', ... or 'running' (no health check)."""
+    """Docker's view: 'healthy', 'starting', 'unhealthy', 'exited', ... or 'running' (no
+    health check). Shown by `harness status`; readiness is the harness's own probe below."""
     state = container.attrs.get("State", {})
     if state.get("Status") != "running":
         return str(state.get("Status", "unknown"))
@@ -28,25 +36,30 @@ def container_health(container: Container) -> str:
     return str(health["Status"]) if health else "running"
 
 
-def probe_ok(container: Container, spec: ContainerSpec) -> bool:
-    """HTTP probe for images without a shell: GET on the published loopback port."""
-    assert spec.http_probe is not None
+def container_probe(container: Container) -> tuple[Probe, int | None] | None:
+    """The container's readiness probe and the loopback port it answers on (from its labels)."""
+    probe = Probe.from_label(container.labels.get(labels.PROBE, ""))
+    if probe is None:
+        return None
     ports = parse_published(container.attrs.get("NetworkSettings", {}).get("Ports") or {})
-    port = ports.get(spec.http_probe.port)
-    if port is None:
-        return False
-    try:
-        resp = requests.get(f"http://127.0.0.1:{port}{spec.http_probe.path}", timeout=1)
-    except requests.RequestException:
-        return False
-    return resp.status_code == 200
+    return probe, ports.get(probe.port)
 
 
-def is_ready(container: Container, spec: ContainerSpec) -> bool:
-    status = container_health(container)
-    if spec.http_probe is not None:
-        return status == "running" and probe_ok(container, spec)
-    return status == "healthy" if spec.health_cmd else status == "running"
+def probe_containers(containers: Mapping[str, Container]) -> dict[str, str | None]:
+    """instance -> None when it is running and its probe answered, else why it is not ready."""
+    verdicts: dict[str, str | None] = {}
+    probes: dict[str, tuple[Probe, int | None]] = {}
+    for name, container in containers.items():
+        state = container.attrs.get("State", {}).get("Status")
+        if state != "running":
+            verdicts[name] = f"container {state}"
+            continue
+        probe = container_probe(container)
+        if probe is None:
+            verdicts[name] = "no readiness probe label (made by an older harness: `harness down`)"
+            continue
+        probes[name] = probe
+    return {**verdicts, **readiness.check_all(probes)}
 
 
 def log_tail(container: Container, lines: int = LOG_TAIL_LINES) -> str:
@@ -74,6 +87,8 @@ def wait_healthy(
     by_instance = {spec.instance: spec for spec in specs}
     deadline = time.monotonic() + timeout_s
     last_waiting: list[str] = []
+    ready: set[str] = set()  # probed ready once; an exit afterwards still fails the wait
+    reasons: dict[str, str | None] = {}
     while True:
         containers = {
             c.labels.get(labels.INSTANCE, c.name): c
@@ -81,8 +96,7 @@ def wait_healthy(
                 all=True, filters=labels.stack_filter(stack), ignore_removed=True
             )
         }
-        waiting: list[str] = []
-        for instance, spec in by_instance.items():
+        for instance in by_instance:
             container = containers.get(instance)
             if container is None:
                 raise InfraError(f"container for {instance} of stack {stack!r} disappeared")
@@ -92,8 +106,10 @@ def wait_healthy(
                     hint="its last log lines are below",
                     detail=log_tail(container),
                 )
-            if not is_ready(container, spec):
-                waiting.append(instance)
+        pending = {i: containers[i] for i in by_instance if i not in ready}
+        reasons = probe_containers(pending)
+        ready |= {i for i, why in reasons.items() if why is None}
+        waiting = [i for i in by_instance if i not in ready]
         if not waiting:
             return
         if waiting != last_waiting:
@@ -101,7 +117,8 @@ def wait_healthy(
             last_waiting = waiting
         if time.monotonic() > deadline:
             detail = "\n".join(
-                f"  {name} ({container_health(containers[name])}):\n{log_tail(containers[name])}"
+                f"  {name} ({reasons.get(name) or container_health(containers[name])}):\n"
+                f"{log_tail(containers[name])}"
                 for name in waiting
             )
             raise InfraError(
@@ -110,3 +127,50 @@ def wait_healthy(
                 detail=detail,
             )
         time.sleep(POLL_S)
+
+
+def routed_home(router: str, region: str) -> str | None:
+    """None when the router sends a `region` user to `region`, else what happened instead."""
+    try:
+        resp = requests.get(
+            f"{router}/healthz", headers={HOME_HEADER: region}, timeout=readiness.TIMEOUT_S
+        )
+    except requests.RequestException as exc:
+        return f"the router did not answer: {type(exc).__name__}"
+    served = resp.headers.get(SERVED_HEADER, "nobody")
+    if resp.status_code != 200 or served != region:
+        return f"a {region} user got {resp.status_code} from {served}"
+    return None
+
+
+def wait_routed(
+    router: str,
+    regions: Iterable[str],
+    *,
+    timeout_s: float,
+    progress: Callable[[str], None],
+) -> None:
+    """Return once the router sends every region's users to their home region.
+
+    Every container can answer its probe while the router has not yet seen a region's edge
+    healthy (it needs `rise` good checks) and sends that region's users to the other one: a
+    run started then would begin with a failover nobody caused.
+    """
+    wanted = list(regions)
+    deadline = time.monotonic() + timeout_s
+    said = False
+    while True:
+        wrong = [why for why in (routed_home(router, r) for r in wanted) if why is not None]
+        if not wrong:
+            return
+        if not said:
+            progress(f"waiting for the router to send each region's users home ({wrong[0]})")
+            said = True
+        if time.monotonic() > deadline:
+            raise InfraError(
+                f"the router does not send users to their home region after {timeout_s:.0f} s: "
+                + "; ".join(wrong),
+                hint="`harness status` shows each service; the router's /stats page shows "
+                "which edges it sees down",
+            )
+        time.sleep(POLL_S / 2)

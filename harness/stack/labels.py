@@ -19,6 +19,7 @@ INSTANCE = f"{PREFIX}.instance"
 OWNER = f"{PREFIX}.owner"
 VERSION = f"{PREFIX}.version"
 CONTEXT_HASH = f"{PREFIX}.context-hash"
+PROBE = f"{PREFIX}.probe"  # how the harness probes the container's readiness (stack/probes.py)
 
 OWNER_UP = "up"  # a stack started by `harness up`: it outlives the process on purpose
 

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import tarfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -22,9 +23,10 @@ from docker.models.containers import Container
 
 from harness.errors import InfraError
 from harness.stack import labels
+from harness.stack import topology as t
 from harness.stack.config import StackConfig
 from harness.stack.endpoints import Endpoints, endpoints_from_ports, parse_published
-from harness.stack.health import container_health, wait_healthy
+from harness.stack.health import probe_containers, wait_healthy, wait_routed
 from harness.stack.images import ensure_images
 from harness.stack.spec import ContainerSpec, stack_spec
 from harness.stack.teardown import reap_orphans, tear_down
@@ -69,8 +71,12 @@ def bring_up(
         tear_down(client, config.name)
     try:
         _create_and_start(client, config, specs, owner=owner, progress=progress)
+        started = time.monotonic()
         wait_healthy(client, config.name, specs, timeout_s=timeout_s, progress=progress)
-        return discover_endpoints(client, config.name)
+        endpoints = discover_endpoints(client, config.name)
+        left = max(1.0, timeout_s - (time.monotonic() - started))
+        wait_routed(endpoints.router, t.REGIONS, timeout_s=left, progress=progress)
+        return endpoints
     except BaseException:
         progress(f"removing the partly started stack {config.name!r}")
         tear_down(client, config.name)
@@ -88,12 +94,15 @@ def _running_and_current(
         return False
     wanted = config_hash(config)
     image_of = {spec.instance: image_ids.get(spec.image) for spec in specs}
-    return all(
+    same = all(
         c.labels.get(CONFIG_HASH) == wanted
-        and container_health(c) in ("healthy", "running")
         and c.attrs.get("Image") == image_of.get(c.labels.get(labels.INSTANCE, ""))
         for c in containers
     )
+    if not same:
+        return False
+    by_name = {c.labels.get(labels.INSTANCE, c.name): c for c in containers}
+    return all(why is None for why in probe_containers(by_name).values())
 
 
 def _create_and_start(
@@ -123,7 +132,12 @@ def _create(
     spec: ContainerSpec,
     base_labels: dict[str, str],
 ) -> Container:
-    own = {**base_labels, labels.SERVICE: spec.service, labels.INSTANCE: spec.instance}
+    own = {
+        **base_labels,
+        labels.SERVICE: spec.service,
+        labels.INSTANCE: spec.instance,
+        labels.PROBE: spec.probe.label(),
+    }
     volumes = {}
     if spec.volume_path:
         volume = client.volumes.create(f"{container_name(stack, spec.instance)}-data", labels=own)

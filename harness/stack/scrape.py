@@ -16,10 +16,19 @@ from harness.stack.config import StackConfig
 FILE_SD_DIR = "/etc/prometheus/file_sd"
 
 
+# Every exporter's and client library's own runtime series (Go GC, process, HTTP handler):
+# about a third of all samples, and no objective, chart or reader of the stack's metrics uses
+# them. Dropped at ingestion, so every scrape costs Prometheus less.
+RUNTIME_SERIES = "go_.*|process_.*|promhttp_.*|net_conntrack_.*|python_.*"
+
+
 def _static(job: str, targets: list[tuple[str, dict[str, str]]]) -> dict[str, Any]:
     return {
         "job_name": job,
         "static_configs": [{"targets": [addr], "labels": labels} for addr, labels in targets],
+        "metric_relabel_configs": [
+            {"source_labels": ["__name__"], "regex": RUNTIME_SERIES, "action": "drop"}
+        ],
     }
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from harness.stack import probes
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
+from harness.stack.probes import Probe
 from harness.stack.scrape import prometheus_config
 from harness.stack.toxiproxy_config import toxiproxy_config
 
@@ -21,14 +23,11 @@ PROMETHEUS_IMAGE = "chaos-harness/prometheus:latest"
 TOXIPROXY_IMAGE = "ghcr.io/shopify/toxiproxy:2.12.0"
 
 _SECOND_NS = 1_000_000_000
-
-
-@dataclass(frozen=True, kw_only=True)
-class HttpProbe:
-    """Health by HTTP GET on a published port, for images without a shell (Toxiproxy's)."""
-
-    port: int
-    path: str
+# Docker's own health check is only for `docker ps` and as a second opinion in `harness status`:
+# readiness is probed by the harness (`probe` below), and `status` probes each service when
+# asked. Every check is a `docker exec` through dockerd, containerd and a shim (about 25 ms of
+# CPU each here), so Docker's default interval: 13 checks every 30 s in all.
+DOCKER_CHECK_INTERVAL_S = 30
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,8 +39,8 @@ class ContainerSpec:
     env: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)  # extra DNS names on the stack network
     publish: list[int] = field(default_factory=list)  # container ports published on 127.0.0.1
-    health_cmd: list[str] | None = None
-    http_probe: HttpProbe | None = None
+    probe: Probe  # how the harness tells it is ready, through a published port
+    health_cmd: list[str] | None = None  # Docker's check: no interpreter, every 30 s
     volume_path: str | None = None  # a named, labelled volume is mounted here
     files: dict[str, str] = field(
         default_factory=dict
@@ -49,24 +48,30 @@ class ContainerSpec:
     host_gateway: bool = False  # add host.docker.internal -> the host (scrapes the harness)
 
     def healthcheck(self) -> dict[str, object] | None:
-        """The Docker SDK `healthcheck=` value: every second, so `up` is quick."""
+        """The Docker SDK `healthcheck=` value (None: the image has no shell, e.g. Toxiproxy's)."""
         if self.health_cmd is None:
             return None
         return {
             "test": ["CMD", *self.health_cmd],
-            "interval": _SECOND_NS,
-            "timeout": 2 * _SECOND_NS,
-            "retries": 3,
-            "start_period": 60 * _SECOND_NS,
+            "interval": DOCKER_CHECK_INTERVAL_S * _SECOND_NS,
+            "timeout": 3 * _SECOND_NS,
+            "retries": 1,
+            "start_period": 30 * _SECOND_NS,
         }
 
 
-def _http_health(port: int) -> list[str]:
-    url = f"http://127.0.0.1:{port}/healthz"
-    return ["python3", "-c", f"import urllib.request; urllib.request.urlopen('{url}', timeout=2)"]
+def _http_health(port: int, path: str = "/healthz") -> list[str]:
+    """An HTTP GET in bash alone (/dev/tcp): a shell start, not a Python interpreter's."""
+    script = (
+        f"exec 3<>/dev/tcp/127.0.0.1/{port} "
+        f"&& printf 'GET {path} HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 "
+        "&& read -r -t 2 status <&3 && [[ $status == *' 200 '* ]]"
+    )
+    return ["bash", "-c", script]
 
 
 def _tcp_health(port: int) -> list[str]:
+    """Inside the container, so no userland proxy answers in the service's place."""
     return ["bash", "-c", f"</dev/tcp/127.0.0.1/{port}"]
 
 
@@ -105,6 +110,8 @@ def _web(config: StackConfig, region: str) -> list[ContainerSpec]:
                 "BUG_SHARED_DB_POOL": "1" if "shared_db_pool" in config.bugs else "0",
             },
             aliases=[f"web-{region}"],  # the edge proxy's upstream; replicas share it
+            publish=[t.WEB_PORT],  # for the harness's readiness probe
+            probe=probes.http(t.WEB_PORT, "/healthz"),
             health_cmd=_http_health(t.WEB_PORT),
         )
         for name in web_instances(config, region)
@@ -131,6 +138,7 @@ def _workers(config: StackConfig, region: str) -> list[ContainerSpec]:
             },
             aliases=[f"worker-{region}"],
             publish=[t.WORKER_METRICS_PORT],  # consumer_death polls /busy to kill mid-job
+            probe=probes.http(t.WORKER_METRICS_PORT, "/healthz"),
             health_cmd=_http_health(t.WORKER_METRICS_PORT),
         )
         for name in worker_instances(config, region)
@@ -143,6 +151,7 @@ def _data_tier() -> list[ContainerSpec]:
         service="queue",
         image=QUEUE_IMAGE,
         publish=[t.QUEUE_PORT],
+        probe=probes.redis_ping(t.QUEUE_PORT),
         health_cmd=["redis-cli", "ping"],
         volume_path="/data",
     )
@@ -153,17 +162,8 @@ def _data_tier() -> list[ContainerSpec]:
             image=SHARD_IMAGE,
             env={"SHARD_INDEX": str(s)},
             publish=[t.SHARD_PORT],
-            health_cmd=[
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                t.DB_USER,
-                "-d",
-                t.DB_NAME,
-                "-tAc",
-                "select 1 from jobs limit 1",
-            ],
+            probe=probes.postgres(t.SHARD_PORT, t.DB_NAME),
+            health_cmd=["pg_isready", "-q", "-h", "127.0.0.1", "-U", t.DB_USER, "-d", t.DB_NAME],
             volume_path="/var/lib/postgresql/data",
         )
         for s in range(t.SHARD_COUNT)
@@ -186,11 +186,10 @@ def _infrastructure(config: StackConfig) -> list[ContainerSpec]:
                 "-host=0.0.0.0",
                 f"-port={t.TOXIPROXY_API_PORT}",
                 "-config=/toxiproxy.json",
-                "-proxy-metrics",
-                "-runtime-metrics",
+                "-proxy-metrics",  # (no -runtime-metrics: Go runtime series are dropped anyway)
             ],
             publish=[t.TOXIPROXY_API_PORT],
-            http_probe=HttpProbe(port=t.TOXIPROXY_API_PORT, path="/version"),
+            probe=probes.http(t.TOXIPROXY_API_PORT, "/version"),
             files={"/toxiproxy.json": toxiproxy_config()},
         ),
         ContainerSpec(
@@ -203,6 +202,7 @@ def _infrastructure(config: StackConfig) -> list[ContainerSpec]:
                 "FAILOVER": "off" if "failover_off" in config.bugs else "on",
             },
             publish=[t.ROUTER_PORT, t.ROUTER_METRICS_PORT],
+            probe=probes.http(t.ROUTER_METRICS_PORT, "/stats"),
             health_cmd=_tcp_health(t.ROUTER_PORT),
         ),
         ContainerSpec(
@@ -210,7 +210,8 @@ def _infrastructure(config: StackConfig) -> list[ContainerSpec]:
             service="prometheus",
             image=PROMETHEUS_IMAGE,
             publish=[t.PROMETHEUS_PORT],
-            health_cmd=_tcp_health(t.PROMETHEUS_PORT),
+            probe=probes.http(t.PROMETHEUS_PORT, "/-/ready"),
+            health_cmd=_http_health(t.PROMETHEUS_PORT, "/-/ready"),
             files={"/etc/prometheus/prometheus.yml": prometheus_config(config)},
             host_gateway=True,
         ),

@@ -1,4 +1,8 @@
-"""What a running stack looks like: each service's state, health and ports; waiting for health."""
+"""What a running stack looks like: each service's state, readiness and ports; waiting for it.
+
+`health` is the harness's own probe, taken when asked (so a service that died or hangs shows
+as down at once); `docker_health` is Docker's check, which runs only every 10 s.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ import docker
 
 from harness.errors import InfraError
 from harness.stack import labels
+from harness.stack import topology as t
 from harness.stack.endpoints import parse_published
-from harness.stack.health import container_health
+from harness.stack.health import container_health, probe_containers, wait_routed
 from harness.stack.lifecycle import discover_endpoints, stack_containers
 
 
@@ -19,7 +24,8 @@ class ServiceStatus:
     name: str
     service: str
     state: str
-    health: str
+    health: str  # "healthy", or why the harness's probe says it is not ready
+    docker_health: str = ""
     ports: dict[int, int] = field(default_factory=dict)
     image: str = ""
 
@@ -32,9 +38,7 @@ class StackStatus:
 
     @property
     def healthy(self) -> bool:
-        return bool(self.services) and all(
-            s.health in ("healthy", "running") for s in self.services
-        )
+        return bool(self.services) and all(s.health == "healthy" for s in self.services)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -48,15 +52,18 @@ class StackStatus:
 def wait_until_healthy(
     client: docker.DockerClient, stack: str, *, timeout_s: float, poll_s: float = 0.5
 ) -> StackStatus:
-    """Wait for every container of a running stack to be healthy (e.g. after a restart);
-    InfraError naming the ones that are not, with their log tails."""
+    """Wait for every container of a running stack to be ready (e.g. after a restart) and for
+    the router to send each region's users home; InfraError naming what is not."""
     deadline = time.monotonic() + timeout_s
     while True:
         status = stack_status(client, stack)
         if status.healthy:
+            router = str(status.endpoints.get("router", ""))
+            left = max(1.0, deadline - time.monotonic())
+            wait_routed(router, t.REGIONS, timeout_s=left, progress=lambda _: None)
             return status
         if time.monotonic() > deadline:
-            sick = [s.name for s in status.services if s.health not in ("healthy", "running")]
+            sick = [f"{s.name} ({s.health})" for s in status.services if s.health != "healthy"]
             raise InfraError(
                 f"stack {stack!r} is not healthy after {timeout_s:.0f} s: "
                 + (", ".join(sick) or "no containers"),
@@ -67,16 +74,19 @@ def wait_until_healthy(
 
 
 def stack_status(client: docker.DockerClient, stack: str) -> StackStatus:
+    containers = {c.labels.get(labels.INSTANCE, c.name): c for c in stack_containers(client, stack)}
+    probed = probe_containers(containers)
     services = [
         ServiceStatus(
-            name=c.labels.get(labels.INSTANCE, c.name),
+            name=name,
             service=c.labels.get(labels.SERVICE, ""),
             state=str(c.attrs["State"]["Status"]),
-            health=container_health(c),
+            health=probed.get(name) or "healthy",
+            docker_health=container_health(c),
             ports=parse_published(c.attrs["NetworkSettings"]["Ports"] or {}),
             image=str(c.attrs.get("Image", "")),
         )
-        for c in stack_containers(client, stack)
+        for name, c in containers.items()
     ]
     services.sort(key=lambda s: s.name)
     endpoints: dict[str, object] = {}

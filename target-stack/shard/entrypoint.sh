@@ -3,5 +3,7 @@
 # PID 1 and receives the stop signal directly.
 set -e
 export DATA_SOURCE_NAME="${DATA_SOURCE_NAME:-postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
-prometheus-postgres-exporter --web.listen-address=:9187 &
+# Only the queries in /exporter-queries.yaml (plus pg_up): see that file for why.
+prometheus-postgres-exporter --web.listen-address=:9187 --disable-default-metrics \
+  --disable-settings-metrics --extend.query-path=/exporter-queries.yaml &
 exec postgres -D "$PGDATA" "$@"

@@ -6,6 +6,7 @@ import pytest
 
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
+from harness.stack.probes import Probe
 from harness.stack.scrape import file_sd_target, prometheus_config
 from harness.stack.spec import ContainerSpec, services, stack_spec
 from harness.stack.toxiproxy_config import toxiproxy_config
@@ -83,17 +84,26 @@ def test_only_loopback_ports_are_published_for_the_entry_points() -> None:
     specs = by_instance(StackConfig())
     published = {name for name, spec in specs.items() if spec.publish}
     assert {"geo-router", "prometheus", "toxiproxy", "queue", "shard-0"} <= published
-    assert not any(name.startswith("web-") for name in published)
-    # workers publish only their metrics port, which consumer_death polls to kill mid-job
+    # web replicas publish only their API port, for the harness's readiness probe (users reach
+    # them through the router); workers only their metrics port, which consumer_death polls
+    assert all(specs[n].publish == [t.WEB_PORT] for n in published if n.startswith("web-"))
     assert all(specs[n].publish == [t.WORKER_METRICS_PORT] for n in published if "worker" in n)
 
 
-def test_every_container_has_a_way_to_be_judged_healthy() -> None:
+def test_every_container_is_probed_by_the_harness_through_a_published_port() -> None:
     for spec in stack_spec(StackConfig()):
-        assert spec.health_cmd or spec.http_probe, spec.instance
-        if spec.health_cmd:
-            hc = spec.healthcheck()
-            assert hc is not None and hc["interval"] == 1_000_000_000
+        assert spec.probe.port in spec.publish, spec.instance
+        assert Probe.from_label(spec.probe.label()) == spec.probe
+
+
+def test_docker_health_checks_are_rare_and_start_no_interpreter() -> None:
+    for spec in stack_spec(StackConfig()):
+        hc = spec.healthcheck()
+        if hc is None:  # Toxiproxy's image has no shell; the harness probes it
+            assert spec.instance == "toxiproxy"
+            continue
+        assert int(str(hc["interval"])) >= 10 * 1_000_000_000, spec.instance
+        assert not any("python" in part for part in spec.health_cmd or []), spec.instance
 
 
 def test_prometheus_scrapes_every_service_each_second() -> None:

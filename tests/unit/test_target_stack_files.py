@@ -45,12 +45,14 @@ def test_router_routes_by_home_region_and_fails_over_only_when_on() -> None:
     assert "stats uri /stats" in cfg
     # Each backup server sits inside the FAILOVER=on block and nowhere else.
     for backend, home, other in (("us-east", "EAST", "WEST"), ("us-west", "WEST", "EAST")):
-        block = cfg.split(f"backend {backend}\n", 1)[1].split("\n\n", 1)[0]
+        block = cfg.split(f"\nbackend {backend}\n", 1)[1].split("\n\n", 1)[0]
         assert f'server {backend} "${{{home}_ADDR}}"\n' in block
         guarded = re.search(r'\.if streq\("\$\{FAILOVER\}","on"\)\n(.*?)\n\.endif', block, re.S)
         assert guarded is not None
         assert f'"${{{other}_ADDR}}" backup' in guarded.group(1)
         assert block.count(" backup") == 1
+        # the backup only tracks the other backend's check of the same edge: one check each
+        assert f"no-check track us-{other.lower()}/us-{other.lower()}" in guarded.group(1)
 
 
 def test_router_defaults_match_the_topology() -> None:
