@@ -58,10 +58,22 @@ def parse_scenario(text: str, source: str) -> Scenario:
     except ValidationError as err:
         problems += explain(err, Scenario)
     if scenario is not None:
-        problems += plan_problems(scenario)
+        problems += plan_problems(scenario) + judged_problems(scenario)
     if problems or scenario is None:
         raise ScenarioError(_located(problems, doc, source), source=source)
     return scenario
+
+
+def judged_problems(scenario: Scenario) -> list[Problem]:
+    """A scenario with no SLO and no invariant: its run could only pass, whatever happened."""
+    if scenario.slos or scenario.invariants:
+        return []
+    message = "nothing to judge: no slos and no invariants, so any run of it would pass"
+    hint = (
+        "add an SLO (slos: [{name: few errors, phase: run, error_ratio: {max: 0.01}}]) "
+        "or an invariant (invariants: [no_lost_writes])"
+    )
+    return [Problem(("slos",), message, hint)]
 
 
 def _located(problems: list[Problem], doc: YamlDocument, source: str) -> list[str]:
