@@ -17,10 +17,12 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from harness.faults.spec import SPECS
+from harness.scenario.limits import bound_hint, is_limit
 from harness.scenario.names import valid_list
 from harness.scenario.problems import Path, Problem
 
 _NOT_A_MAPPING = {"model_type", "model_attributes_type", "dict_type", "dataclass_type"}
+_PAST_A_LIMIT = {"less_than_equal", "less_than", "too_long"}
 
 
 def explain(err: ValidationError, root: type[BaseModel]) -> list[Problem]:
@@ -51,6 +53,8 @@ def _explain_one(detail: ErrorDetails, root: type[BaseModel]) -> list[Problem]:
         return [Problem(path, f"expected a mapping (key: value), got {_kind(detail['input'])}")]
     if kind == "list_type":
         return [Problem(path, f"expected a list, got {_kind(detail['input'])}")]
+    if kind in _PAST_A_LIMIT and any(is_limit(v) for v in ctx.values()):
+        return [Problem(path, _message(detail), bound_hint(path[-1] if path else None))]
     return [Problem(path, _message(detail), ctx.get("hint"))]
 
 
