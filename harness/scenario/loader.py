@@ -16,6 +16,7 @@ from harness.plan import plan_problems
 from harness.scenario.explain import explain, field_keys
 from harness.scenario.model import Scenario
 from harness.scenario.problems import Problem, dotted
+from harness.scenario.promql_syntax import promql_problems
 from harness.scenario.yaml_doc import YamlDocument, YamlSyntaxError, read_yaml
 
 # The bundled scenarios are 1-3 KB; a file over 1 MiB is a mistake (a log, a binary, a generated
@@ -63,7 +64,7 @@ def parse_scenario(text: str, source: str) -> Scenario:
     if not isinstance(doc.data, dict):
         message = f"the top level must be a mapping of {_TOP_KEYS}, not {_kind(doc.data)}"
         raise _single(source, f"{source}:{doc.line_of(())}: {message}")
-    problems = list(doc.duplicates)
+    problems = list(doc.duplicates) + promql_problems(doc.data.get("slos"))
     scenario = None
     try:
         scenario = Scenario.model_validate(doc.data)
