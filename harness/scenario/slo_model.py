@@ -94,7 +94,9 @@ class ErrorTierBound(TierBound):
 
 
 class RecoverBound(BaseModel):
-    """How long until the error ratio is back under `level` after a fault starts or ends."""
+    """How long until the error ratio is back under `level` after a fault starts or ends: to
+    the end of its last breach of the level (0 without one), followed by 3 samples in a row at
+    or under it (`harness.slo.settle.recovery`)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -176,7 +178,11 @@ class SLO(BaseModel):
         ),
     )
     time_to_recover_s: RecoverBound | None = Field(
-        default=None, description="Seconds until the error ratio is back under a level."
+        default=None,
+        description=(
+            "Seconds from the fault's start (or end) to the end of the error ratio's last "
+            "breach of `level`, which must then hold for 3 samples; 0 if it never rose above."
+        ),
     )
     promql: str | None = Field(
         default=None,
