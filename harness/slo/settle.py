@@ -99,51 +99,73 @@ def recovery(
     longer than 1.5 steps: missing data at the edges of the window is not a recovery either.
     """
     window = sorted(p for p in points if p[0] >= since and (until is None or p[0] <= until))
-    began: float | None = None
-    ended: float | None = None
-    breached = False  # the previous sample (or gap) was a breach
-    run = 0  # samples at or under the level since the last breach
-    previous = since  # a gap at the start of the window counts from `since`
-    for t, value in window:
-        if t - previous > GAP_STEPS * step_s:
-            gap_start = previous + step_s if t != window[0][0] else since
-            began = gap_start if began is None else began
-            breached, run = True, 0
-        previous = t
-        if not _at_or_under(value, level):
-            began = t if began is None else began
-            breached, run = True, 0
-            continue
-        if breached:
-            ended, breached = t, False
-        run += 1
-    tail_missing = until is not None and until - previous > GAP_STEPS * step_s
-    if tail_missing:
-        gap_start = previous + step_s if window else since
-        began = gap_start if began is None else began
-        breached, run = True, 0
-    if breached:  # the last breach lasts to the end of the window: it never ended
-        ended = None
-    peak_t, peak = _peak(window)
-    last = None if tail_missing or not window else window[-1][1]
+    end = until if until is not None else (window[-1][0] if window else since)
+    breaches, quiet = _breaches(window, since=since, end=end, level=level, step_s=step_s)
+    ended = breaches[-1][1] if breaches else None
     recovered = None
-    if not breached and run >= hold:
-        recovered = 0.0 if ended is None else max(0.0, ended - since)
+    if quiet >= hold and (not breaches or ended is not None):
+        recovered = 0.0 if ended is None else ended - since
+    peak_t, peak = _peak(window)
+    tail_missing = not window or end - window[-1][0] > GAP_STEPS * step_s
+    last = None if tail_missing else window[-1][1]
     return Recovery(
         recovered_after_s=recovered,
-        began_s=None if began is None else max(0.0, began - since),
-        ended_s=None if ended is None else max(0.0, ended - since),
-        peak_s=None if peak_t is None else max(0.0, peak_t - since),
+        began_s=_after(breaches[0][0] if breaches else None, since),
+        ended_s=_after(ended, since),
+        peak_s=_after(peak_t, since),
         peak=peak,
-        last=None if last is None or math.isnan(last) else last,
+        last=last if _is_value(last) else None,
     )
+
+
+def _breaches(
+    window: Points, *, since: float, end: float, level: float, step_s: float
+) -> tuple[list[list[float | None]], int]:
+    """The breaches in order, each [start, end or None while it lasts], and how many samples
+    at or under the level follow the last one. A gap breaches from the step after the sample
+    before it (from `since` at the start) to the sample after it (never, at the end)."""
+    breaches: list[list[float | None]] = []
+    quiet = 0
+    previous: float | None = None
+    for t, value in window:
+        if _gap_before(t, previous, since, step_s):
+            _breach(breaches, since if previous is None else previous + step_s)
+            quiet = 0
+        previous = t
+        if _at_or_under(value, level):
+            if breaches and breaches[-1][1] is None:
+                breaches[-1][1] = t
+            quiet += 1
+        else:
+            _breach(breaches, t)
+            quiet = 0
+    if _gap_before(end, previous, since, step_s):  # no data up to the end of the window
+        _breach(breaches, since if previous is None else previous + step_s)
+        quiet = 0
+    return breaches, quiet
+
+
+def _gap_before(t: float, previous: float | None, since: float, step_s: float) -> bool:
+    return t - (since if previous is None else previous) > GAP_STEPS * step_s
+
+
+def _breach(breaches: list[list[float | None]], at: float) -> None:
+    """A breach starts at `at`, unless one is already going on."""
+    if not breaches or breaches[-1][1] is not None:
+        breaches.append([at, None])
+
+
+def _after(t: float | None, since: float) -> float | None:
+    return None if t is None else max(0.0, t - since)
+
+
+def _is_value(value: float | None) -> bool:
+    return value is not None and not math.isnan(value)
 
 
 def _peak(window: Points) -> tuple[float | None, float | None]:
     best: tuple[float | None, float | None] = (None, None)
     for t, value in window:
-        if value is None or math.isnan(value):
-            continue
-        if best[1] is None or value > best[1]:
+        if value is not None and _is_value(value) and (best[1] is None or value > best[1]):
             best = (t, value)
     return best
