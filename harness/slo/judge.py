@@ -149,8 +149,10 @@ def _recovery_span_end(slo: SLO, faults: Sequence[FaultRecord]) -> float | None:
     failback's, or a later fault's), `from: end` the one after its removal (up to the next
     fault's start). None: the phase window's end."""
     spec = slo.time_to_recover_s
-    fault = next((f for f in faults if spec and f.index == spec.fault), None)
-    if spec is None or fault is None:
+    if spec is None:
+        return None
+    fault = next((f for f in faults if f.index == spec.fault), None)
+    if fault is None:
         return None
     if spec.from_ == "start":
         return fault.removed_at
