@@ -25,6 +25,7 @@ WINDOW = "$window"  # the placeholder of harness.slo.promql, replaced by the pha
 _SAME_LENGTH_WINDOW = "1m1s1ms"
 SAMPLE_WINDOW = "1s"
 _PREFIX_BUDGET = 1_000  # parses spent looking for the error's position (0.1 ms each)
+_LOCATED = 10  # broken queries of one file whose position is looked for: 1 s at worst
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _QUOTED = re.compile(r"'([^']+)'$|: (\S+)$")
 
@@ -51,13 +52,14 @@ def sample_query(template: str, window: str = SAMPLE_WINDOW) -> str:
     return template.replace(WINDOW, window)
 
 
-def promql_error(template: str) -> PromqlError | None:
-    """None when the query (with `$window` as any duration) parses; where and why otherwise."""
+def promql_error(template: str, *, locate: bool = True) -> PromqlError | None:
+    """None when the query (with `$window` as any duration) parses; why otherwise, and where
+    unless `locate` is false."""
     query = sample_query(template, _SAME_LENGTH_WINDOW)
     message = _parse_error(query)
     if message is None:
         return None
-    index = _position(query, message)
+    index = _position(query, message) if locate else None
     if index is None:
         return PromqlError(message, None, None, "")
     line = template.count("\n", 0, index) + 1
@@ -70,10 +72,11 @@ def promql_problems(slos: object) -> list[Problem]:
     """A Problem at `slos[N].promql` for every own query that does not parse. `slos` is the
     file's `slos` as read (so these come with every other problem, not after them) or a list
     of SLO models."""
-    problems = []
+    problems: list[Problem] = []
     for index, slo in enumerate(slos if isinstance(slos, list | tuple) else []):
         query = slo.promql if isinstance(slo, SLO) else _raw_promql(slo)
-        error = promql_error(query) if query is not None else None
+        locate = len(problems) < _LOCATED  # finding the place costs up to 0.1 s a query
+        error = promql_error(query, locate=locate) if query is not None else None
         if error is not None:
             hint = f"fix the query there; {WINDOW} stands for the phase's length, e.g. 30s"
             problems.append(Problem(("slos", index, "promql"), str(error), hint))

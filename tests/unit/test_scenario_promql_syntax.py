@@ -128,3 +128,11 @@ def test_a_long_broken_query_is_placed_quickly() -> None:
     error = promql_error(query)
     assert time.perf_counter() - started < 1.0
     assert error is not None and error.near.startswith("bad")
+
+
+def test_only_the_first_broken_queries_are_located() -> None:
+    problems = promql_problems([{"promql": "up("}] * 12)
+    assert [p.message.startswith("invalid PromQL at column 3") for p in problems] == (
+        [True] * 10 + [False] * 2
+    )
+    assert problems[-1].message == "invalid PromQL: unclosed left parenthesis"
