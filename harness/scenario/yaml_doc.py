@@ -20,7 +20,7 @@ import yaml
 
 from harness.scenario.problems import Path, Problem
 
-# A scenario is a few hundred values (the biggest bundled one: about 400) nested at most 6
+# A scenario is a few hundred values (the biggest bundled one, game-day: 216) nested at most 6
 # deep; these limits leave room for far bigger ones and keep the work to milliseconds.
 MAX_VALUES = 20_000  # keys, values and list items, with every alias expanded
 MAX_DEPTH = 40  # levels of nesting, with every alias expanded
