@@ -7,7 +7,9 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from harness.cli import app
 from harness.errors import EXIT_USAGE, ScenarioError
 from harness.scenario.loader import MAX_FILE_BYTES, load_scenario, parse_scenario
 from harness.scenario.yaml_doc import MAX_DEPTH, MAX_VALUES
@@ -117,3 +119,12 @@ def test_a_few_aliases_are_fine() -> None:
         parse_scenario("name: x\n" + text, "s.yaml")
     problems = " ".join(info.value.problems)
     assert "aliases" not in problems and "unknown key 'l0'" in problems
+
+
+def test_validate_exits_2_on_a_bomb_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(bomb(), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == EXIT_USAGE
+    assert f"{path}:10: YAML aliases expand this file to " in result.stderr
+    assert "Traceback" not in result.output
