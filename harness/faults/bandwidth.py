@@ -12,6 +12,7 @@ from pydantic import Field
 
 from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
+from harness.scenario import limits
 
 
 @register_spec
@@ -19,7 +20,9 @@ class BandwidthSpec(ToxicSpec):
     """Limit the throughput of one link."""
 
     type: Literal["bandwidth"] = "bandwidth"
-    rate_kbps: int = Field(ge=0, description="Allowed rate in KB/s (0 stops the data).")
+    rate_kbps: int = Field(
+        ge=0, le=limits.MAX_RATE_KBPS, description="Allowed rate in KB/s (0 stops the data)."
+    )
 
 
 @register_runtime("bandwidth")

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
+from harness.scenario import limits
 
 
 @register_spec
@@ -20,9 +21,14 @@ class LatencySpec(ToxicSpec):
     """Delay the data on one link."""
 
     type: Literal["latency"] = "latency"
-    latency_ms: int = Field(ge=0, description="Added delay in milliseconds.")
+    latency_ms: int = Field(
+        ge=0, le=limits.MAX_DELAY_MS, description="Added delay in milliseconds."
+    )
     jitter_ms: int = Field(
-        default=0, ge=0, description="Random variation of the delay, in milliseconds."
+        default=0,
+        ge=0,
+        le=limits.MAX_DELAY_MS,
+        description="Random variation of the delay, in milliseconds.",
     )
 
 

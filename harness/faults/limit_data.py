@@ -12,6 +12,7 @@ from pydantic import Field
 
 from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
+from harness.scenario import limits
 
 
 @register_spec
@@ -19,7 +20,9 @@ class LimitDataSpec(ToxicSpec):
     """Close connections of one link after some bytes."""
 
     type: Literal["limit_data"] = "limit_data"
-    bytes: int = Field(ge=1, description="Bytes allowed through before the connection closes.")
+    bytes: int = Field(
+        ge=1, le=limits.MAX_BYTES, description="Bytes allowed through before the connection closes."
+    )
 
 
 @register_runtime("limit_data")

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
+from harness.scenario import limits
 
 
 @register_spec
@@ -19,7 +20,12 @@ class ResetPeerSpec(ToxicSpec):
     """Reset the connections of one link."""
 
     type: Literal["reset_peer"] = "reset_peer"
-    timeout_ms: int = Field(default=0, ge=0, description="Reset after this many ms (0 = at once).")
+    timeout_ms: int = Field(
+        default=0,
+        ge=0,
+        le=limits.MAX_TIMEOUT_MS,
+        description="Reset after this many ms (0 = at once).",
+    )
 
 
 @register_runtime("reset_peer")

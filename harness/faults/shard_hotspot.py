@@ -16,6 +16,7 @@ from pydantic import Field
 
 from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import FaultSpec, register_spec
+from harness.scenario import limits
 from harness.stack.topology import REGIONS, SHARD_COUNT, shard_link
 
 
@@ -32,6 +33,7 @@ class ShardHotspotSpec(FaultSpec):
     latency_ms: int | None = Field(
         default=None,
         ge=0,
+        le=limits.MAX_DELAY_MS,
         description="Latency added on the shard's links of both regions, if set.",
     )
 

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
+from harness.scenario import limits
 
 
 @register_spec
@@ -20,11 +21,21 @@ class SlicerSpec(ToxicSpec):
     """Slice the data of one link into small, delayed packets."""
 
     type: Literal["slicer"] = "slicer"
-    average_size: int = Field(ge=1, description="Average packet size in bytes.")
-    size_variation: int = Field(
-        default=0, ge=0, description="Variation of the packet size in bytes."
+    average_size: int = Field(
+        ge=1, le=limits.MAX_PACKET_BYTES, description="Average packet size in bytes."
     )
-    delay_us: int = Field(default=0, ge=0, description="Delay between packets in microseconds.")
+    size_variation: int = Field(
+        default=0,
+        ge=0,
+        le=limits.MAX_PACKET_BYTES,
+        description="Variation of the packet size in bytes.",
+    )
+    delay_us: int = Field(
+        default=0,
+        ge=0,
+        le=limits.MAX_DELAY_US,
+        description="Delay between packets in microseconds.",
+    )
 
 
 @register_runtime("slicer")

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
+from harness.scenario import limits
 
 
 @register_spec
@@ -19,7 +20,9 @@ class SlowCloseSpec(ToxicSpec):
     """Delay the closing of connections on one link."""
 
     type: Literal["slow_close"] = "slow_close"
-    delay_ms: int = Field(ge=0, description="Delay before a connection closes, in ms.")
+    delay_ms: int = Field(
+        ge=0, le=limits.MAX_DELAY_MS, description="Delay before a connection closes, in ms."
+    )
 
 
 @register_runtime("slow_close")

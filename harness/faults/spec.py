@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.scenario import limits
 from harness.scenario.durations import Duration
 from harness.scenario.names import LinkName
 from harness.stack.topology import REGIONS, SHARD_COUNT
@@ -44,10 +45,10 @@ class FaultSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_type_required)
 
     type: str = Field(description="The fault kind.")
-    at: Annotated[Duration, Field(ge=0)] = Field(
+    at: Annotated[Duration, Field(ge=0, le=limits.MAX_DURATION_S)] = Field(
         description="When the fault is applied, from the start of the load (e.g. 30s)."
     )
-    duration: Annotated[Duration, Field(gt=0)] = Field(
+    duration: Annotated[Duration, Field(gt=0, le=limits.MAX_DURATION_S)] = Field(
         description="How long the fault stays before it is removed (e.g. 1m)."
     )
 

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from harness.faults.runtime import FaultContext, register_runtime, toxic
 from harness.faults.spec import ToxicSpec, register_spec
+from harness.scenario import limits
 
 
 @register_spec
@@ -21,7 +22,9 @@ class TimeoutSpec(ToxicSpec):
 
     type: Literal["timeout"] = "timeout"
     timeout_ms: int = Field(
-        ge=0, description="Close the connection after this many ms (0 = never, hold it)."
+        ge=0,
+        le=limits.MAX_TIMEOUT_MS,
+        description="Close the connection after this many ms (0 = never, hold it).",
     )
 
 

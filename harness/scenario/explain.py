@@ -8,6 +8,8 @@ the error's context.
 
 from __future__ import annotations
 
+import difflib
+import re
 import types
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -15,10 +17,12 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from harness.faults.spec import SPECS
+from harness.scenario.limits import bound_hint, is_limit
 from harness.scenario.names import valid_list
 from harness.scenario.problems import Path, Problem
 
 _NOT_A_MAPPING = {"model_type", "model_attributes_type", "dict_type", "dataclass_type"}
+_PAST_A_LIMIT = {"less_than_equal", "less_than", "too_long"}
 
 
 def explain(err: ValidationError, root: type[BaseModel]) -> list[Problem]:
@@ -37,7 +41,7 @@ def _explain_one(detail: ErrorDetails, root: type[BaseModel]) -> list[Problem]:
     if kind == "extra_forbidden":
         keys = field_keys(_model_at(loc[:-1], root))
         hint = valid_list("keys here", keys) if keys else None
-        return [Problem(path, f"unknown key {path[-1]!r}", hint)]
+        return [Problem(path, unknown_key(path[-1], keys), hint)]
     if kind == "missing":
         return [Problem(path, f"missing required key {path[-1]!r}")]
     if kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -49,13 +53,22 @@ def _explain_one(detail: ErrorDetails, root: type[BaseModel]) -> list[Problem]:
         return [Problem(path, f"expected a mapping (key: value), got {_kind(detail['input'])}")]
     if kind == "list_type":
         return [Problem(path, f"expected a list, got {_kind(detail['input'])}")]
+    if kind in _PAST_A_LIMIT and any(is_limit(v) for v in ctx.values()):
+        return [Problem(path, _message(detail), bound_hint(path[-1] if path else None))]
     return [Problem(path, _message(detail), ctx.get("hint"))]
+
+
+def unknown_key(key: object, valid: list[str]) -> str:
+    """`unknown key 'latency' (did you mean 'latency_ms'?)`: the nearest valid key, if any is
+    near enough (difflib's ratio of 0.6: one or two letters wrong, or a missing suffix)."""
+    near = difflib.get_close_matches(str(key), valid, n=1) if isinstance(key, str) else []
+    return f"unknown key {key!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
 
 
 def _literal(path: Path, loc: tuple[Any, ...], value: Any, ctx: dict[str, Any]) -> Problem:
     expected = f"expected {ctx.get('expected')}"
-    if "[key]" in loc:
-        return Problem(path, f"unknown key {value!r}", expected)
+    if "[key]" in loc:  # a key of a mapping with fixed keys (tasks, geography)
+        return Problem(path, unknown_key(value, re.findall(r"'([^']*)'", expected)), expected)
     return Problem(path, f"invalid value {value!r}", expected)
 
 
@@ -81,17 +94,20 @@ def clean_path(loc: tuple[int | str, ...]) -> Path:
     """pydantic's `loc` as the user's path: `("faults", 0, "latency", "link")` -> `faults[0].link`
     (the tag pydantic adds for the union member is dropped, and so is `[key]`)."""
     path: list[int | str] = []
-    for part in loc:
+    for position, part in enumerate(loc):
         if part == "[key]":
             continue
-        if _is_fault_tag(path, part):
+        if position == 2 and _is_fault_tag(loc):
             continue
         path.append(part)
     return tuple(path)
 
 
-def _is_fault_tag(path: list[int | str], part: int | str) -> bool:
-    return len(path) == 2 and path[0] == "faults" and isinstance(path[1], int) and part in SPECS
+def _is_fault_tag(loc: tuple[int | str, ...]) -> bool:
+    """Whether loc[2] is the fault type's tag (only there: a key named like a fault type,
+    `latency` in a latency fault, is the user's)."""
+    head = loc[:3]
+    return len(head) == 3 and head[0] == "faults" and isinstance(head[1], int) and head[2] in SPECS
 
 
 def field_keys(model: type[BaseModel] | None) -> list[str]:

@@ -16,7 +16,14 @@ from harness.plan import plan_problems
 from harness.scenario.explain import explain, field_keys
 from harness.scenario.model import Scenario
 from harness.scenario.problems import Problem, dotted
+from harness.scenario.promql_syntax import promql_problems
 from harness.scenario.yaml_doc import YamlDocument, YamlSyntaxError, read_yaml
+
+# The bundled scenarios are 1-3 KB; a file over 1 MiB is a mistake (a log, a binary, a generated
+# file gone wrong), and reading no more than this keeps /dev/zero or a 10 GB file harmless.
+MAX_FILE_BYTES = 1024 * 1024
+_TOO_BIG = f"is larger than {MAX_FILE_BYTES // 2**20} MiB, more than any scenario needs"
+_TOO_BIG_HINT = "check that this is the scenario file; a scenario is a few KB of YAML"
 
 _TOP_KEYS = ", ".join(field_keys(Scenario))
 _REQUIRED = " and ".join(k for k, f in Scenario.model_fields.items() if f.is_required())
@@ -26,7 +33,11 @@ def load_scenario(path: Path) -> Scenario:
     """The Scenario in the file at `path`; ScenarioError (exit 2) listing every problem."""
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise _single(source, f"{source}: {_TOO_BIG}", _TOO_BIG_HINT)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise _single(source, f"{source}: the file does not exist", "check the path") from None
     except IsADirectoryError:
@@ -40,10 +51,12 @@ def load_scenario(path: Path) -> Scenario:
 
 def parse_scenario(text: str, source: str) -> Scenario:
     """The Scenario in `text`, read from `source` (the name used in messages)."""
+    if len(text) > MAX_FILE_BYTES:  # characters: at least as many bytes
+        raise _single(source, f"{source}: {_TOO_BIG}", _TOO_BIG_HINT)
     try:
         doc = read_yaml(text)
     except YamlSyntaxError as err:
-        raise _single(source, f"{source}:{err.line}: {err.message}") from None
+        raise _single(source, f"{source}:{err.line}: {err.message}", err.hint) from None
     if doc.data is None:
         raise _single(
             source, f"{source}:1: the file is empty", f"a scenario needs at least {_REQUIRED}"
@@ -51,17 +64,29 @@ def parse_scenario(text: str, source: str) -> Scenario:
     if not isinstance(doc.data, dict):
         message = f"the top level must be a mapping of {_TOP_KEYS}, not {_kind(doc.data)}"
         raise _single(source, f"{source}:{doc.line_of(())}: {message}")
-    problems = list(doc.duplicates)
+    problems = list(doc.duplicates) + promql_problems(doc.data.get("slos"))
     scenario = None
     try:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as err:
         problems += explain(err, Scenario)
     if scenario is not None:
-        problems += plan_problems(scenario)
+        problems += plan_problems(scenario) + judged_problems(scenario)
     if problems or scenario is None:
         raise ScenarioError(_located(problems, doc, source), source=source)
     return scenario
+
+
+def judged_problems(scenario: Scenario) -> list[Problem]:
+    """A scenario with no SLO and no invariant: its run could only pass, whatever happened."""
+    if scenario.slos or scenario.invariants:
+        return []
+    message = "nothing to judge: no slos and no invariants, so any run of it would pass"
+    hint = (
+        "add an SLO (slos: [{name: few errors, phase: run, error_ratio: {max: 0.01}}]) "
+        "or an invariant (invariants: [no_lost_writes])"
+    )
+    return [Problem(("slos",), message, hint)]
 
 
 def _located(problems: list[Problem], doc: YamlDocument, source: str) -> list[str]:

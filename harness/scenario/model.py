@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from harness.faults import FaultSpec, fault_union
 from harness.faults.spec import ServiceSpec
+from harness.scenario import limits
 from harness.scenario.durations import Duration
 from harness.scenario.names import Region, unknown_name
 from harness.scenario.problems import Problem
@@ -60,20 +61,25 @@ class Load(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    users: int = Field(gt=0, description="Concurrent simulated users.")
-    spawn_rate: float = Field(gt=0, description="Users started per second until all run.")
-    duration: Annotated[Duration, Field(gt=0)] = Field(
+    users: int = Field(gt=0, le=limits.MAX_USERS, description="Concurrent simulated users.")
+    spawn_rate: float = Field(
+        gt=0, le=limits.MAX_SPAWN_RATE, description="Users started per second until all run."
+    )
+    duration: Annotated[Duration, Field(gt=0, le=limits.MAX_DURATION_S)] = Field(
         description="How long the load runs (e.g. 3m); every phase lies within it."
     )
     geography: dict[Region, Annotated[int, Field(ge=0, le=100)]] = Field(
         description="Percent of users by home region; must add up to 100."
     )
-    tasks: dict[Task, Annotated[int, Field(ge=0)]] = Field(
+    tasks: dict[Task, Annotated[int, Field(ge=0, le=limits.MAX_TASK_WEIGHT)]] = Field(
         default_factory=_default_tasks,
         description="Relative weights of what users do; at least one above 0.",
     )
     seed: int = Field(
-        default=1, description="Seed for home regions and choices: same seed, same run."
+        default=1,
+        ge=0,
+        le=limits.MAX_SEED,
+        description="Seed for home regions and choices: same seed, same run.",
     )
 
     @field_validator("geography")
@@ -104,16 +110,28 @@ class Scenario(BaseModel):
 
     model_config = ConfigDict(extra="forbid", title="Chaos Harness scenario")
 
-    name: str = Field(min_length=1, description="Short name; used in report directory names.")
-    description: str = Field(default="", description="What the scenario shows, for the report.")
+    name: str = Field(
+        min_length=1,
+        max_length=limits.MAX_NAME_CHARS,
+        description="Short name; used in report directory names.",
+    )
+    description: str = Field(
+        default="",
+        max_length=limits.MAX_TEXT_CHARS,
+        description="What the scenario shows, for the report.",
+    )
     stack: StackOverrides = Field(
         default_factory=_default_stack, description="Changes to the bundled stack."
     )
     load: Load = Field(description="The simulated users.")
     faults: list[AnyFault] = Field(
-        default_factory=list, description="Faults, each applied at `at` for `duration`."
+        default_factory=list,
+        max_length=limits.MAX_FAULTS,
+        description="Faults, each applied at `at` for `duration`.",
     )
-    slos: list[SLO] = Field(default_factory=list, description="Objectives judged per phase.")
+    slos: list[SLO] = Field(
+        default_factory=list, max_length=limits.MAX_SLOS, description="Objectives judged per phase."
+    )
     invariants: list[Invariant] = Field(
         default_factory=list, description="Data checks: acknowledged writes and jobs not lost."
     )

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from harness.scenario import limits
 from harness.scenario.names import Region
 from harness.stack.topology import SHARD_COUNT
 
@@ -31,8 +32,13 @@ class Limit(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max: float | None = Field(default=None, description="The value must be at most this.")
-    min: float | None = Field(default=None, description="The value must be at least this.")
+    # Bounds are finite: `max: .nan` compares false with everything, so nothing could fail it.
+    max: float | None = Field(
+        default=None, allow_inf_nan=False, description="The value must be at most this."
+    )
+    min: float | None = Field(
+        default=None, allow_inf_nan=False, description="The value must be at least this."
+    )
 
     @model_validator(mode="after")
     def _one_bound(self) -> Limit:
@@ -88,12 +94,19 @@ class ErrorTierBound(TierBound):
 
 
 class RecoverBound(BaseModel):
-    """How long until the error ratio is back under `level` after a fault starts or ends."""
+    """How long until the error ratio is back under `level` after a fault starts or ends: to
+    the end of its last breach of the level (0 without one), followed by 3 samples in a row at
+    or under it (`harness.slo.settle.recovery`)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    max: float = Field(ge=0, description="Seconds allowed to recover.")
-    fault: int = Field(default=0, ge=0, description="Index of the fault in `faults` (0 = first).")
+    max: float = Field(ge=0, le=limits.MAX_DURATION_S, description="Seconds allowed to recover.")
+    fault: int = Field(
+        default=0,
+        ge=0,
+        lt=limits.MAX_FAULTS,
+        description="Index of the fault in `faults` (0 = first).",
+    )
     from_: Literal["start", "end"] = Field(
         default="start", alias="from", description="Count from the fault's start or its end."
     )
@@ -125,11 +138,16 @@ class SLO(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, description="Shown in reports and CI output.")
+    name: str = Field(
+        min_length=1,
+        max_length=limits.MAX_TEXT_CHARS,
+        description="Shown in reports and CI output.",
+    )
     phase: Phase = Field(description="The window the objective is judged over.")
     fault: int | None = Field(
         default=None,
         ge=0,
+        lt=limits.MAX_FAULTS,
         description=(
             "With phase fault or recovery: only around faults[N] (0 = first). fault is while "
             "that fault is in place; recovery runs from its removal to the next fault's start "
@@ -160,18 +178,27 @@ class SLO(BaseModel):
         ),
     )
     time_to_recover_s: RecoverBound | None = Field(
-        default=None, description="Seconds until the error ratio is back under a level."
+        default=None,
+        description=(
+            "Seconds from the fault's start (or end) to the end of the error ratio's last "
+            "breach of `level`, which must then hold for 3 samples; 0 if it never rose above."
+        ),
     )
     promql: str | None = Field(
         default=None,
         min_length=1,
+        max_length=limits.MAX_PROMQL_CHARS,
         description="Your own PromQL; `$window` is replaced by the phase's length (e.g. 30s).",
     )
     max: float | None = Field(
-        default=None, description="With promql: the result must be at most this."
+        default=None,
+        allow_inf_nan=False,
+        description="With promql: the result must be at most this.",
     )
     min: float | None = Field(
-        default=None, description="With promql: the result must be at least this."
+        default=None,
+        allow_inf_nan=False,
+        description="With promql: the result must be at least this.",
     )
 
     @property

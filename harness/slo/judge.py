@@ -18,7 +18,7 @@ from harness.record import FaultRecord, PhaseWindow, SloResult, Verdict
 from harness.scenario.slo_model import SLO
 from harness.slo.promql import expand, is_range_objective, template
 from harness.slo.query import PromQuery
-from harness.slo.settle import HOLD_SAMPLES, settled_after
+from harness.slo.settle import HOLD_SAMPLES, recovery, settled_after
 
 
 class _NoVerdict(Exception):
@@ -88,7 +88,8 @@ def _measure(
     if not is_range_objective(slo):
         return window.start, _instant(promql, window, prom), None
     since = _reference(slo, faults)
-    observed, why = _settle_time(slo, promql, since, window, prom)
+    until = min(window.end, _recovery_span_end(slo, faults) or window.end)
+    observed, why = _settle_time(slo, promql, since, until, window, prom)
     return since, observed, why
 
 
@@ -142,30 +143,60 @@ def _reference(slo: SLO, faults: Sequence[FaultRecord]) -> float:
     return max(t for t in removed if t is not None)
 
 
+def _recovery_span_end(slo: SLO, faults: Sequence[FaultRecord]) -> float | None:
+    """Where a time_to_recover_s search stops, inside its phase window: `from: start` is the
+    recovery while the fault is in place (its removal ends it: errors after that are the
+    failback's, or a later fault's), `from: end` the one after its removal (up to the next
+    fault's start). None: the phase window's end."""
+    spec = slo.time_to_recover_s
+    if spec is None:
+        return None
+    fault = next((f for f in faults if f.index == spec.fault), None)
+    if fault is None:
+        return None
+    if spec.from_ == "start":
+        return fault.removed_at
+    later = [f.applied_at for f in faults if f.applied_at is not None and f.index > fault.index]
+    return min(later, default=None)
+
+
 def _settle_time(
-    slo: SLO, promql: str, since: float, window: PhaseWindow, prom: PromQuery
+    slo: SLO, promql: str, since: float, until: float, window: PhaseWindow, prom: PromQuery
 ) -> tuple[float | None, str | None]:
     if since >= window.end:
         raise _NoVerdict(
             f"it counts from t={since:.0f}, after the {window.name} window ends; "
             "judge it over a later phase (recovery or run)"
         )
-    series = prom.range(promql, since, window.end, 1.0)
+    series = prom.range(promql, since, until, 1.0)
     if not series or all(_missing(v) for s in series for _, v in s.points):
         raise _NoVerdict(f"no data: the series is empty over the {window.name} window")
     if len(series) > 1:
         raise _NoVerdict(f"{len(series)} series came back where one was expected")
-    level = slo.time_to_recover_s.level if slo.time_to_recover_s is not None else 0.0
     points = series[0].points
-    observed = settled_after(points, since=since, level=level)
-    if observed is not None:
-        return observed, None
-    last = points[-1][1] if points else None
+    if slo.time_to_recover_s is None:
+        observed = settled_after(points, since=since, level=0.0)
+        last = points[-1][1] if points else None
+        end = f"the end of the {window.name} window"
+        return observed, None if observed is not None else _unsettled(last, 0.0, end)
+    spec = slo.time_to_recover_s
+    found = recovery(points, since=since, until=until, level=spec.level)
+    if found.recovered_after_s is not None:
+        return found.recovered_after_s, None
+    end = f"the end of the {window.name} window"
+    if until < window.end:
+        end = f"fault {spec.fault}'s removal" if spec.from_ == "start" else "the next fault"
+    return None, _unsettled(found.last, spec.level, end)
+
+
+def _unsettled(last: float | None, level: float, end: str) -> str:
+    """Why a series did not settle by `end`: above the level (or no data) there, or back at or
+    under it for too few samples."""
     if last is None or not last <= level:
-        shown = "no data" if last is None else f"{last:.4g}"
-        return None, f"still above {level:g} at the end of the {window.name} window ({shown})"
-    return None, (
-        f"back at or under {level:g} only in the last samples of the {window.name} window "
+        shown = "no data" if last is None or math.isnan(last) else f"{last:.4g}"
+        return f"still above {level:g} at {end} ({shown})"
+    return (
+        f"back at or under {level:g} only in the last samples before {end} "
         f"(needs {HOLD_SAMPLES} in a row)"
     )
 

@@ -26,6 +26,8 @@ faults:
     latency_ms: 60
     at: 15s
     duration: 20s
+slos:  # what the test checks below, as the harness judges it (+ 60 ms on shard 2's links)
+  - {name: shard 2 is hot, phase: fault, server_latency_p95_ms: {tier: shard, shard: 2, min: 50}}
 """
 
 

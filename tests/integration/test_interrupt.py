@@ -23,6 +23,8 @@ faults:
   - {type: latency, link: shard2-us-west, latency_ms: 200, at: 2s, duration: 100s}
   - {type: link_down, link: queue-us-east, at: 2s, duration: 100s}
   - {type: container_pause, service: worker-us-west, at: 2s, duration: 100s}
+slos:  # never judged (the run is interrupted); a scenario with nothing to judge is refused
+  - {name: errors, phase: fault, error_ratio: {max: 0.5}}
 """
 
 

@@ -13,9 +13,11 @@ from harness.scenario.loader import load_scenario, parse_scenario
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 BUNDLED = sorted(SCENARIOS.glob("*.yaml"))
 
-# Line 1 name, 2 load, 3 users, 4 spawn_rate, 5 duration, 6 geography; faults start at 7.
+# Line 1 name, 2 invariants, 3 load, 4 users, 5 spawn_rate, 6 duration, 7 geography; faults
+# start at 8. (The invariant is there because a scenario with nothing to judge is refused.)
 BASE = """\
 name: t
+invariants: [no_lost_writes]
 load:
   users: 10
   spawn_rate: 5
@@ -39,47 +41,47 @@ def _faults(*entries: str) -> str:
 
 
 BAD = {
-    "unknown key": Bad(BASE + "slo: []\n", 7, "slo", "valid keys here: name, description"),
+    "unknown key": Bad(BASE + "slo: []\n", 8, "slo", "valid keys here: name, description"),
     "unknown nested key": Bad(
-        BASE + "stack: {web_replica: 2}\n", 7, "stack.web_replica", "web_replicas"
+        BASE + "stack: {web_replica: 2}\n", 8, "stack.web_replica", "web_replicas"
     ),
-    "wrong type": Bad(BASE.replace("users: 10", "users: many"), 3, "load.users", "valid integer"),
-    "duration 10x": Bad(BASE.replace("60s", "10x"), 5, "load.duration", "30s, 2m, 1m30s or 500ms"),
-    "negative users": Bad(BASE.replace("10", "-3"), 3, "load.users", "greater than 0"),
-    "geography 90": Bad(BASE.replace("us-west: 50", "us-west: 40"), 6, "load.geography", "90"),
+    "wrong type": Bad(BASE.replace("users: 10", "users: many"), 4, "load.users", "valid integer"),
+    "duration 10x": Bad(BASE.replace("60s", "10x"), 6, "load.duration", "30s, 2m, 1m30s or 500ms"),
+    "negative users": Bad(BASE.replace("10", "-3"), 4, "load.users", "greater than 0"),
+    "geography 90": Bad(BASE.replace("us-west: 50", "us-west: 40"), 7, "load.geography", "90"),
     "unknown region": Bad(
-        BASE.replace("us-west: 50", "eu-west: 50"), 6, "load.geography.eu-west", "us-east, us-west"
+        BASE.replace("us-west: 50", "eu-west: 50"), 7, "load.geography.eu-west", "us-east, us-west"
     ),
     "unknown fault region": Bad(
         _faults("{type: region_outage, region: mars, at: 5s, duration: 5s}"),
-        8,
+        9,
         "faults[0].region",
         "valid regions: us-east, us-west",
     ),
     "unknown fault type": Bad(
-        _faults("{type: meteor, at: 5s, duration: 5s}"), 8, "faults[0].type", "region_outage"
+        _faults("{type: meteor, at: 5s, duration: 5s}"), 9, "faults[0].type", "region_outage"
     ),
     "unknown link": Bad(
         _faults("{type: link_down, link: edge-mars, at: 5s, duration: 5s}"),
-        8,
+        9,
         "faults[0].link",
         "shard2-us-west",
     ),
     "unknown service": Bad(
         _faults("{type: container_kill, service: web-us-east-2, at: 5s, duration: 5s}"),
-        8,
+        9,
         "faults[0].service",
         "worker-us-east-1",
     ),
     "missing field": Bad(
         _faults("{type: latency, link: edge-us-east, at: 5s, duration: 5s}"),
-        8,
+        9,
         "faults[0].latency_ms",
         "missing",
     ),
     "fault after the run": Bad(
         _faults("{type: link_down, link: edge-us-east, at: 50s, duration: 20s}"),
-        8,
+        9,
         "faults[0].duration",
         "10s after the load ends",
     ),
@@ -88,13 +90,13 @@ BAD = {
             "{type: link_down, link: queue-us-east, at: 5s, duration: 20s}",
             "{type: latency, link: queue-us-east, latency_ms: 9, at: 10s, duration: 5s}",
         ),
-        9,
+        10,
         "faults[1]",
         "faults[0]",
     ),
     "slo phase missing": Bad(
         BASE + "slos:\n  - {name: f, phase: fault, error_ratio: {max: 0.1}}\n",
-        8,
+        9,
         "slos[0].phase",
         "no faults",
     ),
@@ -104,8 +106,14 @@ BAD = {
     "comments only": Bad("# nothing here\n", 1, "", "name and load"),
     "top level list": Bad("- name: t\n", 1, "", "mapping"),
     "top level scalar": Bad("hello\n", 1, "", "mapping"),
-    "duplicate key": Bad(BASE + "name: u\n", 7, "name", "duplicate key"),
+    "duplicate key": Bad(BASE + "name: u\n", 8, "name", "duplicate key"),
     "missing file": Bad(None, None, "", "does not exist"),
+    "nothing to judge": Bad(
+        BASE.replace("invariants: [no_lost_writes]\n", ""), 1, "slos", "add an SLO"
+    ),
+    "nothing to judge, empty lists": Bad(
+        BASE.replace("[no_lost_writes]", "[]") + "slos: []\n", 8, "slos", "or an invariant"
+    ),
 }
 
 
@@ -155,7 +163,7 @@ def test_every_problem_is_reported_at_once_in_line_order() -> None:
     with pytest.raises(ScenarioError) as info:
         parse_scenario(text, "inline.yaml")
     lines = [int(p.split(":")[1]) for p in info.value.problems]
-    assert lines == [3, 5, 7]
+    assert lines == [4, 6, 8]
     assert all(p.startswith("inline.yaml:") for p in info.value.problems)
     assert "3 problems found" in info.value.render()
 
@@ -164,7 +172,7 @@ def test_plan_problems_are_reported_with_lines() -> None:
     text = _faults(
         "{type: region_outage, region: us-east, at: 0s, duration: 59s}",
         "{type: consumer_death, region: all, at: 10s, duration: 10s}",
-    )
+    ).replace("invariants: [no_lost_writes]\n", "")  # they would need a recovery phase too
     text += "slos:\n  - {name: s, phase: steady, error_ratio: {max: 0.1}}\n"
     text += "  - {name: r, phase: recovery, error_ratio: {max: 0.1}}\n"
     with pytest.raises(ScenarioError) as info:
@@ -184,7 +192,7 @@ def test_errors_inside_block_style_lists_point_at_the_key() -> None:
     with pytest.raises(ScenarioError) as info:
         parse_scenario(text, "b.yaml")
     (problem,) = info.value.problems
-    assert problem.startswith("b.yaml:9: faults[0].shard: Input should be less than or equal to 3")
+    assert problem.startswith("b.yaml:10: faults[0].shard: Input should be less than or equal to 3")
 
 
 def test_yaml_anchors_and_merge_keys_are_not_duplicates() -> None:

@@ -165,6 +165,14 @@ def series(*values: float, t0: float, labels: dict[str, str] | None = None) -> l
     return [Series(labels=labels or {}, points=points)]
 
 
+def filled(*values: float, t0: float, end: float) -> list[Series]:
+    """`values` from `t0` on, the last one repeated up to `end`: a series with no gap in its
+    window (a short one would end in missing data, which is never recovered)."""
+    count = int(end - t0) + 1
+    return series(*values, *[values[-1]] * (count - len(values)), t0=t0)
+
+
+FAULT_END = PHASES[2].end
 RECOVER: dict[str, Any] = {
     "time_to_recover_s": {"max": 10, "fault": 0, "from": "start", "level": 0.01}
 }
@@ -177,7 +185,7 @@ DRAIN: dict[str, Any] = {"backlog_drained_within_s": {"max": 5}}
         pytest.param(
             "fault",
             RECOVER,
-            series(0.7, 0.5, 0.0, 0.0, 0.0, 0.0, t0=1061),
+            filled(0.7, 0.5, 0.0, t0=1061, end=FAULT_END),
             "pass",
             2.8,
             None,
@@ -186,7 +194,7 @@ DRAIN: dict[str, Any] = {"backlog_drained_within_s": {"max": 5}}
         pytest.param(
             "fault",
             RECOVER,
-            series(*[0.7] * 20, 0.0, 0.0, 0.0, t0=1061),
+            filled(*[0.7] * 20, 0.0, t0=1061, end=FAULT_END),
             "fail",
             20.8,
             None,
@@ -195,20 +203,20 @@ DRAIN: dict[str, Any] = {"backlog_drained_within_s": {"max": 5}}
         pytest.param(
             "fault",
             RECOVER,
-            series(0.7, 0.7, 0.7, t0=1061),
+            filled(0.7, t0=1061, end=FAULT_END),
             "fail",
             None,
-            "still above 0.01 at the end of the fault window",
+            "still above 0.01 at the end of the fault window (0.7)",
             id="never recovers",
         ),
         pytest.param(
             "fault",
             RECOVER,
-            series(0.7, 0.0, 0.7, 0.0, 0.7, 0.0, 0.0, t0=1061),
+            series(*[0.7] * 53, 0.7, 0.0, 0.7, 0.0, 0.7, 0.0, 0.0, t0=1061),
             "fail",
             None,
             "needs 3 in a row",
-            id="flaps",
+            id="flaps to the end",
         ),
         pytest.param(
             "fault", RECOVER, series(NAN, NAN, t0=1061), "error", None, "no data", id="only NaN"
@@ -282,7 +290,7 @@ def test_gaps_are_no_data_and_never_recovered() -> None:
 
 def test_recovery_counts_from_the_faults_actual_end() -> None:
     objective = {"time_to_recover_s": {"max": 10, "from": "end"}}
-    prom = FakeProm(series=series(0.3, 0.0, 0.0, 0.0, t0=1121))
+    prom = FakeProm(series=filled(0.3, 0.0, t0=1121, end=1180.0))
     [result] = judge_slos([slo(phase="recovery", **objective)], PHASES, FAULTS, prom)
     assert prom.calls == [("range", result.promql, 1120.4, 1180.0, 1.0)]
     assert result.window_start == 1120.4
@@ -336,3 +344,42 @@ def test_backlog_with_fault_n_counts_from_that_faults_removal() -> None:
     assert prom.calls[0][2:4] == (1120.4, 1130.0)
     assert (result.phase, result.verdict) == ("recovery[0]", "pass"), result
     assert result.observed == pytest.approx(2.6)
+
+
+def test_a_late_rise_is_not_recovered_at_once() -> None:
+    # The rate shows the outage 4 s in; the first quiet seconds are not a recovery.
+    late = filled(0.0, 0.0, 0.0, 0.0, *[0.6] * 16, 0.0, t0=1061, end=FAULT_END)
+    [result] = judge_slos([slo(**RECOVER)], PHASES, FAULTS, FakeProm(series=late))
+    assert (result.verdict, result.observed) == ("fail", pytest.approx(20.8))
+
+
+def test_from_start_is_searched_until_the_faults_removal() -> None:
+    # Judged over the whole run: errors after the removal (failback) are not this recovery's,
+    # and a failover that never happened is not recovered when the fault is removed.
+    run_recover = {"time_to_recover_s": {"max": 10, "fault": 0, "level": 0.01}}
+    failback = filled(*[0.5] * 5, *[0.0] * 60, 0.5, 0.5, 0.0, t0=1061, end=1180.0)
+    prom = FakeProm(series=failback)
+    [result] = judge_slos([slo(phase="run", **run_recover)], PHASES, FAULTS, prom)
+    assert prom.calls[0][2:4] == (1060.2, 1120.4)
+    assert (result.verdict, result.observed) == ("pass", pytest.approx(5.8))
+    never = FakeProm(series=filled(*[0.5] * 60, 0.0, t0=1061, end=1180.0))
+    [result] = judge_slos([slo(phase="run", **run_recover)], PHASES, FAULTS, never)
+    assert result.verdict == "fail"
+    assert "still above 0.01 at fault 0's removal (0.5)" in (result.error or "")
+
+
+def test_from_end_is_searched_until_the_next_fault() -> None:
+    later = FAULTS[0].model_copy(update={"index": 1, "applied_at": 1150.0, "removed_at": 1160.0})
+    objective = {"time_to_recover_s": {"max": 10, "fault": 0, "from": "end"}}
+    prom = FakeProm(series=filled(0.3, 0.0, t0=1121, end=1150.0))
+    [result] = judge_slos([slo(phase="run", **objective)], PHASES, [*FAULTS, later], prom)
+    assert prom.calls[0][2:4] == (1120.4, 1150.0)
+    assert (result.verdict, result.observed) == ("pass", pytest.approx(1.6))
+
+
+def test_a_series_that_stops_early_is_not_recovered() -> None:
+    # The load generator's series ends 50 s before the window does: nobody saw a recovery.
+    short = series(0.7, 0.0, 0.0, 0.0, 0.0, t0=1061)
+    [result] = judge_slos([slo(**RECOVER)], PHASES, FAULTS, FakeProm(series=short))
+    assert result.verdict == "fail"
+    assert "still above 0.01 at the end of the fault window (no data)" in (result.error or "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.slo.settle import settled_after
+from harness.slo.settle import Recovery, recovery, settled_after
 
 NAN = float("nan")
 
@@ -62,3 +62,112 @@ def test_settled_after(
 
 def test_hold_is_configurable() -> None:
     assert settled_after(pts(1, 0, 1, 0), since=100.0, level=0, hold=1) == 1.0
+
+
+def at(*values: float | None, t0: float = 100.0) -> list[tuple[float, float | None]]:
+    return [(t0 + i, v) for i, v in enumerate(values)]
+
+
+OK = 0.0
+BAD = 0.5
+
+
+@pytest.mark.parametrize(
+    ("points", "until", "expected"),
+    [
+        pytest.param(
+            at(*[OK] * 4, *[BAD] * 16, *[OK] * 10),
+            129.0,
+            Recovery(20.0, 4.0, 20.0, 4.0, BAD, OK),
+            id="late rise: errors begin 4 s in, end at 20 s",
+        ),
+        pytest.param(at(*[OK] * 10), 109.0, Recovery(0.0, None, None, 0.0, OK, OK), id="no rise"),
+        pytest.param(
+            at(BAD, BAD, OK, OK, BAD, OK, OK, OK, OK),
+            108.0,
+            Recovery(5.0, 0.0, 5.0, 0.0, BAD, OK),
+            id="flapping: the end of the last breach",
+        ),
+        pytest.param(
+            at(BAD, 0.9, OK, OK, OK),
+            104.0,
+            Recovery(2.0, 0.0, 2.0, 1.0, 0.9, OK),
+            id="the peak is the highest value",
+        ),
+        pytest.param(
+            at(*[BAD] * 10),
+            109.0,
+            Recovery(None, 0.0, None, 0.0, BAD, BAD),
+            id="never recovered",
+        ),
+        pytest.param(
+            at(*[BAD] * 8, OK, OK),
+            109.0,
+            Recovery(None, 0.0, 8.0, 0.0, BAD, OK),
+            id="recovered only in the last samples",
+        ),
+        pytest.param(
+            at(OK, OK, BAD, OK, OK, OK, BAD, OK),
+            107.0,
+            Recovery(None, 2.0, 7.0, 2.0, BAD, OK),
+            id="breaches again after a hold: the last breach counts",
+        ),
+        pytest.param(
+            [(100.0, OK), (101.0, OK), (105.0, OK), (106.0, OK), (107.0, OK)],
+            107.0,
+            Recovery(5.0, 2.0, 5.0, 0.0, OK, OK),
+            id="a gap is a breach",
+        ),
+        pytest.param(
+            [(103.0, OK), (104.0, OK), (105.0, OK)],
+            105.0,
+            Recovery(3.0, 0.0, 3.0, 3.0, OK, OK),
+            id="a gap at the start is a breach",
+        ),
+        pytest.param(
+            at(BAD, OK, OK, OK),
+            110.0,
+            Recovery(None, 0.0, None, 0.0, BAD, None),
+            id="a gap at the end is not recovered",
+        ),
+        pytest.param(
+            at(BAD, OK, OK, OK), None, Recovery(1.0, 0.0, 1.0, 0.0, BAD, OK), id="no until"
+        ),
+        pytest.param(
+            at(BAD, None, NAN, OK, OK, OK),
+            105.0,
+            Recovery(3.0, 0.0, 3.0, 0.0, BAD, OK),
+            id="None and NaN are breaches",
+        ),
+        pytest.param(
+            at(OK, OK, 0.01, 0.01),
+            103.0,
+            Recovery(0.0, None, None, 2.0, 0.01, 0.01),
+            id="the level is inclusive",
+        ),
+        pytest.param(
+            at(NAN, NAN),
+            101.0,
+            Recovery(None, 0.0, None, None, None, None),
+            id="no value at all",
+        ),
+        pytest.param([], 110.0, Recovery(None, 0.0, None, None, None, None), id="empty"),
+    ],
+)
+def test_recovery(
+    points: list[tuple[float, float | None]], until: float | None, expected: Recovery
+) -> None:
+    assert recovery(points, since=100.0, until=until, level=0.01) == expected
+
+
+def test_recovery_ignores_samples_outside_the_window() -> None:
+    points = at(BAD, BAD, OK, OK, OK, OK, BAD, BAD)
+    found = recovery(points, since=102.0, until=105.0, level=0.01)
+    assert found == Recovery(0.0, None, None, 0.0, OK, OK)
+
+
+def test_recovery_counts_from_the_reference_instant() -> None:
+    # A real fault starts between two samples; the first sample after it is not a gap.
+    found = recovery(at(BAD, BAD, OK, OK, OK, t0=100.6), since=100.2, until=104.6, level=0.01)
+    assert found.recovered_after_s == pytest.approx(2.4)
+    assert found.began_s == pytest.approx(0.4)

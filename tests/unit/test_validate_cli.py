@@ -38,7 +38,7 @@ def test_one_bad_file_among_good_ones_fails_the_run(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(BUNDLED[0]), str(bad)])
     assert result.exit_code == 2
     assert ": ok (" in result.stdout
-    assert f"{bad}:6: load.geography.eu-west: unknown region 'eu-west'" in result.stderr
+    assert f"{bad}:7: load.geography.eu-west: unknown region 'eu-west'" in result.stderr
 
 
 def test_real_process_exits_2_without_traceback(tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_real_process_exits_2_without_traceback(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.returncode == 2
-    assert f"{bad}:5: load.duration: invalid duration '10x'" in proc.stderr
+    assert f"{bad}:6: load.duration: invalid duration '10x'" in proc.stderr
     assert f"{tmp_path / 'nope.yaml'}: the file does not exist" in proc.stderr
     assert "Traceback" not in proc.stderr
 
