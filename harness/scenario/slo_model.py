@@ -13,8 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from harness.scenario.names import Region
-from harness.stack.topology import SHARD_COUNT
+from harness.fields.names import Region
+from harness.vocabulary import SHARD_COUNT, Request
 
 Phase = Literal["steady", "fault", "recovery", "run"]
 
@@ -38,11 +38,6 @@ class Limit(BaseModel):
     def _one_bound(self) -> Limit:
         _need_a_bound(self.max, self.min)
         return self
-
-
-# The client's kinds of request, named like the load's tasks (the task `create_user` also reads
-# the new user back, which counts as a `read_user` request).
-Request = Literal["create_user", "read_user", "submit_photo", "read_job"]
 
 
 class Bound(Limit):

@@ -15,9 +15,8 @@ its last 1024 requests) seen during the window, an approximation that the query 
 
 from __future__ import annotations
 
-from harness.load.traffic import ROUTE_OF_REQUEST
 from harness.scenario.slo_model import SLO, Bound
-from harness.stack.topology import REGIONS
+from harness.vocabulary import REGIONS, ROUTE_OF_REQUEST
 
 WINDOW = "$window"  # the placeholder users write in `promql`
 RECOVERY_RATE_WINDOW = "5s"  # the error ratio's smoothing for time_to_recover_s

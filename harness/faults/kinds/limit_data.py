@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, register_runtime, toxic
+from harness.faults.runtime import FaultContext, toxic
 from harness.faults.spec import ToxicSpec, register_spec
 
 
@@ -21,11 +21,9 @@ class LimitDataSpec(ToxicSpec):
     type: Literal["limit_data"] = "limit_data"
     bytes: int = Field(ge=1, description="Bytes allowed through before the connection closes.")
 
-
-@register_runtime("limit_data")
-def inject(spec: LimitDataSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    attributes = {"bytes": spec.bytes}
-    return toxic(
-        ctx, spec.link, type="limit_data", attributes=attributes,
-        stream=spec.stream, toxicity=spec.toxicity,
-    )  # fmt: skip
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        attributes = {"bytes": self.bytes}
+        return toxic(
+            ctx, self.link, type="limit_data", attributes=attributes,
+            stream=self.stream, toxicity=self.toxicity,
+        )  # fmt: skip

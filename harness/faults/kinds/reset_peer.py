@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, register_runtime, toxic
+from harness.faults.runtime import FaultContext, toxic
 from harness.faults.spec import ToxicSpec, register_spec
 
 
@@ -21,11 +21,9 @@ class ResetPeerSpec(ToxicSpec):
     type: Literal["reset_peer"] = "reset_peer"
     timeout_ms: int = Field(default=0, ge=0, description="Reset after this many ms (0 = at once).")
 
-
-@register_runtime("reset_peer")
-def inject(spec: ResetPeerSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    attributes = {"timeout": spec.timeout_ms}
-    return toxic(
-        ctx, spec.link, type="reset_peer", attributes=attributes,
-        stream=spec.stream, toxicity=spec.toxicity,
-    )  # fmt: skip
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        attributes = {"timeout": self.timeout_ms}
+        return toxic(
+            ctx, self.link, type="reset_peer", attributes=attributes,
+            stream=self.stream, toxicity=self.toxicity,
+        )  # fmt: skip

@@ -14,9 +14,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, containers_down, links_down, register_runtime
+from harness.faults.runtime import FaultContext, containers_down, links_down
 from harness.faults.spec import FaultSpec, register_spec
-from harness.scenario.names import Region
+from harness.fields.names import Region
 from harness.stack.topology import region_links
 
 
@@ -38,15 +38,17 @@ class RegionOutageSpec(FaultSpec):
             touched = [f"link:{link.name}" for link in region_links(self.region)]
         return (f"region:{self.region}", *touched)
 
-
-@register_runtime("region_outage")
-def inject(spec: RegionOutageSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    if spec.mode == "network":
-        return links_down(ctx, [link.name for link in region_links(spec.region)])
-    region_containers = [
-        *ctx.containers.instances(f"web-{spec.region}"),
-        *ctx.containers.instances(f"worker-{spec.region}"),
-    ]
-    return containers_down(
-        ctx, region_containers, down=ctx.containers.stop, up=ctx.containers.start, verb="stopped"
-    )
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        if self.mode == "network":
+            return links_down(ctx, [link.name for link in region_links(self.region)])
+        region_containers = [
+            *ctx.containers.instances(f"web-{self.region}"),
+            *ctx.containers.instances(f"worker-{self.region}"),
+        ]
+        return containers_down(
+            ctx,
+            region_containers,
+            down=ctx.containers.stop,
+            up=ctx.containers.start,
+            verb="stopped",
+        )

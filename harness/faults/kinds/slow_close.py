@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, register_runtime, toxic
+from harness.faults.runtime import FaultContext, toxic
 from harness.faults.spec import ToxicSpec, register_spec
 
 
@@ -21,11 +21,9 @@ class SlowCloseSpec(ToxicSpec):
     type: Literal["slow_close"] = "slow_close"
     delay_ms: int = Field(ge=0, description="Delay before a connection closes, in ms.")
 
-
-@register_runtime("slow_close")
-def inject(spec: SlowCloseSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    attributes = {"delay": spec.delay_ms}
-    return toxic(
-        ctx, spec.link, type="slow_close", attributes=attributes,
-        stream=spec.stream, toxicity=spec.toxicity,
-    )  # fmt: skip
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        attributes = {"delay": self.delay_ms}
+        return toxic(
+            ctx, self.link, type="slow_close", attributes=attributes,
+            stream=self.stream, toxicity=self.toxicity,
+        )  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, register_runtime, toxic
+from harness.faults.runtime import FaultContext, toxic
 from harness.faults.spec import ToxicSpec, register_spec
 
 
@@ -24,11 +24,9 @@ class TimeoutSpec(ToxicSpec):
         ge=0, description="Close the connection after this many ms (0 = never, hold it)."
     )
 
-
-@register_runtime("timeout")
-def inject(spec: TimeoutSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    attributes = {"timeout": spec.timeout_ms}
-    return toxic(
-        ctx, spec.link, type="timeout", attributes=attributes,
-        stream=spec.stream, toxicity=spec.toxicity,
-    )  # fmt: skip
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        attributes = {"timeout": self.timeout_ms}
+        return toxic(
+            ctx, self.link, type="timeout", attributes=attributes,
+            stream=self.stream, toxicity=self.toxicity,
+        )  # fmt: skip
