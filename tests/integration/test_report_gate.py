@@ -13,7 +13,7 @@ import pytest
 
 from harness.charts import CHARTS
 from harness.stack.endpoints import Endpoints
-from tests.integration.conftest import harness_cli
+from tests.integration.helpers import harness_cli
 
 SCENARIO = """
 name: it-report <script>alert(1)</script>

@@ -14,7 +14,7 @@ from plotly.offline import get_plotlyjs
 from harness.charts import CHARTS
 from harness.record import Event, InvariantResult, Series, SloResult
 from harness.report import render_html
-from tests.unit.test_report_sample import T0, sample_record
+from tests.samples import T0, sample_record
 
 EVIL = "<script>alert(1)</script>"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.report import summary_lines
-from tests.unit.test_report_sample import sample_record
+from tests.samples import sample_record
 
 
 def test_failed_run_names_each_failure_then_the_verdict() -> None:
