@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from harness.invariants.checks import JobRow, QueueStats
 from harness.load.progress import Progress
 from harness.load.settings import LoadSettings
-from harness.slo.query import PromQuery, Sample
+from harness.record import Series
 
 if TYPE_CHECKING:
     from harness.target import Target
@@ -50,6 +50,41 @@ __all__ = [
 ]
 
 H = TypeVar("H")  # a container handle, as the control's own `instances()` returns it
+
+Sample = tuple[dict[str, str], float]  # one series of an instant vector: labels, value
+
+
+# --- what the ports exchange -------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class JobRow:
+    """A job as its shard holds it."""
+
+    id: str
+    status: str
+    completions: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueStats:
+    """The photo queue as Redis holds it, for the no_lost_jobs detail."""
+
+    length: int  # entries in the stream
+    pending: int  # delivered to a consumer, not acknowledged
+    lag: int | None  # not yet delivered to the group (None: Redis could not tell)
+
+    def describe(self) -> str:
+        lag = "unknown" if self.lag is None else str(self.lag)
+        return f"queue: {self.length} entries, {self.pending} pending (unacked), lag {lag}"
+
+
+# --- the ports -----------------------------------------------------------------------------
+class PromQuery(Protocol):
+    """Instant and range PromQL queries. Every failure raises `InfraError` (never returns
+    None); an empty list means Prometheus answered with no data."""
+
+    def instant(self, promql: str, at: float) -> list[Sample]: ...
+
+    def range(self, promql: str, start: float, end: float, step_s: float = 1.0) -> list[Series]: ...
 
 
 class LinkControl(Protocol):

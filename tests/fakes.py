@@ -16,9 +16,9 @@ from typing import Any
 
 from harness.errors import InfraError
 from harness.faults.runtime import FaultContext
-from harness.invariants.checks import JobRow, QueueStats
 from harness.load.progress import Progress
 from harness.load.settings import LoadSettings
+from harness.ports import JobRow, QueueStats
 from harness.record import Series
 from harness.slo.query import Sample
 from harness.stack import topology as t

@@ -20,35 +20,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
 
 from harness.load.ledger import Ledger
+from harness.ports import JobRow
 from harness.record import InvariantResult
 from harness.vocabulary import SHARD_COUNT
 
 MAX_EXAMPLES = 10
-
-
-@dataclass(frozen=True, kw_only=True)
-class JobRow:
-    """A job as its shard holds it."""
-
-    id: str
-    status: str
-    completions: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class QueueStats:
-    """The photo queue as Redis holds it, for the no_lost_jobs detail."""
-
-    length: int  # entries in the stream
-    pending: int  # delivered to a consumer, not acknowledged
-    lag: int | None  # not yet delivered to the group (None: Redis could not tell)
-
-    def describe(self) -> str:
-        lag = "unknown" if self.lag is None else str(self.lag)
-        return f"queue: {self.length} entries, {self.pending} pending (unacked), lag {lag}"
 
 
 def _examples(items: Iterable[str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import redis
 
 from harness.errors import InfraError
-from harness.invariants.checks import QueueStats
+from harness.ports import QueueStats
 from harness.stack.topology import QUEUE_GROUP, QUEUE_STREAM
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 
 from harness.errors import InfraError
-from harness.invariants.checks import JobRow
+from harness.ports import JobRow
 
 
 class ShardReader:

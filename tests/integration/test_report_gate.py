@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.charts import CHARTS
+from harness.slo.charts import CHARTS
 from harness.stack.endpoints import Endpoints
 from tests.integration.helpers import harness_cli
 

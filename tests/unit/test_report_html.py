@@ -11,9 +11,9 @@ import re
 import pytest
 from plotly.offline import get_plotlyjs
 
-from harness.charts import CHARTS
 from harness.record import Event, InvariantResult, Series, SloResult
 from harness.report import render_html
+from harness.slo.charts import CHARTS
 from tests.samples import T0, sample_record
 
 EVIL = "<script>alert(1)</script>"

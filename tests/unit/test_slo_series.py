@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.charts import CHARTS, ChartDef
 from harness.errors import InfraError
 from harness.record import Series
+from harness.slo.charts import CHARTS, ChartDef
 from harness.slo.series import collect_series, legend
 from tests.fakes import FakeProm
 
