@@ -44,12 +44,9 @@ def run_file(options: RunOptions, *, say: Say, live: Say) -> int:
     )
     code = run.execute()
     write_outputs(run.record, run_dir, say=say)
-    for line in run.record.failures():
-        print(line, file=sys.stderr)
-    if run.record.error:
-        print(run.record.error, file=sys.stderr)
-    verdict = run.record.status.upper()
-    print(f"{verdict}: {scenario.name} (exit {code}) -> {run_dir / 'report.html'}", file=sys.stderr)
+    from harness.report.summary import summary_text
+
+    print(summary_text(run.record, run_dir), file=sys.stderr)
     return code
 
 

@@ -12,7 +12,7 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from harness.record import Event, InvariantResult, Series, SloResult
-from harness.report import render_html
+from harness.report import failure_lines, render_html
 from harness.slo.charts import CHARTS
 from tests.samples import T0, sample_record
 
@@ -66,7 +66,7 @@ def test_page_shows_the_verdict_exit_code_and_failures() -> None:
     assert 'class="banner failed"' in page
     assert "FAILED" in page
     assert "exit code 1" in page
-    for line in sample_record().failures():
+    for line in failure_lines(sample_record()):
         assert line in page
 
 
