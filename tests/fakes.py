@@ -1,4 +1,4 @@
-"""Fakes of every port (harness/ports.py), shared by the unit tests.
+"""Fakes of every port (harness/ports.py) and of the Docker SDK client, shared by the unit tests.
 
 Each behaves like its real adapter where a test can tell: it holds state (links disabled,
 toxics, container status), records its calls, and fails the way the adapter fails, with an
@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import docker.errors
+
 from harness.errors import InfraError
 from harness.faults.runtime import FaultContext
 from harness.load.progress import Progress
@@ -21,6 +23,7 @@ from harness.load.settings import LoadSettings
 from harness.ports import JobRow, QueueStats
 from harness.record import Series
 from harness.slo.query import Sample
+from harness.stack import labels as stack_labels
 from harness.stack import topology as t
 from harness.stack.endpoints import Endpoints
 from harness.target import Target
@@ -383,3 +386,104 @@ class FakeStack:
     def save_logs(self, dest: Path, since: float) -> dict[str, list[str]]:
         self.journal.append("logs saved")
         return {}
+
+
+# --- the Docker SDK client (for the stack adapters' own tests) -------------------------------
+@dataclass
+class FakeObj:
+    """A container, network or volume: its name and labels, removable from its collection."""
+
+    name: str
+    labels: dict[str, str]
+    registry: list[FakeObj]
+    attrs: dict[str, Any] = field(default_factory=dict)
+    started: bool = False
+
+    def remove(self, **_: Any) -> None:
+        self.registry.remove(self)
+
+    def start(self) -> None:
+        self.started = True
+
+    def put_archive(self, path: str, data: bytes) -> bool:
+        return True
+
+
+def _matches(obj: FakeObj, filters: dict[str, list[str]] | None) -> bool:
+    for cond in (filters or {}).get("label", []):
+        key, _, value = cond.partition("=")
+        if key not in obj.labels or (value and obj.labels[key] != value):
+            return False
+    return True
+
+
+class FakeCollection:
+    """`client.containers`, `.networks` or `.volumes`: create, and list by label filter.
+    `fail_create_after` items, create fails (as the lifecycle reports an engine refusal)."""
+
+    def __init__(self, fail_create_after: int | None = None) -> None:
+        self.items: list[FakeObj] = []
+        self.fail_create_after = fail_create_after
+
+    def create(
+        self, *args: Any, name: str | None = None, labels: dict[str, str], **_: Any
+    ) -> FakeObj:
+        if self.fail_create_after is not None and len(self.items) >= self.fail_create_after:
+            raise InfraError("engine said no")
+        obj = FakeObj(
+            name=name or str(args[0]), labels=labels, registry=self.items, attrs={"Labels": labels}
+        )
+        self.items.append(obj)
+        return obj
+
+    def list(self, filters: dict[str, list[str]] | None = None, **_: Any) -> list[FakeObj]:
+        return [o for o in self.items if _matches(o, filters)]
+
+
+class FakeImage:
+    def __init__(self, tag: str, ctx_hash: str) -> None:
+        self.id = f"sha256:{tag}"
+        self.labels = {stack_labels.CONTEXT_HASH: ctx_hash}
+
+
+class FakeImages:
+    def __init__(self) -> None:
+        self.store: dict[str, FakeImage] = {}
+
+    def get(self, tag: str) -> FakeImage:
+        if tag not in self.store:
+            raise docker.errors.ImageNotFound(tag)  # what docker-py raises
+        return self.store[tag]
+
+
+class FakeApi:
+    """The low-level client: endpoint configs, and image builds streamed as docker-py does
+    (a failed build is an `error` entry at the end of the stream, not an exception)."""
+
+    def __init__(self, client: FakeDocker, fail_build: bool) -> None:
+        self.client, self.fail_build, self.builds = client, fail_build, 0
+
+    def create_endpoint_config(self, **kw: Any) -> dict[str, Any]:
+        return kw
+
+    def build(self, *, tag: str, labels: dict[str, str], **_: Any) -> list[dict[str, str]]:
+        self.builds += 1
+        if self.fail_build:
+            steps = [
+                {"stream": f"Step {i}/30 : RUN apt-get install thing-{i}\n"} for i in range(40)
+            ]
+            error = "The command '/bin/sh -c apt-get install nope' returned a non-zero code: 100"
+            return [*steps, {"error": error}]
+        self.client.images.store[tag] = FakeImage(tag, labels[stack_labels.CONTEXT_HASH])
+        return [{"stream": "Successfully built\n"}]
+
+
+class FakeDocker:
+    """The Docker SDK client as the stack adapters use it."""
+
+    def __init__(self, fail_create_after: int | None = None, *, fail_build: bool = False) -> None:
+        self.containers = FakeCollection(fail_create_after)
+        self.networks = FakeCollection()
+        self.volumes = FakeCollection()
+        self.images = FakeImages()
+        self.api = FakeApi(self, fail_build)
