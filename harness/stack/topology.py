@@ -57,7 +57,7 @@ def edge_link(region: str) -> Link:
         region=region,
         kind="edge",
         listen_port=20000 + region_index(region),
-        upstream=f"web-{region}:{WEB_PORT}",
+        upstream=f"{v.tier_service('web', region)}:{WEB_PORT}",
     )
 
 
@@ -77,7 +77,7 @@ def shard_link(shard: int, region: str) -> Link:
         region=region,
         kind="shard",
         listen_port=22000 + 10 * region_index(region) + shard,
-        upstream=f"shard-{shard}:{SHARD_PORT}",
+        upstream=f"{v.shard_service(shard)}:{SHARD_PORT}",
         shard=shard,
     )
 

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from harness.faults.runtime import FaultContext, containers_down
 from harness.faults.spec import FaultSpec, register_spec
 from harness.fields.names import RegionOrAll
-from harness.vocabulary import REGIONS
+from harness.vocabulary import REGIONS, tier_service
 
 
 def _count(value: Any) -> int | Literal["all"]:
@@ -67,12 +67,16 @@ class ConsumerDeathSpec(FaultSpec):
         return REGIONS if self.region == "all" else (self.region,)
 
     def targets(self) -> tuple[str, ...]:
-        return tuple(t for r in self.regions() for t in (f"region:{r}", f"service:worker-{r}"))
+        return tuple(
+            t
+            for r in self.regions()
+            for t in (f"region:{r}", f"service:{tier_service('worker', r)}")
+        )
 
     def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
         victims = []
         for region in self.regions():
-            workers = ctx.containers.instances(f"worker-{region}")
+            workers = ctx.containers.instances(tier_service("worker", region))
             victims += workers if self.count == "all" else workers[: self.count]
         kill = ctx.containers.kill
         if self.mid_job:

@@ -18,6 +18,7 @@ from harness.faults.runtime import FaultContext, containers_down, links_down
 from harness.faults.spec import FaultSpec, register_spec
 from harness.fields.names import Region
 from harness.stack.topology import region_links
+from harness.vocabulary import REGIONAL_TIERS, tier_service
 
 
 @register_spec
@@ -33,7 +34,7 @@ class RegionOutageSpec(FaultSpec):
 
     def targets(self) -> tuple[str, ...]:
         if self.mode == "stop":
-            touched = [f"service:web-{self.region}", f"service:worker-{self.region}"]
+            touched = [f"service:{tier_service(t, self.region)}" for t in REGIONAL_TIERS]
         else:
             touched = [f"link:{link.name}" for link in region_links(self.region)]
         return (f"region:{self.region}", *touched)
@@ -42,8 +43,9 @@ class RegionOutageSpec(FaultSpec):
         if self.mode == "network":
             return links_down(ctx, [link.name for link in region_links(self.region)])
         region_containers = [
-            *ctx.containers.instances(f"web-{self.region}"),
-            *ctx.containers.instances(f"worker-{self.region}"),
+            container
+            for tier in REGIONAL_TIERS  # web first, then the workers
+            for container in ctx.containers.instances(tier_service(tier, self.region))
         ]
         return containers_down(
             ctx,
