@@ -26,7 +26,7 @@ LOAD = {"users": 1, "spawn_rate": 1, "duration": "10s", "geography": {"us-east":
 
 def test_the_bundled_target_holds_the_real_adapters_of_the_stack() -> None:
     use = StackUse(name="lab", endpoints=ENDPOINTS, owned=True, images={"queue": "sha256:q"})
-    target = bundled_target(FakeDocker(), use, run_id="r1")  # type: ignore[arg-type]
+    target = bundled_target(FakeDocker(), use, run_id="r1")
     assert target.name == "lab" and target.endpoints == ENDPOINTS
     assert isinstance(target.links, ToxiproxyClient) and target.links.url == ENDPOINTS.toxiproxy
     assert isinstance(target.containers, DockerContainers) and target.containers.stack == "lab"

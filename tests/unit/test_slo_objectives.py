@@ -34,7 +34,8 @@ def test_every_kind_is_registered_from_its_own_module() -> None:
 
 
 def test_the_slo_has_one_key_per_kind_with_its_description() -> None:
-    properties = schema()["$defs"]["SLO"]["properties"]
+    defs: Any = schema()["$defs"]
+    properties = defs["SLO"]["properties"]
     for key, kind in OBJECTIVES.items():
         assert properties[key]["description"] == kind.description
 
