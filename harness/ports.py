@@ -15,7 +15,7 @@ from the outside world, not how it is done.
 
 Every adapter raises `harness.errors.InfraError` for a failure of the outside world (never
 returns None for one); the shared fakes in tests/fakes.py do the same. This module imports no
-adapter and no third-party client, so everything may import it.
+adapter and no third-party client, so the pure core may depend on it.
 """
 
 from __future__ import annotations
