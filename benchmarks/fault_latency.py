@@ -19,7 +19,7 @@ import time
 
 from pydantic import TypeAdapter
 
-from harness.faults.containers import ContainerControl
+from harness.faults.containers import DockerContainers
 from harness.faults.runtime import FaultContext, inject
 from harness.faults.spec import fault_union
 from harness.faults.toxiproxy_client import ToxiproxyClient
@@ -54,7 +54,7 @@ def baseline(tox: ToxiproxyClient, n: int) -> list[float]:
     return times
 
 
-def scheduled(tox: ToxiproxyClient, containers: ContainerControl, n: int) -> tuple[list, list]:
+def scheduled(tox: ToxiproxyClient, containers: DockerContainers, n: int) -> tuple[list, list]:
     faults = []
     for i in range(n):
         start, end = 0.5 + i * 0.25, 0.5 + i * 0.25 + 0.15
@@ -62,7 +62,7 @@ def scheduled(tox: ToxiproxyClient, containers: ContainerControl, n: int) -> tup
         faults.append(ScheduledFault(index=i, spec=spec, start_s=start, end_s=end))
 
     def make(f: ScheduledFault) -> object:
-        ctx = FaultContext(toxiproxy=tox, containers=containers, event=lambda k, m: None,
+        ctx = FaultContext(links=tox, containers=containers, event=lambda k, m: None,
                            label=f"bench{f.index}")  # fmt: skip
         return inject(f.spec, ctx)
 
@@ -94,7 +94,7 @@ def main() -> int:
     try:
         tox.reset()
         base = baseline(tox, args.faults)
-        applied, removed = scheduled(tox, ContainerControl(client, args.stack), args.faults)
+        applied, removed = scheduled(tox, DockerContainers(client, args.stack), args.faults)
         assert tox.all_clean() == [], tox.all_clean()
     finally:
         tox.reset()

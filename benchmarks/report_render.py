@@ -1,7 +1,7 @@
 """Render time and size of report.html for a 10-minute run (targets: under 1 s, under 5 MB).
 
 The record is built here, shaped like the results.json of a real run at the resolution a run
-stores: every chart of harness.charts at 1 s steps over the load +/- 5 s (as the orchestrator
+stores: every chart of harness.slo.charts at 1 s steps over the load +/- 5 s (as the orchestrator
 collects them), values at full float precision as Prometheus returns them, three faults with
 their events, four phases, seven SLOs, two invariants, Locust's summary, container log errors.
 The render is `harness.report.html.render_html`, the function `harness report DIR` calls:
@@ -34,7 +34,6 @@ from pathlib import Path
 
 from _common import load_average, machine_line, median, timed, verdict
 
-from harness.charts import CHARTS
 from harness.record import (
     Event,
     FaultRecord,
@@ -46,6 +45,7 @@ from harness.record import (
     Step,
 )
 from harness.report.html import plotly_js_packed, render_html
+from harness.slo.charts import CHARTS
 
 TARGET_S = 1.0
 TARGET_BYTES = 5_000_000  # 5 MB, decimal

@@ -41,6 +41,7 @@ from _common import machine_line, median, verdict, warn_about_other_stacks
 
 from harness.errors import HarnessError
 from harness.record import RunRecord, load_record
+from harness.report.summary import failure_lines
 from harness.run.signals import deferred_interrupts, interrupts_raise
 from harness.stack.docker_client import connect
 from harness.stack.lifecycle import stack_containers
@@ -189,7 +190,9 @@ def one_round(n: int, work: Path) -> tuple[dict[str, float], float]:
     run_dir = found[0].parent
     record = load_record(run_dir)
     if run.code == 1:  # a verdict, not a broken run: the times still count
-        print(f"  round {n}: the smoke run FAILED its checks:", *record.failures(), sep="\n    ")
+        print(
+            f"  round {n}: the smoke run FAILED its checks:", *failure_lines(record), sep="\n    "
+        )
     rerender = run_cli(["report", str(run_dir)], work / f"report-{n}.log", COMMAND_TIMEOUT_S)
     if rerender.code != 0:
         raise BenchError(

@@ -211,7 +211,7 @@ def _remove(stack: str | None) -> None:
 def heal(stack: StackOpt = "default") -> None:
     """Remove every fault from a running stack: Toxiproxy reset, stopped and paused containers
     started. For a stack whose harness was killed mid-fault (SIGKILL leaves no chance to heal)."""
-    from harness.faults.containers import ContainerControl
+    from harness.faults.containers import DockerContainers
     from harness.faults.toxiproxy_client import ToxiproxyClient
     from harness.stack.docker_client import connect
     from harness.stack.lifecycle import discover_endpoints
@@ -219,7 +219,7 @@ def heal(stack: StackOpt = "default") -> None:
     try:
         client = connect()
         ToxiproxyClient(discover_endpoints(client, stack).toxiproxy).reset()
-        started = ContainerControl(client, stack).heal_all()
+        started = DockerContainers(client, stack).heal_all()
     except HarnessError as err:
         _fail(err)
     print(f"Toxiproxy reset; started {', '.join(started) if started else 'no container'}")

@@ -21,7 +21,7 @@ from itertools import combinations
 
 from harness.errors import UsageError
 from harness.faults.spec import FaultSpec
-from harness.scenario.durations import format_duration as fmt
+from harness.fields.durations import format_duration as fmt
 from harness.scenario.model import Scenario, StackOverrides, service_instances
 from harness.scenario.problems import Problem as PlanProblem
 from harness.scenario.problems import dotted

@@ -1,9 +1,9 @@
 """The RunRecord: everything a run did and found, saved as results.json.
 
-It is the single source of every rendering (report.html, junit.xml, the index, the stderr
-summary): renderers are pure functions of it, so `harness report RUN_DIR` can redraw a run
-long after the stack is gone. Times are Unix seconds (float); offsets are seconds from the
-load's start.
+It is the single source of every rendering (report.html, junit.xml, the index, the terminal
+summary of harness.report.summary): renderers are pure functions of it, so `harness report
+RUN_DIR` can redraw a run long after the stack is gone. Times are Unix seconds (float);
+offsets are seconds from the load's start.
 """
 
 from __future__ import annotations
@@ -125,28 +125,6 @@ class RunRecord(_Model):
 
     def phase(self, name: str) -> PhaseWindow | None:
         return next((p for p in self.phases if p.name == name), None)
-
-    def failures(self) -> list[str]:
-        """One line per failed or errored SLO and invariant, for stderr and CI logs."""
-        lines = []
-        for slo in self.slos:
-            if slo.verdict != "pass":
-                bound = " ".join(
-                    f"{k} {v:g}" for k, v in (("max", slo.max), ("min", slo.min)) if v is not None
-                )
-                bound = bound or "-"
-                observed = "no data" if slo.observed is None else f"{slo.observed:.4g}"
-                why = f" ({slo.error})" if slo.error else ""
-                lines.append(
-                    f"SLO {slo.verdict.upper()}: {slo.name} [phase {slo.phase}] "
-                    f"observed {observed}, bound {bound}{why}"
-                )
-        for inv in self.invariants:
-            if inv.verdict != "pass":
-                # The detail says it in the invariant's own terms (lost writes, stale reads).
-                examples = "; e.g. " + ", ".join(inv.lost_examples[:3]) if inv.lost_examples else ""
-                lines.append(f"INVARIANT {inv.verdict.upper()}: {inv.name}: {inv.detail}{examples}")
-        return lines
 
 
 def save_record(record: RunRecord, run_dir: Path) -> Path:

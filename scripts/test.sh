@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: set up what is missing, check style and types, run every test.
-#   bash scripts/test.sh            lint + types + unit + integration (real Docker stack)
-#   bash scripts/test.sh --unit     lint + types + unit only (no Docker, no network)
+#   bash scripts/test.sh            lint + types + import contracts + unit + integration (real Docker stack)
+#   bash scripts/test.sh --unit     lint + types + import contracts + unit only (no Docker, no network)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -16,13 +16,16 @@ else
 fi
 
 if [[ $SKIP_DOCKER == 1 ]]; then
-  [[ -x "$VENV/bin/pytest" ]] || CHAOS_SETUP_PYTHON_ONLY=1 bash scripts/setup.sh
+  # lint-imports too: a venv made before the import contracts lacks it.
+  [[ -x "$VENV/bin/pytest" && -x "$VENV/bin/lint-imports" ]] || CHAOS_SETUP_PYTHON_ONLY=1 bash scripts/setup.sh
 else
   CHAOS_SETUP_BROWSER=1 bash scripts/setup.sh
 fi
 
 echo "== ruff"; "$VENV/bin/ruff" check .; "$VENV/bin/ruff" format --check .
 echo "== mypy"; "$VENV/bin/mypy"
+# The layers and "the pure core imports no adapter" (contracts in pyproject.toml).
+echo "== import contracts"; "$VENV/bin/lint-imports"
 echo "== tests"
 if [[ $SKIP_DOCKER == 1 ]]; then
   exec "$VENV/bin/pytest" tests/unit "$@"

@@ -21,7 +21,10 @@ from harness.stack.topology import WORKER_METRICS_PORT
 STOP_TIMEOUT_S = 5
 
 
-class ContainerControl:
+class DockerContainers:
+    """The stack's containers through the Docker SDK; implements `harness.ports.ContainerControl`
+    (with docker-py's Container as the handle)."""
+
     def __init__(self, client: docker.DockerClient, stack: str) -> None:
         self.client = client
         self.stack = stack

@@ -1,8 +1,10 @@
-"""How a fault kind acts on the stack: a context manager per kind, registered by type name.
+"""How a fault kind acts on the stack: each spec's `inject(ctx)` is a context manager.
 
 Entering applies the fault; leaving removes it, on every path (normal end, exception,
 Ctrl-C): the removal sits in a `finally`, and never swallows the exception that is passing
-through. Each kind module registers its injector with `@register_runtime("<type>")`.
+through. A kind is its spec class (harness/faults/kinds/): the class is registered once, by
+`@register_spec`, and carries its own `inject`. The context is typed against the ports, so
+this module (and every kind) imports no adapter: any LinkControl and ContainerControl will do.
 """
 
 from __future__ import annotations
@@ -12,39 +14,23 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from harness.faults.containers import ContainerControl
 from harness.faults.spec import FaultSpec
-from harness.faults.toxiproxy_client import ToxiproxyClient
-
-Injector = Callable[[Any, "FaultContext"], AbstractContextManager[None]]
-RUNTIMES: dict[str, Injector] = {}
+from harness.ports import ContainerControl, LinkControl
 
 
 @dataclass(frozen=True, kw_only=True)
 class FaultContext:
     """The adapters a fault may use, and where it reports what it did."""
 
-    toxiproxy: ToxiproxyClient
-    containers: ContainerControl
+    links: LinkControl
+    containers: ContainerControl[Any]
     event: Callable[[str, str], None]  # (kind, message) -> recorded with a timestamp
     label: str  # unique among the run's faults; toxics are named after it
 
 
-def register_runtime(type_name: str) -> Callable[[Injector], Injector]:
-    def register(injector: Injector) -> Injector:
-        RUNTIMES[type_name] = injector
-        return injector
-
-    return register
-
-
 def inject(spec: FaultSpec, ctx: FaultContext) -> AbstractContextManager[None]:
     """The context manager that applies `spec` and removes it on exit."""
-    try:
-        injector = RUNTIMES[spec.type]
-    except KeyError:
-        raise KeyError(f"no runtime registered for fault type {spec.type!r}") from None
-    return injector(spec, ctx)
+    return spec.inject(ctx)
 
 
 @contextmanager
@@ -59,14 +45,14 @@ def toxic(
 ) -> Iterator[None]:
     """One Toxiproxy toxic on one link for the duration of the block."""
     name = f"{ctx.label}-{type}-{stream}"
-    ctx.toxiproxy.add_toxic(
+    ctx.links.add_toxic(
         link, name=name, type=type, attributes=attributes, stream=stream, toxicity=toxicity
     )
     ctx.event("toxic_added", f"{type} on {link} ({stream}) {attributes}")
     try:
         yield
     finally:
-        ctx.toxiproxy.remove_toxic(link, name)
+        ctx.links.remove_toxic(link, name)
         ctx.event("toxic_removed", f"{type} on {link} ({stream})")
 
 
@@ -76,7 +62,7 @@ def links_down(ctx: FaultContext, links: list[str]) -> Iterator[None]:
     disabled: list[str] = []
     try:
         for link in links:
-            ctx.toxiproxy.set_enabled(link, False)
+            ctx.links.set_enabled(link, False)
             disabled.append(link)
         ctx.event("links_disabled", ", ".join(links))
         yield
@@ -84,7 +70,7 @@ def links_down(ctx: FaultContext, links: list[str]) -> Iterator[None]:
         errors = []
         for link in reversed(disabled):
             try:
-                ctx.toxiproxy.set_enabled(link, True)
+                ctx.links.set_enabled(link, True)
             except Exception as exc:  # keep enabling the others; report after
                 errors.append(exc)
         ctx.event("links_enabled", ", ".join(disabled))

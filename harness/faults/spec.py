@@ -1,8 +1,9 @@
 """What every fault entry of a scenario holds, and the registry of fault kinds by type name.
 
-A fault kind is one module of this package holding its spec model, decorated with
-`@register_spec`; the spec's `type` literal is its name in scenario files. `harness.faults`
-imports every kind, so `SPECS` is complete once the package is imported, and the scenario's
+A fault kind is one module of `harness.faults.kinds` holding its spec model, decorated with
+`@register_spec` (the spec's `type` literal is its name in scenario files) and carrying its
+own `inject(ctx)`: the class is the one registration. `harness.faults` imports every module of
+`kinds`, so `SPECS` is complete once the package is imported, and the scenario's
 discriminated union of faults is built from it (`fault_union()`).
 
 `targets()` names what a fault touches, as `kind:name` strings (`link:edge-us-east`,
@@ -12,14 +13,18 @@ that overlap in time and share a target.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.scenario import limits
-from harness.scenario.durations import Duration
-from harness.scenario.names import LinkName
-from harness.stack.topology import REGIONS, SHARD_COUNT
+from harness.fields import limits
+from harness.fields.durations import Duration
+from harness.fields.names import LinkName
+from harness.vocabulary import REGIONAL_TIERS, REGIONS, SHARD_COUNT, SINGLE_SERVICES
+
+if TYPE_CHECKING:
+    from harness.faults.runtime import FaultContext
 
 SPECS: dict[str, type[FaultSpec]] = {}
 """Every fault kind: its `type` name -> its spec model. Filled by `@register_spec`."""
@@ -27,8 +32,8 @@ SPECS: dict[str, type[FaultSpec]] = {}
 Stream = Literal["downstream", "upstream"]
 
 _SERVICE_PATTERN = (
-    rf"^(geo-router|queue|toxiproxy|prometheus|shard-[0-{SHARD_COUNT - 1}]"
-    rf"|(web|worker)-({'|'.join(REGIONS)})(-[1-9][0-9]*)?)$"
+    rf"^({'|'.join(SINGLE_SERVICES)}|shard-[0-{SHARD_COUNT - 1}]"
+    rf"|({'|'.join(REGIONAL_TIERS)})-({'|'.join(REGIONS)})(-[1-9][0-9]*)?)$"
 )
 
 S = TypeVar("S", bound="FaultSpec")
@@ -60,6 +65,10 @@ class FaultSpec(BaseModel):
     def targets(self) -> tuple[str, ...]:
         """What the fault touches (`link:...`, `service:...`, `region:...`), for overlap checks."""
         return ()
+
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        """The context manager that applies this fault through `ctx` and removes it on exit."""
+        raise NotImplementedError(f"fault type {self.type!r} has no inject()")
 
 
 class LinkSpec(FaultSpec):

@@ -66,7 +66,7 @@ class _BoundedTransport:
 
 
 class ToxiproxyClient:
-    """Bounded, checked calls to one Toxiproxy server."""
+    """Bounded, checked calls to one Toxiproxy server (implements `harness.ports.LinkControl`)."""
 
     def __init__(self, url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         parts = urlsplit(url)

@@ -20,22 +20,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
 
 from harness.load.ledger import Ledger
+from harness.ports import JobRow
 from harness.record import InvariantResult
-from harness.stack.topology import SHARD_COUNT
+from harness.vocabulary import SHARD_COUNT
 
 MAX_EXAMPLES = 10
-
-
-@dataclass(frozen=True, kw_only=True)
-class JobRow:
-    """A job as its shard holds it."""
-
-    id: str
-    status: str
-    completions: int
 
 
 def _examples(items: Iterable[str]) -> list[str]:

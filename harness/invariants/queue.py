@@ -7,27 +7,16 @@ many it has not delivered yet (lag).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import redis
 
 from harness.errors import InfraError
+from harness.ports import QueueStats
 from harness.stack.topology import QUEUE_GROUP, QUEUE_STREAM
 
 
-@dataclass(frozen=True, kw_only=True)
-class QueueStats:
-    length: int  # entries in the stream
-    pending: int  # delivered to a consumer, not acknowledged
-    lag: int | None  # not yet delivered to the group (None: Redis could not tell)
-
-    def describe(self) -> str:
-        lag = "unknown" if self.lag is None else str(self.lag)
-        return f"queue: {self.length} entries, {self.pending} pending (unacked), lag {lag}"
-
-
 class QueueReader:
-    """Stream length, the consumer group's pending count and lag, with socket timeouts."""
+    """Stream length, the consumer group's pending count and lag, with socket timeouts
+    (implements `harness.ports.QueueSource`)."""
 
     def __init__(
         self,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
 
 from harness.errors import HarnessError
 from harness.invariants.checks import (
@@ -20,55 +19,29 @@ from harness.invariants.checks import (
     pending_jobs,
     read_your_writes,
 )
-from harness.invariants.queue import QueueReader, QueueStats
-from harness.invariants.shards import ShardReader
 from harness.load.ledger import Ledger, read_ledger
+from harness.ports import QueueSource, ShardSource
 from harness.record import InvariantResult
-from harness.stack.endpoints import Endpoints
-from harness.stack.topology import shard_of
+from harness.vocabulary import INVARIANTS, shard_of
 
-INVARIANTS: tuple[str, ...] = ("no_lost_writes", "no_lost_jobs", "read_your_writes")
-
-
-class ShardSource(Protocol):
-    @property
-    def count(self) -> int: ...
-    def users_present(self, shard: int, ids: Sequence[int]) -> set[int]: ...
-    def job_rows(self, shard: int, ids: Sequence[str]) -> list[JobRow]: ...
-    def close(self) -> None: ...
-
-
-class QueueSource(Protocol):
-    def stats(self) -> QueueStats: ...
-    def close(self) -> None: ...
+__all__ = ["INVARIANTS", "QueueSource", "ShardSource", "check_invariants", "read_job_rows"]
 
 
 def check_invariants(
     names: Sequence[str],
     run_dir: str | Path,
-    endpoints: Endpoints,
     *,
+    shards: ShardSource,
+    queue: QueueSource,
     drain_timeout_s: float = 60.0,
     poll_s: float = 1.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-    shards: ShardSource | None = None,
-    queue: QueueSource | None = None,
 ) -> list[InvariantResult]:
-    """One result per name, in order. `shards`/`queue` default to readers of `endpoints`."""
+    """One result per name, in order. The caller opens (and closes) `shards` and `queue`."""
     ledger = read_ledger(run_dir)
-    own_shards = shards is None
-    own_queue = queue is None
-    shard_source: ShardSource = shards if shards is not None else ShardReader(endpoints.shards)
-    queue_source: QueueSource = queue if queue is not None else QueueReader(endpoints.queue)
     waiter = _Waiter(drain_timeout_s=drain_timeout_s, poll_s=poll_s, clock=clock, sleep=sleep)
-    try:
-        return [_check(name, ledger, shard_source, queue_source, waiter) for name in names]
-    finally:
-        if own_shards:
-            shard_source.close()
-        if own_queue:
-            queue_source.close()
+    return [_check(name, ledger, shards, queue, waiter) for name in names]
 
 
 def _check(

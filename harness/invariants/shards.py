@@ -12,11 +12,12 @@ from typing import Any
 import psycopg
 
 from harness.errors import InfraError
-from harness.invariants.checks import JobRow
+from harness.ports import JobRow
 
 
 class ShardReader:
-    """Queries the shards by index (0..n-1, in `urls` order). Connections are reused across
+    """Queries the shards by index (0..n-1, in `urls` order); implements
+    `harness.ports.ShardSource`. Connections are reused across
     polls and dropped after a failure; `close()` ends them."""
 
     def __init__(

@@ -15,7 +15,7 @@ import json
 import re
 import sys
 
-from harness.stack.topology import SHARD_COUNT
+from harness.vocabulary import SHARD_COUNT
 
 USER = re.compile(rb"^/users/(\d+)$")
 PHOTOS = re.compile(rb"^/users/(\d+)/photos$")

@@ -9,7 +9,7 @@ import random
 from collections.abc import Mapping
 from fractions import Fraction
 
-from harness.stack.topology import REGIONS
+from harness.vocabulary import REGIONS
 
 
 def _region_order(region: str) -> tuple[int, str]:

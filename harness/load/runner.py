@@ -7,7 +7,8 @@ group, bounded in time, stopped for sure.
         code = load.wait(timeout_s=settings.duration_s + 30)
 
 Locust's exit code: 0 no failed request, 1 some requests failed (a verdict for the SLOs, not
-an infrastructure error), other codes a crashed load generator.
+an infrastructure error), other codes a crashed load generator. `start_load` implements
+`harness.ports.LoadRunner`.
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ def start_load(settings: LoadSettings, *, processes: int = 1) -> LoadProcess:
 
 
 class LoadProcess:
-    """A running load generator. Use it as a context manager: leaving it always stops Locust."""
+    """A running load generator (implements `harness.ports.LoadProcess`). Use it as a context
+    manager: leaving it always stops Locust."""
 
     def __init__(
         self,

@@ -11,11 +11,10 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from harness.stack.topology import REGIONS, SHARD_COUNT
+from harness.vocabulary import REGIONS, SHARD_COUNT, TASKS
 
 SETTINGS_ENV = "CHAOS_LOAD_SETTINGS"
 SETTINGS_FILE = "load-settings.json"
-TASK_NAMES: tuple[str, ...] = ("read_user", "create_user", "submit_photo", "read_job")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +48,7 @@ class Hotspot:
 @dataclass(frozen=True, kw_only=True)
 class LoadSettings:
     """One run's load. `geography` maps region -> percent of users (sums to 100); `tasks` maps a
-    task name of TASK_NAMES -> weight; `think_time_s` is each user's (min, max) pause between
+    task name of TASKS -> weight; `think_time_s` is each user's (min, max) pause between
     tasks, drawn from its own seeded RNG."""
 
     host: str
@@ -101,9 +100,9 @@ def _problems(s: LoadSettings) -> list[str]:
         problems.append(f"unknown regions {unknown} (valid: {list(REGIONS)})")
     if any(p < 0 for p in s.geography.values()) or abs(sum(s.geography.values()) - 100) > 1e-6:
         problems.append(f"geography {s.geography} must be non-negative percents summing to 100")
-    bad_tasks = sorted(set(s.tasks) - set(TASK_NAMES))
+    bad_tasks = sorted(set(s.tasks) - set(TASKS))
     if bad_tasks:
-        problems.append(f"unknown tasks {bad_tasks} (valid: {list(TASK_NAMES)})")
+        problems.append(f"unknown tasks {bad_tasks} (valid: {list(TASKS)})")
     if any(w < 0 for w in s.tasks.values()) or sum(s.tasks.values()) <= 0:
         problems.append(f"task weights {s.tasks} must be non-negative with a positive sum")
     if s.users < 0 or s.spawn_rate <= 0 or s.duration_s <= 0:

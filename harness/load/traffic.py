@@ -13,19 +13,14 @@ from itertools import accumulate
 
 from harness.load.settings import Hotspot
 
-# Route templates: the names of Locust stats entries and the `route` label of client metrics.
-ROUTE_CREATE_USER = "/users"
-ROUTE_READ_USER = "/users/{id}"
-ROUTE_SUBMIT_PHOTO = "/users/{id}/photos"
-ROUTE_READ_JOB = "/jobs/{id}"
-
-# The kinds of request an SLO may single out (`request: submit_photo`), by route.
-ROUTE_OF_REQUEST: dict[str, str] = {
-    "create_user": ROUTE_CREATE_USER,
-    "read_user": ROUTE_READ_USER,
-    "submit_photo": ROUTE_SUBMIT_PHOTO,
-    "read_job": ROUTE_READ_JOB,
-}
+# Route templates (the names of Locust stats entries and the `route` label of client metrics)
+# and the kinds of request an SLO may single out live in the shared vocabulary.
+from harness.vocabulary import (
+    ROUTE_CREATE_USER,
+    ROUTE_READ_JOB,
+    ROUTE_READ_USER,
+    ROUTE_SUBMIT_PHOTO,
+)
 
 EXPECTED_STATUS: dict[str, int] = {
     ROUTE_CREATE_USER: 201,

@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from harness.record import RunRecord, SloResult
+from harness.record import RunRecord
 
 STATUS_LABELS = {
     "passed": "PASSED",
@@ -50,11 +50,6 @@ def plain(value: float) -> str:
 
 def _is_table_rows(value: object) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def bound(slo: SloResult) -> str:
-    parts = [f"{k} {v:g}" for k, v in (("max", slo.max), ("min", slo.min)) if v is not None]
-    return ", ".join(parts) or "-"
 
 
 def time_zero(record: RunRecord) -> float:

@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from harness.charts import CHARTS, ChartDef
 from harness.record import FaultRecord, RunRecord, Series
 from harness.report._common import time_zero
+from harness.slo.charts import CHARTS, ChartDef
 
 FAULT_FILL = "rgba(220, 53, 69, 0.13)"
 PHASE_LINE = "rgba(80, 80, 80, 0.55)"

@@ -21,6 +21,7 @@ from plotly.offline import get_plotlyjs
 from harness.record import RunRecord
 from harness.report import _common as c
 from harness.report.figures import charts
+from harness.report.summary import bound_text, failure_lines
 
 MAX_LOG_LINES = 500  # per container; the full logs are in the run directory
 MAX_LOST_EXAMPLES = 20
@@ -91,12 +92,12 @@ def render_html(record: RunRecord) -> str:
     return template.render(
         r=record,
         status=c.status_label(record.status),
-        failures=record.failures(),
+        failures=failure_lines(record),
         scenario_text=scenario_text(record),
         charts=figures,
         chart_json=Markup(c.script_json(chart_data)),
         plotly_gz=plotly_js_packed() if chart_data else "",
-        slos=[(s, c.bound(s)) for s in record.slos],
+        slos=[(s, bound_text(s.max, s.min)) for s in record.slos],
         max_lost=MAX_LOST_EXAMPLES,
         max_log_lines=MAX_LOG_LINES,
         events=_events(record),

@@ -12,7 +12,8 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 from harness.record import InvariantResult, RunRecord, SloResult
-from harness.report._common import bound, duration, number
+from harness.report._common import duration
+from harness.report.summary import counts, measure
 
 SUITE_PREFIX = "chaos-harness."
 # Characters XML 1.0 forbids (ANSI escapes in an error, NUL in a log line): ET would write them.
@@ -33,7 +34,7 @@ def _seconds(start: float | None, end: float | None) -> str:
 
 def _slo_case(slo: SloResult) -> ET.Element:
     case = ET.Element("testcase", name=slo.name, classname=f"slo.{slo.phase}", time="0")
-    summary = f"observed {number(slo.observed)}, bound {bound(slo)}"
+    summary = measure(slo)
     text = f"{slo.objective}: {slo.promql}\nwindow: {duration(slo.window_start, slo.window_end)}"
     if slo.verdict == "fail":
         failure = ET.SubElement(case, "failure", message=summary, type="SloFailed")
@@ -47,10 +48,7 @@ def _slo_case(slo: SloResult) -> ET.Element:
 
 def _invariant_case(inv: InvariantResult) -> ET.Element:
     case = ET.Element("testcase", name=inv.name, classname="invariant", time="0")
-    summary = (
-        f"{inv.lost} lost, {inv.duplicated} duplicated of {inv.acknowledged} acknowledged "
-        f"({inv.found} found)"
-    )
+    summary = f"{counts(inv)} ({inv.found} found)"
     text = "\n".join([inv.detail, *inv.lost_examples[:50]]).strip() or None
     if inv.verdict in ("fail", "error"):
         tag = "failure" if inv.verdict == "fail" else "error"

@@ -12,6 +12,7 @@ from pathlib import Path
 from harness.errors import HarnessError, UsageError
 from harness.plan import plan
 from harness.record import RunRecord, load_record
+from harness.run.compose import BundledStack
 from harness.run.options import RunOptions
 from harness.run.orchestrator import ScenarioRun
 from harness.run.rundir import make_run_dir
@@ -31,17 +32,21 @@ def run_file(options: RunOptions, *, say: Say, live: Say) -> int:
     timeline = plan(scenario)
     run_dir = make_run_dir(options.reports_dir, scenario.name)
     say(f"run folder {run_dir}")
+    stack = BundledStack(scenario=scenario, options=options, run_id=run_dir.name, say=say)
     run = ScenarioRun(
-        scenario=scenario, timeline=timeline, options=options, run_dir=run_dir, say=say, live=live
+        scenario=scenario,
+        timeline=timeline,
+        options=options,
+        run_dir=run_dir,
+        stack=stack,
+        say=say,
+        live=live,
     )
     code = run.execute()
     write_outputs(run.record, run_dir, say=say)
-    for line in run.record.failures():
-        print(line, file=sys.stderr)
-    if run.record.error:
-        print(run.record.error, file=sys.stderr)
-    verdict = run.record.status.upper()
-    print(f"{verdict}: {scenario.name} (exit {code}) -> {run_dir / 'report.html'}", file=sys.stderr)
+    from harness.report.summary import summary_text
+
+    print(summary_text(run.record, run_dir), file=sys.stderr)
     return code
 
 

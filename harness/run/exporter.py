@@ -28,7 +28,8 @@ def bindable_host(gateway: str) -> str:
 
 
 class FaultExporter:
-    """Serves `harness_fault_active{fault,target,index}`: 1 while a fault is in place."""
+    """Serves `harness_fault_active{fault,target,index}`: 1 while a fault is in place
+    (implements `harness.ports.FaultGauge`)."""
 
     def __init__(self, host: str) -> None:
         self.registry = CollectorRegistry()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.faults.shard_hotspot import ShardHotspotSpec
+from harness.faults.kinds.shard_hotspot import ShardHotspotSpec
 from harness.load.settings import Hotspot, LoadSettings
 from harness.plan import Timeline
 from harness.scenario.model import Scenario

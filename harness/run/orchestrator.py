@@ -3,9 +3,14 @@ artifacts. Every exit path heals the stack (faults removed, Toxiproxy reset, con
 started) and writes the run record.
 
     validate/plan (before this module)  -> ScenarioRun.execute():
-      stack up or reuse -> safety reset -> metrics registration -> load + fault schedule
-      -> settle -> judge SLOs and invariants -> [always] heal, collect series and logs,
-      tear down what we started, save results.json
+      connect -> stack up or reuse -> safety reset -> metrics registration
+      -> load + fault schedule -> settle -> judge SLOs and invariants
+      -> [always] the cleanups, last acquired first, then save results.json
+
+The run builds no client: it receives a StackProvider (harness/ports.py), whose `acquire()`
+returns the Target it talks to; `harness.run.compose` builds the bundled stack's. Cleanups
+live in one ExitStack, each registered the moment its resource is acquired, so adding a
+resource is one line and the order of the cleanups follows from the order of acquisition.
 """
 
 from __future__ import annotations
@@ -13,10 +18,8 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
-
-import docker
 
 from harness import __version__
 from harness.errors import (
@@ -27,26 +30,23 @@ from harness.errors import (
     HarnessError,
     InfraError,
 )
-from harness.faults.containers import ContainerControl
 from harness.faults.runtime import FaultContext, inject
-from harness.faults.toxiproxy_client import ToxiproxyClient
-from harness.load.runner import LoadProcess, start_load
+from harness.invariants.run import check_invariants
 from harness.load.settings import LoadSettings
-from harness.net import free_port
 from harness.plan import ScheduledFault, Timeline
+from harness.ports import LoadProcess, StackProvider
 from harness.record import Event, FaultRecord, RunRecord, Step, save_record
-from harness.run.artifacts import locust_summary, save_container_logs
-from harness.run.exporter import FaultExporter, bindable_host
+from harness.run.artifacts import locust_summary
 from harness.run.live import phase_at, progress_line
 from harness.run.loadconfig import load_settings
 from harness.run.options import RunOptions
 from harness.run.phases import actual_phases
-from harness.run.registration import ScrapeRegistration
 from harness.run.scheduler import FaultScheduler
 from harness.run.signals import deferred_interrupts, interrupts_raise
-from harness.run.stackuse import StackUse, acquire_stack
 from harness.scenario.model import Scenario
-from harness.stack.status import wait_until_healthy
+from harness.slo.judge import judge_slos
+from harness.slo.series import collect_series
+from harness.target import Target
 
 Say = Callable[[str], None]
 
@@ -59,6 +59,7 @@ class ScenarioRun:
         timeline: Timeline,
         options: RunOptions,
         run_dir: Path,
+        stack: StackProvider,
         say: Say,
         live: Say,
     ) -> None:
@@ -66,6 +67,7 @@ class ScenarioRun:
         self.timeline = timeline
         self.options = options
         self.run_dir = run_dir
+        self.stack = stack
         self.say = say
         self.live = live
         self.record = RunRecord(
@@ -76,11 +78,7 @@ class ScenarioRun:
             scenario=scenario.model_dump(mode="json", by_alias=True),
             seed=scenario.load.seed,
         )
-        self.client: docker.DockerClient | None = None
-        self.stack: StackUse | None = None
-        self.scheduler: FaultScheduler | None = None
-        self.exporter: FaultExporter | None = None
-        self.registration: ScrapeRegistration | None = None
+        self._cleanups = ExitStack()
 
     # --- bookkeeping -----------------------------------------------------------------------
     def save(self) -> None:
@@ -106,6 +104,22 @@ class ScenarioRun:
     def event(self, kind: str, message: str, fault: int | None = None) -> None:
         self.record.events.append(Event(t=time.time(), kind=kind, message=message, fault=fault))
 
+    def on_exit(self, name: str, cleanup: Callable[[], object], *, vital: bool = False) -> None:
+        """Register a cleanup as its resource is acquired. Cleanups run last first, on every
+        path, each as a step of its own; one that fails is said and the others still run. A
+        vital one (healing, stack removal) that fails also becomes the run's error."""
+
+        def run() -> None:
+            try:
+                with self.step(name):
+                    cleanup()
+            except Exception as exc:  # keep going: the next cleanup may still matter
+                self.say(f"{name} failed: {exc}")
+                if vital and self.record.error is None:
+                    self.record.error = f"{name} failed: {exc}"
+
+        self._cleanups.callback(run)
+
     # --- the run ---------------------------------------------------------------------------
     def execute(self) -> int:
         """Run the scenario; return the exit code (0 pass, 1 fail, 3 infra, 130 interrupted)."""
@@ -127,7 +141,7 @@ class ScenarioRun:
             self.record.error = f"internal error: {exc!r} (traceback in {trace})"
         finally:
             with deferred_interrupts():
-                self._finish()
+                self._cleanups.close()
             self.record.exit_code = code
             self.record.ended_at = time.time()
             self.save()
@@ -135,114 +149,105 @@ class ScenarioRun:
 
     def _run(self) -> None:
         with self.step("connect to Docker"):
-            from harness.stack.docker_client import connect
-
-            self.client = connect()
+            self.stack.connect()
         with self.step("stack up"):
-            self.stack = acquire_stack(self.client, self.scenario, self.options, say=self.say)
-            self.record.stack = self.stack.describe()
-        endpoints = self.stack.endpoints
-        toxiproxy = ToxiproxyClient(endpoints.toxiproxy)
-        containers = ContainerControl(self.client, self.stack.name)
+            target = self.stack.acquire()
+            self.on_exit("stack down", self.stack.release, vital=True)
+            self.record.stack = target.describe
+        # What the run saw is collected while the stack is still there (after the healing).
+        self.on_exit("collect logs", self._collect_logs)
+        self.on_exit("collect series", lambda: self._collect_series(target))
         with self.step("safety reset"):
-            toxiproxy.reset()
-            healed = containers.heal_all()
+            self.on_exit("reset faults", lambda: _safety_net(target), vital=True)
+            target.links.reset()
+            healed = target.containers.heal_all()
             if healed:
                 self.event("healed", f"started containers left down: {', '.join(healed)}")
-                wait_until_healthy(
-                    self.client, self.stack.name, timeout_s=self.options.up_timeout_s
-                )
-        host = bindable_host(endpoints.gateway)
-        self.exporter = FaultExporter(host)
-        load_metrics = f"{host}:{free_port(host)}"
+                self.stack.wait_healthy()
         with self.step("register metrics"):
-            self.registration = ScrapeRegistration(self.client, self.stack.name, self.run_dir.name)
-            self.registration.add("faults", self.exporter.start())
-            self.registration.add("loadgen", load_metrics)
+            address = target.fault_gauge.start()
+            self.on_exit("stop fault metrics", target.fault_gauge.stop)
+            scrape = target.scrape()
+            self.on_exit("unregister metrics", scrape.remove_all)
+            scrape.add("faults", address)
+            scrape.add("loadgen", target.loadgen_metrics)
         settings = load_settings(
-            self.scenario, self.timeline, host=endpoints.router,
-            metrics=load_metrics, run_dir=self.run_dir,
+            self.scenario, self.timeline, host=target.endpoints.router,
+            metrics=target.loadgen_metrics, run_dir=self.run_dir,
         )  # fmt: skip
         with self.step("load and faults"):
-            self._drive(settings, toxiproxy, containers)
+            self._drive(target, settings)
         time.sleep(self.options.settle_s)  # let the last scrapes land before judging
         with self.step("judge"):
-            self._judge()
+            self._judge(target)
 
-    def _drive(
-        self, settings: LoadSettings, toxiproxy: ToxiproxyClient, containers: ContainerControl
-    ) -> None:
+    def _drive(self, target: Target, settings: LoadSettings) -> None:
         def make(fault: ScheduledFault) -> FaultContext:
             return FaultContext(
-                toxiproxy=toxiproxy,
-                containers=containers,
+                links=target.links,
+                containers=target.containers,
                 event=lambda kind, msg: self.event(kind, msg, fault.index),
                 label=f"f{fault.index}-{fault.spec.type}",
             )
 
         def on_change(rec: FaultRecord) -> None:
-            assert self.exporter is not None
-            self.exporter.set(
-                rec.index, rec.type, rec.target, 1.0 if rec.status == "applied" else 0.0
-            )
+            value = 1.0 if rec.status == "applied" else 0.0
+            target.fault_gauge.set(rec.index, rec.type, rec.target, value)
             self.event(f"fault_{rec.status}", f"{rec.type} on {rec.target}", rec.index)
             self.save()
 
-        self.scheduler = FaultScheduler(
+        scheduler = FaultScheduler(
             self.timeline.faults, lambda f: inject(f.spec, make(f)), on_change=on_change
         )
-        self.record.faults = list(self.scheduler.records.values())
-        with start_load(settings, processes=self.options.load_workers) as load:
+        self.on_exit("heal faults", lambda: _heal(scheduler), vital=True)
+        self.record.faults = list(scheduler.records.values())
+        with target.load(settings, processes=self.options.load_workers) as load:
             t0 = _wait_started(load)
             self.record.load_started_at = t0
             self.event("load_started", f"{settings.users} users, {settings.duration_s:.0f} s")
-            self._loop(load, t0)
-            self.scheduler.tick(self.timeline.duration_s)  # remove whatever ends at the end
-            heal_errors = self.scheduler.heal()
+            self._loop(scheduler, load, t0)
+            scheduler.tick(self.timeline.duration_s)  # remove whatever ends at the end
+            heal_errors = scheduler.heal()
             if heal_errors:
                 raise InfraError("faults could not be removed: " + "; ".join(heal_errors))
             load.wait(timeout_s=30)
         self.record.load_ended_at = min(time.time(), t0 + self.timeline.duration_s)
         self.event("load_ended", "load generator finished")
 
-    def _loop(self, load: LoadProcess, t0: float) -> None:
-        assert self.scheduler is not None
+    def _loop(self, scheduler: FaultScheduler, load: LoadProcess, t0: float) -> None:
         duration = self.timeline.duration_s
         next_line = 0.0
         while True:
             elapsed = time.time() - t0
-            self.scheduler.tick(elapsed)
+            scheduler.tick(elapsed)
             if elapsed >= duration or not load.running:
                 return
             if elapsed >= next_line:
-                done = any(r.removed_at for r in self.scheduler.records.values())
-                phase = phase_at(self.scheduler.active, done)
+                done = any(r.removed_at for r in scheduler.records.values())
+                phase = phase_at(scheduler.active, done)
                 self.live(progress_line(phase, elapsed, duration, load.progress()))
                 next_line = elapsed + 1.0
             cap = min(0.2, next_line - elapsed, duration - elapsed)
-            time.sleep(self.scheduler.sleep_s(elapsed, cap))
+            time.sleep(scheduler.sleep_s(elapsed, cap))
 
-    def _judge(self) -> None:
-        from harness.invariants.run import check_invariants
-        from harness.slo.judge import judge_slos
-        from harness.slo.prometheus import PrometheusClient
-
-        assert self.stack is not None and self.record.load_started_at is not None
+    def _judge(self, target: Target) -> None:
+        assert self.record.load_started_at is not None
         end = self.record.load_ended_at or time.time()
         self.record.phases = actual_phases(self.record.load_started_at, end, self.record.faults)
-        prom = PrometheusClient(self.stack.endpoints.prometheus)
         self.record.slos = judge_slos(
-            self.scenario.slos, self.record.phases, self.record.faults, prom
+            self.scenario.slos, self.record.phases, self.record.faults, target.prometheus
         )
         self.save()
         if self.scenario.invariants:
             self.say(f"checking invariants: {', '.join(self.scenario.invariants)}")
-        self.record.invariants = check_invariants(
-            list(self.scenario.invariants),
-            self.run_dir,
-            self.stack.endpoints,
-            drain_timeout_s=self.options.drain_timeout_s,
-        )
+        with closing(target.open_shards()) as shards, closing(target.open_queue()) as queue:
+            self.record.invariants = check_invariants(
+                list(self.scenario.invariants),
+                self.run_dir,
+                shards=shards,
+                queue=queue,
+                drain_timeout_s=self.options.drain_timeout_s,
+            )
 
     def _verdict(self) -> int:
         results = [s.verdict for s in self.record.slos] + [
@@ -254,58 +259,30 @@ class ScenarioRun:
         self.record.status = "failed"
         return EXIT_VERDICT_FAILED
 
-    # --- always ----------------------------------------------------------------------------
-    def _finish(self) -> None:
-        """Heal, collect, tear down. Each part runs even when an earlier one failed."""
-        for name, part in (
-            ("heal faults", self._heal),
-            ("collect series", self._collect_series),
-            ("collect logs", self._collect_logs),
-            ("unregister metrics", self._unregister),
-            ("stack down", self._release_stack),
-        ):
-            try:
-                with self.step(name):
-                    part()
-            except Exception as exc:  # keep going: the next part may still matter
-                self.say(f"{name} failed: {exc}")
-                if self.record.error is None and name in ("heal faults", "stack down"):
-                    self.record.error = f"{name} failed: {exc}"
-
-    def _heal(self) -> None:
-        errors = self.scheduler.heal() if self.scheduler else []
-        if self.stack is not None and self.client is not None:
-            ToxiproxyClient(self.stack.endpoints.toxiproxy).reset()
-            ContainerControl(self.client, self.stack.name).heal_all()
-        if errors:
-            raise InfraError("; ".join(errors))
-
-    def _collect_series(self) -> None:
-        if self.stack is None or self.record.load_started_at is None:
+    # --- cleanups (registered in _run) -----------------------------------------------------
+    def _collect_series(self, target: Target) -> None:
+        if self.record.load_started_at is None:
             return
-        from harness.slo.prometheus import PrometheusClient
-        from harness.slo.series import collect_series
-
         end = self.record.load_ended_at or time.time()
-        prom = PrometheusClient(self.stack.endpoints.prometheus)
-        self.record.series = collect_series(prom, self.record.load_started_at - 5, end + 5)
+        start = self.record.load_started_at
+        self.record.series = collect_series(target.prometheus, start - 5, end + 5)
         self.record.load_summary = locust_summary(self.run_dir)
 
     def _collect_logs(self) -> None:
-        if self.stack is not None and self.client is not None:
-            self.record.log_errors = save_container_logs(
-                self.client, self.stack.name, self.run_dir / "logs", self.record.started_at
-            )
+        logs = self.run_dir / "logs"
+        self.record.log_errors = self.stack.save_logs(logs, self.record.started_at)
 
-    def _unregister(self) -> None:
-        if self.registration is not None:
-            self.registration.remove_all()
-        if self.exporter is not None:
-            self.exporter.stop()
 
-    def _release_stack(self) -> None:
-        if self.stack is not None and self.client is not None:
-            self.stack.release(self.client, say=self.say)
+def _heal(scheduler: FaultScheduler) -> None:
+    errors = scheduler.heal()
+    if errors:
+        raise InfraError("; ".join(errors))
+
+
+def _safety_net(target: Target) -> None:
+    """Toxiproxy reset and every container started: whatever a fault left behind is undone."""
+    target.links.reset()
+    target.containers.heal_all()
 
 
 def _wait_started(load: LoadProcess, timeout_s: float = 30.0) -> float:

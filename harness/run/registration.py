@@ -11,6 +11,8 @@ from harness.stack.scrape import FILE_SD_DIR, file_sd_target
 
 
 class ScrapeRegistration:
+    """file_sd files in the stack's Prometheus (implements `harness.ports.ScrapeTargets`)."""
+
     def __init__(self, client: docker.DockerClient, stack: str, run_id: str) -> None:
         try:
             self.container = client.containers.get(container_name(stack, "prometheus"))

@@ -16,7 +16,7 @@ from typing import Any
 import docker
 
 from harness.errors import InfraError, UsageError
-from harness.faults.containers import ContainerControl
+from harness.faults.containers import DockerContainers
 from harness.run.options import RunOptions
 from harness.scenario.model import Scenario
 from harness.stack import labels
@@ -76,7 +76,7 @@ def acquire_stack(
                 "--reuse-stack to let the run start its own",
             )
         # A stack just healed (containers restarted) needs a moment: wait, don't fail.
-        ContainerControl(client, options.stack_name).heal_all()
+        DockerContainers(client, options.stack_name).heal_all()
         ready = wait_until_healthy(client, options.stack_name, timeout_s=options.up_timeout_s)
         return StackUse(
             name=options.stack_name,

@@ -1,7 +1,6 @@
-"""Scenario files: the models (model, slo_model), durations, limits, the YAML loader, the
-PromQL syntax check and the JSON Schema.
+"""Scenario files: the models (model, slo_model), the YAML loader, the PromQL syntax check and
+the JSON Schema.
 
-Kept free of imports so that `harness.faults` (whose spec models use `durations` and `names`)
-and `harness.scenario.model` (which builds its fault union from `harness.faults`) can import
-each other's modules without a cycle.
+The field types the models share with the fault kinds (durations, names) live below both, in
+`harness.fields`; this package imports `harness.faults` (for the fault union), never the reverse.
 """

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from harness.faults.spec import SPECS
-from harness.scenario.limits import bound_hint, is_limit
-from harness.scenario.names import valid_list
+from harness.fields.limits import bound_hint, is_limit
+from harness.fields.names import valid_list
 from harness.scenario.problems import Path, Problem
 
 _NOT_A_MAPPING = {"model_type", "model_attributes_type", "dict_type", "dataclass_type"}

@@ -14,12 +14,22 @@ from pydantic_core import PydanticCustomError
 
 from harness.faults import FaultSpec, fault_union
 from harness.faults.spec import ServiceSpec
-from harness.scenario import limits
-from harness.scenario.durations import Duration
-from harness.scenario.names import Region, unknown_name
+from harness.fields import limits
+from harness.fields.durations import Duration
+from harness.fields.names import Region, unknown_name
 from harness.scenario.problems import Problem
 from harness.scenario.slo_model import SLO
-from harness.stack.topology import REGIONS, SHARD_COUNT
+from harness.vocabulary import (
+    REGIONAL_TIERS,
+    REGIONS,
+    SHARD_COUNT,
+    SINGLE_SERVICES,
+    Invariant,
+    Task,
+    instance_names,
+    shard_service,
+    tier_service,
+)
 
 if TYPE_CHECKING:
     AnyFault = FaultSpec
@@ -29,8 +39,6 @@ else:
 Bug = Literal[
     "failover_off", "ack_before_persist", "no_reclaim", "ack_before_commit", "shared_db_pool"
 ]
-Task = Literal["read_user", "create_user", "submit_photo", "read_job"]
-Invariant = Literal["no_lost_writes", "no_lost_jobs", "read_your_writes"]
 
 __all__ = ["SLO", "Load", "Scenario", "StackOverrides", "service_instances", "service_names"]
 
@@ -155,17 +163,18 @@ def service_names(stack: StackOverrides) -> list[str]:
 
     A service name (`web-us-east`) means all its replicas; `web-us-east-2` means one.
     """
-    names = ["geo-router", "queue", "toxiproxy", "prometheus"]
-    names += [f"shard-{n}" for n in range(SHARD_COUNT)]
-    for tier, count in (("web", stack.web_replicas), ("worker", stack.workers_per_region)):
+    names = [*SINGLE_SERVICES, *(shard_service(n) for n in range(SHARD_COUNT))]
+    for tier, count in zip(
+        REGIONAL_TIERS, (stack.web_replicas, stack.workers_per_region), strict=True
+    ):
         for region in REGIONS:
-            names += [f"{tier}-{region}", *(f"{tier}-{region}-{i}" for i in range(1, count + 1))]
+            names += [tier_service(tier, region), *instance_names(tier, region, count)]
     return names
 
 
 def service_instances(service: str, stack: StackOverrides) -> list[str]:
     """The concrete names `service` covers: its replicas for a group name, itself otherwise."""
-    groups = {f"{tier}-{region}" for tier in ("web", "worker") for region in REGIONS}
+    groups = {tier_service(tier, region) for tier in REGIONAL_TIERS for region in REGIONS}
     if service not in groups:
         return [service]
     return [name for name in service_names(stack) if name.startswith(service + "-")]

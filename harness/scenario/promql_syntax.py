@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import promql_parser
 
-from harness.scenario.limits import MAX_PROMQL_CHARS
+from harness.fields.limits import MAX_PROMQL_CHARS
 from harness.scenario.problems import Problem
 from harness.scenario.slo_model import SLO
 

@@ -1,2 +1,2 @@
-"""Judging SLOs against Prometheus: PromQL expansion, the client adapter, the judge, the
-chart series collector."""
+"""Judging SLOs against Prometheus: the objective kinds (objectives/) and the SLO model made
+from them, PromQL expansion, the judge, the chart series collector, the Prometheus adapter."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.record import FaultRecord, PhaseWindow, SloResult, Verdict
-from harness.scenario.slo_model import SLO
+from harness.slo.model import SLO
 from harness.slo.promql import expand, is_range_objective, template
 from harness.slo.query import PromQuery
 from harness.slo.settle import HOLD_SAMPLES, recovery, settled_after
@@ -37,10 +37,7 @@ def judge_slos(
 
 def bounds(slo: SLO) -> tuple[float | None, float | None]:
     """(max, min) of an SLO, wherever its objective keeps them."""
-    if slo.promql is not None:
-        return slo.max, slo.min
-    objective = getattr(slo, slo.objective)
-    return objective.max, getattr(objective, "min", None)
+    return slo.kind.bounds(slo)
 
 
 def judge_slo(

@@ -29,7 +29,7 @@ _FAILURES = (requests.RequestException, PrometheusApiClientException, ValueError
 
 
 class PrometheusClient:
-    """Instant and range queries against one Prometheus (implements `PromQuery`)."""
+    """Instant and range queries against one Prometheus (implements `harness.ports.PromQuery`)."""
 
     def __init__(self, url: str, *, timeout_s: float = 5.0):
         self.url = url.rstrip("/")

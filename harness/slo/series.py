@@ -1,4 +1,4 @@
-"""The report's chart data: every chart of `harness.charts` as range series over the run.
+"""The report's chart data: every chart of `harness.slo.charts` as range series over the run.
 
 A chart whose query fails or returns nothing gets an empty list (the report says "no data");
 one broken chart never stops the run or the other charts.
@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import string
 
-from harness.charts import CHARTS, ChartDef
 from harness.errors import HarnessError
 from harness.record import Series
+from harness.slo.charts import CHARTS, ChartDef
 from harness.slo.query import PromQuery
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
+from harness.vocabulary import instance_names
 
 FILE_SD_DIR = "/etc/prometheus/file_sd"
 
@@ -33,17 +34,16 @@ def _static(job: str, targets: list[tuple[str, dict[str, str]]]) -> dict[str, An
 
 
 def scrape_jobs(config: StackConfig) -> list[dict[str, Any]]:
-    from harness.stack.spec import web_instances, worker_instances
-
+    # Instance names come from the vocabulary (not stack.spec, which imports this module).
     web = [
         (f"{name}:{t.WEB_PORT}", {"region": region, "service": name})
         for region in t.REGIONS
-        for name in web_instances(config, region)
+        for name in instance_names("web", region, config.web_replicas)
     ]
     workers = [
         (f"{name}:{t.WORKER_METRICS_PORT}", {"region": region, "service": name})
         for region in t.REGIONS
-        for name in worker_instances(config, region)
+        for name in instance_names("worker", region, config.workers_per_region)
     ]
     shards = [
         (f"shard-{s}:{t.SHARD_EXPORTER_PORT}", {"shard": str(s), "service": f"shard-{s}"})

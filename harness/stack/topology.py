@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-REGIONS: tuple[str, ...] = ("us-east", "us-west")
-SHARD_COUNT = 4
+from harness import vocabulary as v
+
+# The names live in harness.vocabulary; kept here too because this module is where the stack's
+# shape is read.
+REGIONS = v.REGIONS
+SHARD_COUNT = v.SHARD_COUNT
+shard_of = v.shard_of
 
 # Ports inside the containers (host ports are chosen by Docker and discovered).
 WEB_PORT = 8080  # web API and its /metrics
@@ -42,28 +47,23 @@ class Link:
     shard: int | None = None
 
 
-def shard_of(user_id: int) -> int:
-    """The shard a user lives on: the seed's `user_id % 4`."""
-    return user_id % SHARD_COUNT
-
-
 def region_index(region: str) -> int:
     return REGIONS.index(region)
 
 
 def edge_link(region: str) -> Link:
     return Link(
-        name=f"edge-{region}",
+        name=v.edge_link_name(region),
         region=region,
         kind="edge",
         listen_port=20000 + region_index(region),
-        upstream=f"web-{region}:{WEB_PORT}",
+        upstream=f"{v.tier_service('web', region)}:{WEB_PORT}",
     )
 
 
 def queue_link(region: str) -> Link:
     return Link(
-        name=f"queue-{region}",
+        name=v.queue_link_name(region),
         region=region,
         kind="queue",
         listen_port=21000 + region_index(region),
@@ -73,11 +73,11 @@ def queue_link(region: str) -> Link:
 
 def shard_link(shard: int, region: str) -> Link:
     return Link(
-        name=f"shard{shard}-{region}",
+        name=v.shard_link_name(shard, region),
         region=region,
         kind="shard",
         listen_port=22000 + 10 * region_index(region) + shard,
-        upstream=f"shard-{shard}:{SHARD_PORT}",
+        upstream=f"{v.shard_service(shard)}:{SHARD_PORT}",
         shard=shard,
     )
 
@@ -95,7 +95,7 @@ def all_links() -> list[Link]:
     return [link for region in REGIONS for link in region_links(region)]
 
 
-LINK_NAMES: tuple[str, ...] = tuple(link.name for link in all_links())
+LINK_NAMES = v.LINK_NAMES
 
 
 def link_by_name(name: str) -> Link:

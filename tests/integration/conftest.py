@@ -7,7 +7,6 @@ harness start reaps it (and `harness cleanup` always can).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -21,7 +20,8 @@ from harness.stack.endpoints import Endpoints
 from harness.stack.lifecycle import bring_up
 from harness.stack.teardown import tear_down
 
-pytestmark = pytest.mark.integration
+# The `integration` marker is applied to every test here by tests/conftest.py (a conftest's
+# own `pytestmark` does nothing).
 
 
 @pytest.fixture(scope="session")
@@ -48,22 +48,3 @@ def stack(docker_client: docker.DockerClient, stack_name: str) -> Iterator[Endpo
         yield endpoints
     finally:
         tear_down(docker_client, stack_name)
-
-
-def harness_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run the installed CLI as a user would, in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def labelled(client: docker.DockerClient, stack: str) -> tuple[int, int, int]:
-    f = labels.stack_filter(stack)
-    return (
-        len(client.containers.list(all=True, filters=f, sparse=True)),
-        len(client.networks.list(filters=f)),
-        len(client.volumes.list(filters=f)),
-    )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import harness_cli
+from tests.integration.helpers import harness_cli
 from tests.verdict_table import README, Cell, read_table
 
 CELLS = [

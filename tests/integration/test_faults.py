@@ -13,7 +13,7 @@ import requests
 from pydantic import TypeAdapter
 
 import harness.faults  # noqa: F401  (registers every kind)
-from harness.faults.containers import ContainerControl
+from harness.faults.containers import DockerContainers
 from harness.faults.runtime import FaultContext, inject, links_down
 from harness.faults.spec import FaultSpec, fault_union
 from harness.faults.toxiproxy_client import ToxiproxyClient
@@ -35,8 +35,8 @@ def ctx(
     stack: Endpoints, stack_name: str, docker_client: docker.DockerClient
 ) -> Iterator[FaultContext]:
     tox = ToxiproxyClient(stack.toxiproxy)
-    containers = ContainerControl(docker_client, stack_name)
-    yield FaultContext(toxiproxy=tox, containers=containers, event=lambda k, m: None, label="it")
+    containers = DockerContainers(docker_client, stack_name)
+    yield FaultContext(links=tox, containers=containers, event=lambda k, m: None, label="it")
     tox.reset()
     containers.heal_all()
     wait_until_healthy(docker_client, stack_name, timeout_s=120)  # leave it as we found it
@@ -140,7 +140,7 @@ def test_jobs_held_by_a_killed_worker_are_taken_over_by_a_live_one(
         wait_for(lambda: len(held_by(stack.queue, "worker-us-east")) >= 2, 30, "us-east holds jobs")
         with inject(spec(type="consumer_death", region="us-east", restart=False), ctx):
             orphaned = held_by(stack.queue, "worker-us-east")
-            ctx.toxiproxy.reset()  # the shards are reachable again; only the dead hold jobs
+            ctx.links.reset()  # the shards are reachable again; only the dead hold jobs
             wait_for(
                 lambda: all(job_status(stack.router, j)["status"] == "done" for j in jobs),
                 60,

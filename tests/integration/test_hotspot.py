@@ -8,7 +8,7 @@ from pathlib import Path
 import requests
 
 from harness.stack.endpoints import Endpoints
-from tests.integration.conftest import harness_cli
+from tests.integration.helpers import harness_cli
 
 SCENARIO = """
 name: it-hotspot

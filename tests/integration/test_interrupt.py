@@ -14,7 +14,7 @@ import docker
 
 from harness.faults.toxiproxy_client import ToxiproxyClient
 from harness.stack.endpoints import Endpoints
-from tests.integration.conftest import labelled
+from tests.integration.helpers import labelled
 
 SCENARIO = """
 name: it-interrupt

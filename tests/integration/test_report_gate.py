@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.charts import CHARTS
+from harness.slo.charts import CHARTS
 from harness.stack.endpoints import Endpoints
-from tests.integration.conftest import harness_cli
+from tests.integration.helpers import harness_cli
 
 SCENARIO = """
 name: it-report <script>alert(1)</script>

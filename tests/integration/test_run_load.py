@@ -10,7 +10,7 @@ import requests
 
 from harness.load.ledger import read_ledger
 from harness.stack.endpoints import Endpoints
-from tests.integration.conftest import harness_cli
+from tests.integration.helpers import harness_cli
 
 SCENARIO = """
 name: it-load

@@ -10,7 +10,7 @@ import time
 
 import docker
 
-from tests.integration.conftest import harness_cli, labelled
+from tests.integration.helpers import harness_cli, labelled
 
 
 def test_up_then_down_leaves_nothing(docker_client: docker.DockerClient) -> None:

@@ -11,7 +11,7 @@ import requests
 from harness.stack import topology as t
 from harness.stack.endpoints import Endpoints
 from harness.stack.smoke import check_region
-from tests.integration.conftest import harness_cli, labelled
+from tests.integration.helpers import harness_cli, labelled
 
 
 def test_endpoints_are_on_loopback(stack: Endpoints) -> None:

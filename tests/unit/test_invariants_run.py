@@ -8,23 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InfraError
 from harness.invariants.checks import JobRow
-from harness.invariants.queue import QueueStats
 from harness.invariants.run import check_invariants, read_job_rows
 from harness.load.ledger import read_ledger
 from harness.record import InvariantResult
-from harness.stack.endpoints import Endpoints
-
-ENDPOINTS = Endpoints(
-    router="http://127.0.0.1:1",
-    router_metrics="http://127.0.0.1:2/metrics",
-    prometheus="http://127.0.0.1:3",
-    toxiproxy="http://127.0.0.1:4",
-    queue="redis://127.0.0.1:5/0",
-    shards=tuple(f"postgresql://harness@127.0.0.1:{6 + s}/harness" for s in range(4)),
-    gateway="172.17.0.1",
-)
+from tests.fakes import FakeClock, FakeQueue, FakeShards
 
 
 def write_ledger(run_dir: Path, users: Sequence[int], jobs: Sequence[tuple[str, int]]) -> Path:
@@ -41,68 +29,6 @@ def write_ledger(run_dir: Path, users: Sequence[int], jobs: Sequence[tuple[str, 
     return run_dir
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-class FakeShards:
-    """Users by shard; jobs finish one poll at a time (`done_after` polls), or never."""
-
-    count = 4
-
-    def __init__(self, users: dict[int, set[int]], jobs: dict[str, int], *, broken: bool = False):
-        self.users = users
-        self.jobs = jobs  # job id -> polls until done (-1: never, -2: no row)
-        self.broken = broken
-        self.polls: dict[int, int] = {}
-        self.closed = False
-
-    def users_present(self, shard: int, ids: Sequence[int]) -> set[int]:
-        if self.broken:
-            raise InfraError(f"shard-{shard} at postgresql://x could not be read: refused")
-        return self.users.get(shard, set()) & set(ids)
-
-    def job_rows(self, shard: int, ids: Sequence[str]) -> list[JobRow]:
-        if self.broken:
-            raise InfraError(f"shard-{shard} at postgresql://x could not be read: refused")
-        poll = self.polls[shard] = self.polls.get(shard, 0) + 1
-        rows = []
-        for job_id in ids:
-            after = self.jobs[job_id]
-            if after == -2:
-                continue
-            done = after != -1 and poll > after
-            rows.append(
-                JobRow(id=job_id, status="done" if done else "queued", completions=1 if done else 0)
-            )
-        return rows
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class FakeQueue:
-    def __init__(self, *, broken: bool = False):
-        self.broken = broken
-
-    def stats(self) -> QueueStats:
-        if self.broken:
-            raise InfraError("the queue at redis://x could not be read: timeout")
-        return QueueStats(length=10, pending=2, lag=0)
-
-    def close(self) -> None:
-        pass
-
-
 def run(
     tmp_path: Path,
     shards: FakeShards,
@@ -114,7 +40,6 @@ def run(
     results = check_invariants(
         names,
         tmp_path,
-        ENDPOINTS,
         drain_timeout_s=timeout,
         clock=clock,
         sleep=clock.sleep,

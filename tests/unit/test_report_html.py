@@ -11,10 +11,10 @@ import re
 import pytest
 from plotly.offline import get_plotlyjs
 
-from harness.charts import CHARTS
 from harness.record import Event, InvariantResult, Series, SloResult
-from harness.report import render_html
-from tests.unit.test_report_sample import T0, sample_record
+from harness.report import failure_lines, render_html
+from harness.slo.charts import CHARTS
+from tests.samples import T0, sample_record
 
 EVIL = "<script>alert(1)</script>"
 
@@ -66,7 +66,7 @@ def test_page_shows_the_verdict_exit_code_and_failures() -> None:
     assert 'class="banner failed"' in page
     assert "FAILED" in page
     assert "exit code 1" in page
-    for line in sample_record().failures():
+    for line in failure_lines(sample_record()):
         assert line in page
 
 

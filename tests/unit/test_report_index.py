@@ -8,7 +8,7 @@ from pathlib import Path
 from harness.record import save_record
 from harness.report import render_index, scan_runs
 from harness.report.index import UNREADABLE
-from tests.unit.test_report_sample import T0, sample_record
+from tests.samples import T0, sample_record
 
 EVIL = "<script>alert(1)</script>"
 

@@ -8,7 +8,7 @@ import pytest
 
 from harness.record import SloResult
 from harness.report import render_junit
-from tests.unit.test_report_sample import sample_record
+from tests.samples import sample_record
 
 # The rules of Jenkins' junit-10.xsd that CI tools rely on: allowed and required attributes,
 # and the allowed children of each element, in the order the schema's xs:sequence fixes.

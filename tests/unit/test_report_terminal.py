@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from harness.report import summary_lines
-from tests.unit.test_report_sample import sample_record
+from harness.report import failure_lines, summary_lines
+from tests.samples import sample_record
 
 
 def test_failed_run_names_each_failure_then_the_verdict() -> None:
     record = sample_record()
     lines = summary_lines(record, "reports/20240501T120000Z-region-outage")
-    assert lines[:-1] == record.failures()
+    assert lines[:-1] == failure_lines(record)
     assert lines[0].startswith("SLO FAIL: errors while us-east is down [phase fault]")
     assert lines[-1] == (
         "FAILED: region-outage (exit code 1); report in reports/20240501T120000Z-region-outage"
@@ -38,7 +38,7 @@ def test_run_error_gets_its_first_line() -> None:
 
 
 def test_a_failed_invariant_says_it_in_its_own_terms_with_examples() -> None:
-    lines = sample_record().failures()
+    lines = failure_lines(sample_record())
     assert (
         "INVARIANT FAIL: no_lost_writes: 3 acknowledged users missing from their shard; "
         "e.g. user 1042 (shard 2), user 1077 (shard 1), user 1101 (shard 1)"

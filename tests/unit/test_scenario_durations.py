@@ -7,7 +7,7 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from harness.scenario.durations import DURATION_FORMAT, Duration, format_duration, parse_duration
+from harness.fields.durations import DURATION_FORMAT, Duration, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

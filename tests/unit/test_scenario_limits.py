@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import ScenarioError
-from harness.scenario import limits
+from harness.fields import limits
 from harness.scenario.loader import parse_scenario
 
 HEAD = """\
@@ -133,7 +133,7 @@ def test_a_bound_says_why_and_where() -> None:
     assert problem == (
         "s.yaml:3: load.users: Input should be less than or equal to 10000, got 1000000000000 "
         "(hint: one machine runs load and stack: past a few thousand users, Locust is measured; "
-        "each has its reason in harness/scenario/limits.py)"
+        "each has its reason in harness/fields/limits.py)"
     )
 
 

@@ -9,11 +9,11 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.faults import SPECS
-from harness.faults.consumer_death import ConsumerDeathSpec
-from harness.faults.container_kill import ContainerKillSpec
-from harness.faults.latency import LatencySpec
-from harness.faults.region_outage import RegionOutageSpec
-from harness.faults.shard_hotspot import ShardHotspotSpec
+from harness.faults.kinds.consumer_death import ConsumerDeathSpec
+from harness.faults.kinds.container_kill import ContainerKillSpec
+from harness.faults.kinds.latency import LatencySpec
+from harness.faults.kinds.region_outage import RegionOutageSpec
+from harness.faults.kinds.shard_hotspot import ShardHotspotSpec
 from harness.faults.spec import FaultSpec, LinkSpec, ToxicSpec, spec_type
 from harness.scenario.loader import parse_scenario
 from harness.scenario.model import Load, Scenario, StackOverrides, service_names
@@ -121,7 +121,7 @@ def test_registry_has_one_module_per_kind() -> None:
     assert sorted(SPECS) == sorted(KINDS)
     for kind, spec in SPECS.items():
         assert spec_type(spec) == kind
-        assert spec.__module__ == f"harness.faults.{kind}"
+        assert spec.__module__ == f"harness.faults.kinds.{kind}"
         assert issubclass(spec, FaultSpec)
 
 

@@ -11,6 +11,7 @@ from harness.record import FaultRecord, PhaseWindow, Series
 from harness.scenario.slo_model import SLO
 from harness.slo.judge import judge_slos
 from harness.slo.query import Sample
+from tests.fakes import FakeProm
 
 NAN = float("nan")
 PHASES = [
@@ -31,27 +32,6 @@ FAULTS = [
         status="removed",
     ),
 ]
-
-
-class FakeProm:
-    """Answers every query with one recorded result (or raises it), and remembers the calls."""
-
-    def __init__(self, instant: Any = None, series: Any = None):
-        self.instant_answer = instant
-        self.range_answer = series
-        self.calls: list[tuple[Any, ...]] = []
-
-    def instant(self, promql: str, at: float) -> list[Sample]:
-        self.calls.append(("instant", promql, at))
-        if isinstance(self.instant_answer, Exception):
-            raise self.instant_answer
-        return list(self.instant_answer or [])
-
-    def range(self, promql: str, start: float, end: float, step_s: float = 1.0) -> list[Series]:
-        self.calls.append(("range", promql, start, end, step_s))
-        if isinstance(self.range_answer, Exception):
-            raise self.range_answer
-        return list(self.range_answer or [])
 
 
 def slo(phase: str = "fault", **objective: Any) -> SLO:

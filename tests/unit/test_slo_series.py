@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness.charts import CHARTS, ChartDef
 from harness.errors import InfraError
 from harness.record import Series
-from harness.slo.query import Sample
+from harness.slo.charts import CHARTS, ChartDef
 from harness.slo.series import collect_series, legend
-
-
-class RangeOnly:
-    def __init__(self, answers: dict[str, list[Series] | Exception]):
-        self.answers = answers
-        self.calls: list[tuple[str, float, float, float]] = []
-
-    def instant(self, promql: str, at: float) -> list[Sample]:
-        raise AssertionError("charts use range queries only")
-
-    def range(self, promql: str, start: float, end: float, step_s: float = 1.0) -> list[Series]:
-        self.calls.append((promql, start, end, step_s))
-        answer = self.answers.get(promql, [])
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+from tests.fakes import FakeProm
 
 
 @pytest.mark.parametrize(
@@ -51,13 +35,14 @@ def test_every_chart_is_collected_and_broken_ones_are_empty() -> None:
     requests_q = by_key["requests_by_region"].queries[0][0]
     backlog_q, pending_q = (q for q, _ in by_key["queue"].queries)
     east = Series(labels={"region": "us-east"}, points=[(1.0, 3.0), (2.0, 4.0)])
-    prom = RangeOnly(
-        {
+    prom = FakeProm(
+        AssertionError("charts use range queries only"),
+        ranges={
             requests_q: [east],
             backlog_q: [Series(labels={}, points=[(1.0, 0.0)])],
             pending_q: InfraError("Prometheus at x failed on query 'y'"),
             by_key["error_ratio"].queries[0][0]: InfraError("down"),
-        }
+        },
     )
     collected = collect_series(prom, 10.0, 70.0)
     assert set(collected) == set(by_key)
@@ -67,11 +52,14 @@ def test_every_chart_is_collected_and_broken_ones_are_empty() -> None:
     assert [s.labels["legend"] for s in collected["queue"]] == ["backlog (not yet delivered)"]
     assert collected["error_ratio"] == []
     assert collected["live_workers"] == []
-    assert {c[1:] for c in prom.calls} == {(10.0, 70.0, 1.0)}
+    assert {c[2:] for c in prom.calls} == {(10.0, 70.0, 1.0)}
 
 
 def test_custom_charts() -> None:
     chart = ChartDef(key="k", title="t", unit="u", queries=(("q", "{legend}"),))
-    prom = RangeOnly({"q": [Series(labels={"legend": "theirs"}, points=[])]})
+    prom = FakeProm(
+        AssertionError("charts use range queries only"),
+        ranges={"q": [Series(labels={"legend": "theirs"}, points=[])]},
+    )
     [line] = collect_series(prom, 0, 1, charts=(chart,))["k"]
     assert line.labels["legend"] == "theirs"

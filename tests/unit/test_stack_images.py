@@ -3,51 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import docker.errors
 import pytest
 
 from harness.errors import InfraError
-from harness.stack import images, labels
-
-
-class FakeImage:
-    def __init__(self, tag: str, ctx_hash: str) -> None:
-        self.id = f"sha256:{tag}"
-        self.labels = {labels.CONTEXT_HASH: ctx_hash}
-
-
-class FakeImages:
-    def __init__(self) -> None:
-        self.store: dict[str, FakeImage] = {}
-
-    def get(self, tag: str) -> FakeImage:
-        if tag not in self.store:
-            raise docker.errors.ImageNotFound(tag)
-        return self.store[tag]
-
-
-class FakeApi:
-    def __init__(self, client: FakeClient, fail: bool) -> None:
-        self.client, self.fail, self.builds = client, fail, 0
-
-    def build(self, *, tag: str, labels: dict[str, str], **_: Any) -> list[dict[str, str]]:
-        self.builds += 1
-        if self.fail:
-            steps = [
-                {"stream": f"Step {i}/30 : RUN apt-get install thing-{i}\n"} for i in range(40)
-            ]
-            error = "The command '/bin/sh -c apt-get install nope' returned a non-zero code: 100"
-            return [*steps, {"error": error}]
-        self.client.images.store[tag] = FakeImage(tag, labels[images.labels.CONTEXT_HASH])
-        return [{"stream": "Successfully built\n"}]
-
-
-class FakeClient:
-    def __init__(self, fail: bool = False) -> None:
-        self.images = FakeImages()
-        self.api = FakeApi(self, fail)
+from harness.stack import images
+from tests.fakes import FakeDocker
 
 
 def context(tmp_path: Path, content: str = "FROM debian:bookworm-slim\n") -> Path:
@@ -64,7 +25,7 @@ def test_context_hash_changes_with_any_file(tmp_path: Path) -> None:
 
 
 def test_build_only_when_the_context_changed(tmp_path: Path) -> None:
-    client = FakeClient()
+    client = FakeDocker()
     ctx = context(tmp_path)
     build = lambda: images._ensure_built(client, "t:latest", ctx, lambda m: None, force=False)  # type: ignore[arg-type]  # noqa: E731
     build()
@@ -76,7 +37,7 @@ def test_build_only_when_the_context_changed(tmp_path: Path) -> None:
 
 
 def test_a_failed_build_names_the_image_and_shows_the_log_tail(tmp_path: Path) -> None:
-    client = FakeClient(fail=True)
+    client = FakeDocker(fail_build=True)
     with pytest.raises(InfraError) as err:
         images._ensure_built(client, "chaos-harness/app:latest", context(tmp_path),  # type: ignore[arg-type]
                              lambda m: None, force=False)  # fmt: skip

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -13,65 +12,7 @@ from harness.errors import InfraError
 from harness.stack import labels, lifecycle, teardown
 from harness.stack.config import StackConfig
 from harness.stack.spec import stack_spec
-
-
-@dataclass
-class FakeObj:
-    name: str
-    labels: dict[str, str]
-    registry: list[FakeObj]
-    attrs: dict[str, Any] = field(default_factory=dict)
-    started: bool = False
-
-    def remove(self, **_: Any) -> None:
-        self.registry.remove(self)
-
-    def start(self) -> None:
-        self.started = True
-
-    def put_archive(self, path: str, data: bytes) -> bool:
-        return True
-
-
-def matches(obj: FakeObj, filters: dict[str, list[str]] | None) -> bool:
-    for cond in (filters or {}).get("label", []):
-        key, _, value = cond.partition("=")
-        if key not in obj.labels or (value and obj.labels[key] != value):
-            return False
-    return True
-
-
-class FakeCollection:
-    def __init__(self, fail_create_after: int | None = None) -> None:
-        self.items: list[FakeObj] = []
-        self.fail_create_after = fail_create_after
-
-    def create(
-        self, *args: Any, name: str | None = None, labels: dict[str, str], **_: Any
-    ) -> FakeObj:
-        if self.fail_create_after is not None and len(self.items) >= self.fail_create_after:
-            raise InfraError("engine said no")
-        obj = FakeObj(
-            name=name or str(args[0]), labels=labels, registry=self.items, attrs={"Labels": labels}
-        )
-        self.items.append(obj)
-        return obj
-
-    def list(self, filters: dict[str, list[str]] | None = None, **_: Any) -> list[FakeObj]:
-        return [o for o in self.items if matches(o, filters)]
-
-
-class FakeApi:
-    def create_endpoint_config(self, **kw: Any) -> dict[str, Any]:
-        return kw
-
-
-class FakeDocker:
-    def __init__(self, fail_create_after: int | None = None) -> None:
-        self.containers = FakeCollection(fail_create_after)
-        self.networks = FakeCollection()
-        self.volumes = FakeCollection()
-        self.api = FakeApi()
+from tests.fakes import FakeDocker, FakeObj
 
 
 @pytest.fixture(autouse=True)

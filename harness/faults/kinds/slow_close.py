@@ -10,9 +10,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, register_runtime, toxic
+from harness.faults.runtime import FaultContext, toxic
 from harness.faults.spec import ToxicSpec, register_spec
-from harness.scenario import limits
+from harness.fields import limits
 
 
 @register_spec
@@ -24,11 +24,9 @@ class SlowCloseSpec(ToxicSpec):
         ge=0, le=limits.MAX_DELAY_MS, description="Delay before a connection closes, in ms."
     )
 
-
-@register_runtime("slow_close")
-def inject(spec: SlowCloseSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    attributes = {"delay": spec.delay_ms}
-    return toxic(
-        ctx, spec.link, type="slow_close", attributes=attributes,
-        stream=spec.stream, toxicity=spec.toxicity,
-    )  # fmt: skip
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        attributes = {"delay": self.delay_ms}
+        return toxic(
+            ctx, self.link, type="slow_close", attributes=attributes,
+            stream=self.stream, toxicity=self.toxicity,
+        )  # fmt: skip

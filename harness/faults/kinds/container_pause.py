@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Literal
 
-from harness.faults.runtime import FaultContext, containers_down, register_runtime
+from harness.faults.runtime import FaultContext, containers_down
 from harness.faults.spec import ServiceSpec, register_spec
 
 
@@ -19,13 +19,11 @@ class ContainerPauseSpec(ServiceSpec):
 
     type: Literal["container_pause"] = "container_pause"
 
-
-@register_runtime("container_pause")
-def inject(spec: ContainerPauseSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    return containers_down(
-        ctx,
-        ctx.containers.instances(spec.service),
-        down=ctx.containers.pause,
-        up=ctx.containers.unpause,
-        verb="paused",
-    )
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        return containers_down(
+            ctx,
+            ctx.containers.instances(self.service),
+            down=ctx.containers.pause,
+            up=ctx.containers.unpause,
+            verb="paused",
+        )

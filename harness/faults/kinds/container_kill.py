@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, containers_down, register_runtime
+from harness.faults.runtime import FaultContext, containers_down
 from harness.faults.spec import ServiceSpec, register_spec
 
 
@@ -24,13 +24,11 @@ class ContainerKillSpec(ServiceSpec):
         default=True, description="Start the containers again when the window ends."
     )
 
-
-@register_runtime("container_kill")
-def inject(spec: ContainerKillSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    return containers_down(
-        ctx,
-        ctx.containers.instances(spec.service),
-        down=ctx.containers.kill,
-        up=ctx.containers.start if spec.restart else None,
-        verb="killed",
-    )
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        return containers_down(
+            ctx,
+            ctx.containers.instances(self.service),
+            down=ctx.containers.kill,
+            up=ctx.containers.start if self.restart else None,
+            verb="killed",
+        )

@@ -10,9 +10,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, register_runtime, toxic
+from harness.faults.runtime import FaultContext, toxic
 from harness.faults.spec import ToxicSpec, register_spec
-from harness.scenario import limits
+from harness.fields import limits
 
 
 @register_spec
@@ -24,11 +24,9 @@ class LimitDataSpec(ToxicSpec):
         ge=1, le=limits.MAX_BYTES, description="Bytes allowed through before the connection closes."
     )
 
-
-@register_runtime("limit_data")
-def inject(spec: LimitDataSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    attributes = {"bytes": spec.bytes}
-    return toxic(
-        ctx, spec.link, type="limit_data", attributes=attributes,
-        stream=spec.stream, toxicity=spec.toxicity,
-    )  # fmt: skip
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        attributes = {"bytes": self.bytes}
+        return toxic(
+            ctx, self.link, type="limit_data", attributes=attributes,
+            stream=self.stream, toxicity=self.toxicity,
+        )  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Literal
 
-from harness.faults.runtime import FaultContext, links_down, register_runtime
+from harness.faults.runtime import FaultContext, links_down
 from harness.faults.spec import LinkSpec, register_spec
 
 
@@ -19,7 +19,5 @@ class LinkDownSpec(LinkSpec):
 
     type: Literal["link_down"] = "link_down"
 
-
-@register_runtime("link_down")
-def inject(spec: LinkDownSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    return links_down(ctx, [spec.link])
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        return links_down(ctx, [self.link])

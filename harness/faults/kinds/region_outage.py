@@ -14,10 +14,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, containers_down, links_down, register_runtime
+from harness.faults.runtime import FaultContext, containers_down, links_down
 from harness.faults.spec import FaultSpec, register_spec
-from harness.scenario.names import Region
+from harness.fields.names import Region
 from harness.stack.topology import region_links
+from harness.vocabulary import REGIONAL_TIERS, tier_service
 
 
 @register_spec
@@ -33,20 +34,23 @@ class RegionOutageSpec(FaultSpec):
 
     def targets(self) -> tuple[str, ...]:
         if self.mode == "stop":
-            touched = [f"service:web-{self.region}", f"service:worker-{self.region}"]
+            touched = [f"service:{tier_service(t, self.region)}" for t in REGIONAL_TIERS]
         else:
             touched = [f"link:{link.name}" for link in region_links(self.region)]
         return (f"region:{self.region}", *touched)
 
-
-@register_runtime("region_outage")
-def inject(spec: RegionOutageSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    if spec.mode == "network":
-        return links_down(ctx, [link.name for link in region_links(spec.region)])
-    region_containers = [
-        *ctx.containers.instances(f"web-{spec.region}"),
-        *ctx.containers.instances(f"worker-{spec.region}"),
-    ]
-    return containers_down(
-        ctx, region_containers, down=ctx.containers.stop, up=ctx.containers.start, verb="stopped"
-    )
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        if self.mode == "network":
+            return links_down(ctx, [link.name for link in region_links(self.region)])
+        region_containers = [
+            container
+            for tier in REGIONAL_TIERS  # web first, then the workers
+            for container in ctx.containers.instances(tier_service(tier, self.region))
+        ]
+        return containers_down(
+            ctx,
+            region_containers,
+            down=ctx.containers.stop,
+            up=ctx.containers.start,
+            verb="stopped",
+        )

@@ -14,9 +14,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, register_runtime, toxic
+from harness.faults.runtime import FaultContext, toxic
 from harness.faults.spec import FaultSpec, register_spec
-from harness.scenario import limits
+from harness.fields import limits
 from harness.stack.topology import REGIONS, SHARD_COUNT, shard_link
 
 
@@ -41,27 +41,25 @@ class ShardHotspotSpec(FaultSpec):
         links = [] if self.latency_ms is None else [shard_link(self.shard, r) for r in REGIONS]
         return ("load:celebrities", *(f"link:{link.name}" for link in links))
 
-
-@register_runtime("shard_hotspot")
-@contextmanager
-def inject(spec: ShardHotspotSpec, ctx: FaultContext) -> Iterator[None]:
-    # The traffic skew itself is done by the load generator, which gets the hotspot windows
-    # in its settings before the load starts (harness/run/loadconfig.py); what happens here
-    # is the shard's slowness, and the record of the window.
-    ctx.event(
-        "hotspot",
-        f"{spec.share:.0%} of reads and writes to {spec.celebrities} celebrities on shard "
-        f"{spec.shard} (load generator)",
-    )
-    with ExitStack() as stack:
-        if spec.latency_ms is not None:
-            for region in REGIONS:
-                stack.enter_context(
-                    toxic(
-                        ctx,
-                        shard_link(spec.shard, region).name,
-                        type="latency",
-                        attributes={"latency": spec.latency_ms, "jitter": 0},
+    @contextmanager
+    def inject(self, ctx: FaultContext) -> Iterator[None]:
+        # The traffic skew itself is done by the load generator, which gets the hotspot windows
+        # in its settings before the load starts (harness/run/loadconfig.py); what happens here
+        # is the shard's slowness, and the record of the window.
+        ctx.event(
+            "hotspot",
+            f"{self.share:.0%} of reads and writes to {self.celebrities} celebrities on shard "
+            f"{self.shard} (load generator)",
+        )
+        with ExitStack() as stack:
+            if self.latency_ms is not None:
+                for region in REGIONS:
+                    stack.enter_context(
+                        toxic(
+                            ctx,
+                            shard_link(self.shard, region).name,
+                            type="latency",
+                            attributes={"latency": self.latency_ms, "jitter": 0},
+                        )
                     )
-                )
-        yield
+            yield

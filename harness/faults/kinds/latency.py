@@ -11,9 +11,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, register_runtime, toxic
+from harness.faults.runtime import FaultContext, toxic
 from harness.faults.spec import ToxicSpec, register_spec
-from harness.scenario import limits
+from harness.fields import limits
 
 
 @register_spec
@@ -31,11 +31,9 @@ class LatencySpec(ToxicSpec):
         description="Random variation of the delay, in milliseconds.",
     )
 
-
-@register_runtime("latency")
-def inject(spec: LatencySpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    attributes = {"latency": spec.latency_ms, "jitter": spec.jitter_ms}
-    return toxic(
-        ctx, spec.link, type="latency", attributes=attributes,
-        stream=spec.stream, toxicity=spec.toxicity,
-    )  # fmt: skip
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        attributes = {"latency": self.latency_ms, "jitter": self.jitter_ms}
+        return toxic(
+            ctx, self.link, type="latency", attributes=attributes,
+            stream=self.stream, toxicity=self.toxicity,
+        )  # fmt: skip

@@ -1,7 +1,8 @@
 """The report's charts: what each shows, and the PromQL range query behind it.
 
-One list shared by the collector (which runs the queries after the load and stores the
-series in the RunRecord) and the HTML report (which draws them with the fault windows).
+One list, beside the PromQL shorthands it reuses, shared by the collector (which runs the
+queries after the load and stores the series in the RunRecord) and the HTML report (which
+draws them with the fault windows).
 Metric names are those the stack and the load generator export (target-stack/README.md,
 harness/load/client_metrics.py).
 """

@@ -10,9 +10,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, register_runtime, toxic
+from harness.faults.runtime import FaultContext, toxic
 from harness.faults.spec import ToxicSpec, register_spec
-from harness.scenario import limits
+from harness.fields import limits
 
 
 @register_spec
@@ -24,11 +24,9 @@ class BandwidthSpec(ToxicSpec):
         ge=0, le=limits.MAX_RATE_KBPS, description="Allowed rate in KB/s (0 stops the data)."
     )
 
-
-@register_runtime("bandwidth")
-def inject(spec: BandwidthSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    attributes = {"rate": spec.rate_kbps}
-    return toxic(
-        ctx, spec.link, type="bandwidth", attributes=attributes,
-        stream=spec.stream, toxicity=spec.toxicity,
-    )  # fmt: skip
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        attributes = {"rate": self.rate_kbps}
+        return toxic(
+            ctx, self.link, type="bandwidth", attributes=attributes,
+            stream=self.stream, toxicity=self.toxicity,
+        )  # fmt: skip

@@ -11,9 +11,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, register_runtime, toxic
+from harness.faults.runtime import FaultContext, toxic
 from harness.faults.spec import ToxicSpec, register_spec
-from harness.scenario import limits
+from harness.fields import limits
 
 
 @register_spec
@@ -37,15 +37,13 @@ class SlicerSpec(ToxicSpec):
         description="Delay between packets in microseconds.",
     )
 
-
-@register_runtime("slicer")
-def inject(spec: SlicerSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    attributes = {
-        "average_size": spec.average_size,
-        "size_variation": spec.size_variation,
-        "delay": spec.delay_us,
-    }
-    return toxic(
-        ctx, spec.link, type="slicer", attributes=attributes,
-        stream=spec.stream, toxicity=spec.toxicity,
-    )  # fmt: skip
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        attributes = {
+            "average_size": self.average_size,
+            "size_variation": self.size_variation,
+            "delay": self.delay_us,
+        }
+        return toxic(
+            ctx, self.link, type="slicer", attributes=attributes,
+            stream=self.stream, toxicity=self.toxicity,
+        )  # fmt: skip

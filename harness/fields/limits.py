@@ -55,6 +55,4 @@ def is_limit(value: object) -> bool:
 def bound_hint(field: str | int | None) -> str:
     """The hint for a value past one of these bounds: why it is there, and where they are."""
     why = _WHY.get(field, "the bounds fit one machine") if isinstance(field, str) else None
-    return (
-        f"{why or 'the bounds fit one machine'}; each has its reason in harness/scenario/limits.py"
-    )
+    return f"{why or 'the bounds fit one machine'}; each has its reason in harness/fields/limits.py"

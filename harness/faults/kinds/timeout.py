@@ -11,9 +11,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.faults.runtime import FaultContext, register_runtime, toxic
+from harness.faults.runtime import FaultContext, toxic
 from harness.faults.spec import ToxicSpec, register_spec
-from harness.scenario import limits
+from harness.fields import limits
 
 
 @register_spec
@@ -27,11 +27,9 @@ class TimeoutSpec(ToxicSpec):
         description="Close the connection after this many ms (0 = never, hold it).",
     )
 
-
-@register_runtime("timeout")
-def inject(spec: TimeoutSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    attributes = {"timeout": spec.timeout_ms}
-    return toxic(
-        ctx, spec.link, type="timeout", attributes=attributes,
-        stream=spec.stream, toxicity=spec.toxicity,
-    )  # fmt: skip
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        attributes = {"timeout": self.timeout_ms}
+        return toxic(
+            ctx, self.link, type="timeout", attributes=attributes,
+            stream=self.stream, toxicity=self.toxicity,
+        )  # fmt: skip

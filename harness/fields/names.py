@@ -1,6 +1,6 @@
 """Names a scenario may use (regions, links), as pydantic types with hints for people.
 
-The valid names come from `harness.stack.topology`, the contract with the bundled stack.
+The valid names come from `harness.vocabulary`, shared with the bundled stack.
 A wrong name fails with a message naming it and a `hint` (in the error's context) listing
 the valid ones; the loader prints that hint, and the JSON Schema offers them as an enum.
 """
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import AfterValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from harness.stack.topology import LINK_NAMES, REGIONS
+from harness.vocabulary import LINK_NAMES, REGIONS
 
 
 def valid_list(kind: str, names: Sequence[object]) -> str:

@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from harness.faults.runtime import FaultContext, containers_down, register_runtime
+from harness.faults.runtime import FaultContext, containers_down
 from harness.faults.spec import FaultSpec, register_spec
-from harness.scenario.names import RegionOrAll
-from harness.stack.topology import REGIONS
+from harness.fields.names import RegionOrAll
+from harness.vocabulary import REGIONS, tier_service
 
 
 def _count(value: Any) -> int | Literal["all"]:
@@ -37,6 +37,9 @@ WorkerCount = Annotated[
     PlainValidator(_count),
     WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1}, {"const": "all"}]}),
 ]
+
+
+MID_JOB_WAIT_S = 5.0  # how long a mid-job kill waits for a worker to take a job
 
 
 @register_spec
@@ -64,30 +67,29 @@ class ConsumerDeathSpec(FaultSpec):
         return REGIONS if self.region == "all" else (self.region,)
 
     def targets(self) -> tuple[str, ...]:
-        return tuple(t for r in self.regions() for t in (f"region:{r}", f"service:worker-{r}"))
+        return tuple(
+            t
+            for r in self.regions()
+            for t in (f"region:{r}", f"service:{tier_service('worker', r)}")
+        )
 
+    def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
+        victims = []
+        for region in self.regions():
+            workers = ctx.containers.instances(tier_service("worker", region))
+            victims += workers if self.count == "all" else workers[: self.count]
+        kill = ctx.containers.kill
+        if self.mid_job:
 
-MID_JOB_WAIT_S = 5.0  # how long a mid-job kill waits for a worker to take a job
+            def kill(container: Any) -> None:
+                busy = ctx.containers.wait_worker_busy(container, MID_JOB_WAIT_S)
+                ctx.containers.kill(container)
+                ctx.event("worker_state", f"{container.name} {'busy' if busy else 'idle'} at kill")
 
-
-@register_runtime("consumer_death")
-def inject(spec: ConsumerDeathSpec, ctx: FaultContext) -> AbstractContextManager[None]:
-    victims = []
-    for region in spec.regions():
-        workers = ctx.containers.instances(f"worker-{region}")
-        victims += workers if spec.count == "all" else workers[: spec.count]
-    kill = ctx.containers.kill
-    if spec.mid_job:
-
-        def kill(container: Any) -> None:
-            busy = ctx.containers.wait_worker_busy(container, MID_JOB_WAIT_S)
-            ctx.containers.kill(container)
-            ctx.event("worker_state", f"{container.name} {'busy' if busy else 'idle'} at kill")
-
-    return containers_down(
-        ctx,
-        victims,
-        down=kill,
-        up=ctx.containers.start if spec.restart else None,
-        verb="killed",
-    )
+        return containers_down(
+            ctx,
+            victims,
+            down=kill,
+            up=ctx.containers.start if self.restart else None,
+            verb="killed",
+        )

@@ -1,0 +1,25 @@
+"""`throughput_min_rps`: client requests per second over the window (all, or one home region
+and/or one kind of request); usually a `min`, to show the load really ran."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness.slo.objectives._base import Objective, register_objective
+from harness.slo.objectives._bounds import Bound
+from harness.slo.promql import CLIENT_REQUESTS, client_matchers, selector
+
+if TYPE_CHECKING:
+    from harness.slo.model import SLO
+
+
+@register_objective
+class Throughput(Objective):
+    key = "throughput_min_rps"
+    value = Bound
+    description = "Client requests per second."
+
+    @classmethod
+    def query(cls, slo: SLO, w: str, seconds: str) -> str:
+        total = selector(CLIENT_REQUESTS, *client_matchers(slo.value))
+        return f"sum(increase({total}[{w}])) / {seconds}"

@@ -1,0 +1,489 @@
+"""Fakes of every port (harness/ports.py) and of the Docker SDK client, shared by the unit tests.
+
+Each behaves like its real adapter where a test can tell: it holds state (links disabled,
+toxics, container status), records its calls, and fails the way the adapter fails, with an
+`InfraError` (never a KeyError or a None). `journal` lists, in order, what the fakes of one
+Target were asked to do, so a test can read the order of a run's cleanups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+
+from harness.errors import InfraError
+from harness.faults.runtime import FaultContext
+from harness.load.progress import Progress
+from harness.load.settings import LoadSettings
+from harness.ports import JobRow, QueueStats
+from harness.record import Series
+from harness.slo.query import Sample
+from harness.stack import labels as stack_labels
+from harness.stack import topology as t
+from harness.stack.endpoints import Endpoints
+from harness.target import Target
+
+Journal = list[str]
+
+ENDPOINTS = Endpoints(
+    router="http://127.0.0.1:1",
+    router_metrics="http://127.0.0.1:2/metrics",
+    prometheus="http://127.0.0.1:3",
+    toxiproxy="http://127.0.0.1:4",
+    queue="redis://127.0.0.1:5/0",
+    shards=tuple(f"postgresql://harness@127.0.0.1:{6 + s}/harness" for s in range(4)),
+    gateway="172.17.0.1",
+)
+
+
+# --- LinkControl -------------------------------------------------------------------------
+class FakeToxiproxy:
+    """Links by name, all enabled; toxics per link. `fail_on` makes calls on that link fail."""
+
+    def __init__(self, journal: Journal | None = None) -> None:
+        self.enabled = {name: True for name in t.LINK_NAMES}
+        self.toxics: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in t.LINK_NAMES}
+        self.calls: list[tuple[str, ...]] = []
+        self.fail_on: str | None = None
+        self.journal = journal if journal is not None else []
+
+    def _link(self, name: str) -> None:
+        if name not in self.enabled:
+            raise InfraError(f"Toxiproxy at http://fake has no proxy named {name!r}")
+        if self.fail_on == name:
+            raise InfraError(f"Toxiproxy at http://fake did not answer for {name}")
+
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        self._link(name)
+        self.calls.append(("enable" if enabled else "disable", name))
+        self.enabled[name] = enabled
+
+    def add_toxic(self, proxy: str, *, name: str, type: str, attributes: dict[str, Any],
+                  stream: str = "downstream", toxicity: float = 1.0) -> None:  # fmt: skip
+        self._link(proxy)
+        self.calls.append(("add", proxy, name))
+        self.toxics[proxy][name] = {"type": type, "attributes": attributes, "stream": stream,
+                                    "toxicity": toxicity}  # fmt: skip
+
+    def remove_toxic(self, proxy: str, name: str) -> None:
+        self._link(proxy)
+        self.calls.append(("remove", proxy, name))
+        self.toxics[proxy].pop(name, None)
+
+    def reset(self) -> None:
+        self.calls.append(("reset",))
+        self.journal.append("links reset")
+        self.enabled = dict.fromkeys(self.enabled, True)
+        self.toxics = {name: {} for name in self.toxics}
+
+    def dirty(self) -> list[str]:
+        return [n for n, e in self.enabled.items() if not e] + [
+            f"{n}:{x}" for n, ts in self.toxics.items() for x in ts
+        ]
+
+
+# --- ContainerControl --------------------------------------------------------------------
+@dataclass
+class FakeContainer:
+    name: str
+    status: str = "running"
+
+
+@dataclass
+class FakeContainers:
+    services: dict[str, list[str]]
+    containers: dict[str, FakeContainer] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    busy: bool = True
+    journal: Journal = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for names in self.services.values():
+            for n in names:
+                self.containers[n] = FakeContainer(n)
+
+    def instances(self, target: str) -> list[FakeContainer]:
+        names = self.services.get(target, [target] if target in self.containers else [])
+        if not names:
+            raise InfraError(f"stack 'fake' has no service or container named {target!r}")
+        return [self.containers[n] for n in names]
+
+    def _set(self, verb: str, c: FakeContainer, status: str) -> None:
+        self.calls.append((verb, c.name))
+        c.status = status
+
+    def kill(self, c: FakeContainer) -> None:
+        self._set("kill", c, "exited")
+
+    def stop(self, c: FakeContainer) -> None:
+        self._set("stop", c, "exited")
+
+    def start(self, c: FakeContainer) -> None:
+        self._set("start", c, "running")
+
+    def pause(self, c: FakeContainer) -> None:
+        self._set("pause", c, "paused")
+
+    def unpause(self, c: FakeContainer) -> None:
+        self._set("unpause", c, "running")
+
+    def wait_worker_busy(self, c: FakeContainer, timeout_s: float) -> bool:
+        self.calls.append(("busy?", c.name))
+        return self.busy
+
+    def heal_all(self) -> list[str]:
+        self.journal.append("containers healed")
+        healed = self.down()
+        for name in healed:
+            self.start(self.containers[name])
+        return healed
+
+    def down(self) -> list[str]:
+        return [c.name for c in self.containers.values() if c.status != "running"]
+
+
+def default_services() -> dict[str, list[str]]:
+    services: dict[str, list[str]] = {
+        "geo-router": ["geo-router"], "queue": ["queue"], "shard-2": ["shard-2"],
+    }  # fmt: skip
+    for r in t.REGIONS:
+        services[f"web-{r}"] = [f"web-{r}-1"]
+        services[f"worker-{r}"] = [f"worker-{r}-1", f"worker-{r}-2"]
+    return services
+
+
+def make_context(
+    tox: FakeToxiproxy | None = None, containers: FakeContainers | None = None
+) -> tuple[FaultContext, FakeToxiproxy, FakeContainers, list[tuple[str, str]]]:
+    tox = tox or FakeToxiproxy()
+    containers = containers or FakeContainers(default_services())
+    events: list[tuple[str, str]] = []
+    ctx = FaultContext(
+        links=tox,
+        containers=containers,
+        event=lambda kind, msg: events.append((kind, msg)),
+        label="f0",
+    )
+    return ctx, tox, containers, events
+
+
+# --- PromQuery ---------------------------------------------------------------------------
+class FakeProm:
+    """Answers every query with one recorded result (or raises it, e.g. the InfraError the
+    real client raises), and remembers the calls. `ranges` answers range queries by PromQL."""
+
+    def __init__(
+        self,
+        instant: Any = None,
+        series: Any = None,
+        *,
+        ranges: dict[str, list[Series] | Exception] | None = None,
+    ):
+        self.instant_answer = instant
+        self.range_answer = series
+        self.ranges = ranges
+        self.calls: list[tuple[Any, ...]] = []
+
+    def instant(self, promql: str, at: float) -> list[Sample]:
+        self.calls.append(("instant", promql, at))
+        if isinstance(self.instant_answer, Exception):
+            raise self.instant_answer
+        return list(self.instant_answer or [])
+
+    def range(self, promql: str, start: float, end: float, step_s: float = 1.0) -> list[Series]:
+        self.calls.append(("range", promql, start, end, step_s))
+        answer = self.range_answer if self.ranges is None else self.ranges.get(promql, [])
+        if isinstance(answer, Exception):
+            raise answer
+        return list(answer or [])
+
+
+# --- ShardSource, QueueSource and a clock --------------------------------------------------
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class FakeShards:
+    """Users by shard; jobs finish one poll at a time (`done_after` polls), or never."""
+
+    count = 4
+
+    def __init__(self, users: dict[int, set[int]], jobs: dict[str, int], *, broken: bool = False):
+        self.users = users
+        self.jobs = jobs  # job id -> polls until done (-1: never, -2: no row)
+        self.broken = broken
+        self.polls: dict[int, int] = {}
+        self.closed = False
+
+    def users_present(self, shard: int, ids: Sequence[int]) -> set[int]:
+        if self.broken:
+            raise InfraError(f"shard-{shard} at postgresql://x could not be read: refused")
+        return self.users.get(shard, set()) & set(ids)
+
+    def job_rows(self, shard: int, ids: Sequence[str]) -> list[JobRow]:
+        if self.broken:
+            raise InfraError(f"shard-{shard} at postgresql://x could not be read: refused")
+        poll = self.polls[shard] = self.polls.get(shard, 0) + 1
+        rows = []
+        for job_id in ids:
+            after = self.jobs[job_id]
+            if after == -2:
+                continue
+            done = after != -1 and poll > after
+            rows.append(
+                JobRow(id=job_id, status="done" if done else "queued", completions=1 if done else 0)
+            )
+        return rows
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeQueue:
+    def __init__(self, *, broken: bool = False):
+        self.broken = broken
+        self.closed = False
+
+    def stats(self) -> QueueStats:
+        if self.broken:
+            raise InfraError("the queue at redis://x could not be read: timeout")
+        return QueueStats(length=10, pending=2, lag=0)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+# --- LoadRunner / LoadProcess --------------------------------------------------------------
+class FakeLoad:
+    """A load generator that starts at once and runs until the run stops it. `fail` (an
+    exception) is raised by `progress()`, as the real one raises a crash."""
+
+    def __init__(self, run_dir: Path, journal: Journal, fail: BaseException | None = None):
+        self.run_dir = run_dir
+        self.history_path = run_dir / "locust_stats_history.csv"
+        self.journal = journal
+        self.fail = fail
+        self.running = True
+
+    def progress(self) -> Progress:
+        if self.fail is not None:
+            raise self.fail
+        return Progress(elapsed_s=0.0, users=1, rps=1.0, failures_pct=0.0, p95_ms=10.0)
+
+    def wait(self, timeout_s: float) -> int:
+        self.running = False
+        return 0
+
+
+class FakeLoadRunner:
+    def __init__(self, journal: Journal, fail: BaseException | None = None) -> None:
+        self.journal = journal
+        self.fail = fail
+        self.settings: LoadSettings | None = None
+
+    @contextmanager
+    def __call__(self, settings: LoadSettings, *, processes: int = 1) -> Iterator[FakeLoad]:
+        self.settings = settings
+        load = FakeLoad(Path(settings.run_dir), self.journal, self.fail)
+        load.history_path.write_text("")
+        self.journal.append("load started")
+        try:
+            yield load
+        finally:
+            load.running = False
+            self.journal.append("load stopped")
+
+
+# --- FaultGauge, ScrapeTargets, StackProvider ------------------------------------------------
+class FakeGauge:
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.values: dict[int, float] = {}
+
+    def start(self) -> str:
+        self.journal.append("gauge started")
+        return "127.0.0.1:9999"
+
+    def set(self, index: int, fault: str, target: str, value: float) -> None:
+        self.values[index] = value
+
+    def stop(self) -> None:
+        self.journal.append("gauge stopped")
+
+
+class FakeScrape:
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.sources: dict[str, str] = {}
+
+    def add(self, source: str, address: str) -> None:
+        self.sources[source] = address
+
+    def remove_all(self) -> None:
+        self.journal.append("scrape unregistered")
+        self.sources.clear()
+
+
+class FakeStack:
+    """A StackProvider whose Target is made of the fakes above. `fail_acquire` (an exception)
+    is raised by `acquire()`, as bring-up raises InfraError for a stack that is not healthy."""
+
+    def __init__(self, *, prom: FakeProm | None = None, fail_acquire: Exception | None = None,
+                 load_fail: BaseException | None = None) -> None:  # fmt: skip
+        self.journal: Journal = []
+        self.links = FakeToxiproxy(self.journal)
+        self.containers = FakeContainers(default_services(), journal=self.journal)
+        self.prom = prom or FakeProm()
+        self.shards = FakeShards({}, {})
+        self.queue = FakeQueue()
+        self.load = FakeLoadRunner(self.journal, load_fail)
+        self.gauge = FakeGauge(self.journal)
+        self.scrape = FakeScrape(self.journal)
+        self.fail_acquire = fail_acquire
+
+    def connect(self) -> None:
+        self.journal.append("connected")
+
+    def acquire(self) -> Target:
+        if self.fail_acquire is not None:
+            raise self.fail_acquire
+        self.journal.append("stack acquired")
+        return Target(
+            name="fake",
+            endpoints=ENDPOINTS,
+            links=self.links,
+            containers=self.containers,
+            prometheus=self.prom,
+            open_shards=lambda: self.shards,
+            open_queue=lambda: self.queue,
+            load=self.load,
+            fault_gauge=self.gauge,
+            scrape=lambda: self.scrape,
+            loadgen_metrics="127.0.0.1:9998",
+            describe={"name": "fake"},
+        )
+
+    def release(self) -> None:
+        self.journal.append("stack released")
+
+    def wait_healthy(self) -> None:
+        self.journal.append("waited healthy")
+
+    def save_logs(self, dest: Path, since: float) -> dict[str, list[str]]:
+        self.journal.append("logs saved")
+        return {}
+
+
+# --- the Docker SDK client (for the stack adapters' own tests) -------------------------------
+@dataclass
+class FakeObj:
+    """A container, network or volume: its name and labels, removable from its collection."""
+
+    name: str
+    labels: dict[str, str]
+    registry: list[FakeObj]
+    attrs: dict[str, Any] = field(default_factory=dict)
+    started: bool = False
+
+    def remove(self, **_: Any) -> None:
+        self.registry.remove(self)
+
+    def start(self) -> None:
+        self.started = True
+
+    def put_archive(self, path: str, data: bytes) -> bool:
+        return True
+
+
+def _matches(obj: FakeObj, filters: dict[str, list[str]] | None) -> bool:
+    for cond in (filters or {}).get("label", []):
+        key, _, value = cond.partition("=")
+        if key not in obj.labels or (value and obj.labels[key] != value):
+            return False
+    return True
+
+
+class FakeCollection:
+    """`client.containers`, `.networks` or `.volumes`: create, and list by label filter.
+    `fail_create_after` items, create fails (as the lifecycle reports an engine refusal)."""
+
+    def __init__(self, fail_create_after: int | None = None) -> None:
+        self.items: list[FakeObj] = []
+        self.fail_create_after = fail_create_after
+
+    def create(
+        self, *args: Any, name: str | None = None, labels: dict[str, str], **_: Any
+    ) -> FakeObj:
+        if self.fail_create_after is not None and len(self.items) >= self.fail_create_after:
+            raise InfraError("engine said no")
+        obj = FakeObj(
+            name=name or str(args[0]), labels=labels, registry=self.items, attrs={"Labels": labels}
+        )
+        self.items.append(obj)
+        return obj
+
+    def list(self, filters: dict[str, list[str]] | None = None, **_: Any) -> list[FakeObj]:
+        return [o for o in self.items if _matches(o, filters)]
+
+
+class FakeImage:
+    def __init__(self, tag: str, ctx_hash: str) -> None:
+        self.id = f"sha256:{tag}"
+        self.labels = {stack_labels.CONTEXT_HASH: ctx_hash}
+
+
+class FakeImages:
+    def __init__(self) -> None:
+        self.store: dict[str, FakeImage] = {}
+
+    def get(self, tag: str) -> FakeImage:
+        if tag not in self.store:
+            raise docker.errors.ImageNotFound(tag)  # what docker-py raises
+        return self.store[tag]
+
+
+class FakeApi:
+    """The low-level client: endpoint configs, and image builds streamed as docker-py does
+    (a failed build is an `error` entry at the end of the stream, not an exception)."""
+
+    def __init__(self, client: FakeDocker, fail_build: bool) -> None:
+        self.client, self.fail_build, self.builds = client, fail_build, 0
+
+    def create_endpoint_config(self, **kw: Any) -> dict[str, Any]:
+        return kw
+
+    def build(self, *, tag: str, labels: dict[str, str], **_: Any) -> list[dict[str, str]]:
+        self.builds += 1
+        if self.fail_build:
+            steps = [
+                {"stream": f"Step {i}/30 : RUN apt-get install thing-{i}\n"} for i in range(40)
+            ]
+            error = "The command '/bin/sh -c apt-get install nope' returned a non-zero code: 100"
+            return [*steps, {"error": error}]
+        self.client.images.store[tag] = FakeImage(tag, labels[stack_labels.CONTEXT_HASH])
+        return [{"stream": "Successfully built\n"}]
+
+
+class FakeDocker:
+    """The Docker SDK client as the stack adapters use it."""
+
+    def __init__(self, fail_create_after: int | None = None, *, fail_build: bool = False) -> None:
+        self.containers = FakeCollection(fail_create_after)
+        self.networks = FakeCollection()
+        self.volumes = FakeCollection()
+        self.images = FakeImages()
+        self.api = FakeApi(self, fail_build)

@@ -1,0 +1,30 @@
+"""The pure core loads without any client of the outside world (the import-linter contracts in
+pyproject.toml say the same statically; this checks what really gets imported)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+CORE = [
+    "harness.scenario.model",
+    "harness.scenario.schema",
+    "harness.plan",
+    "harness.faults",
+    "harness.slo.judge",
+    "harness.slo.series",
+    "harness.invariants.run",
+    "harness.report",
+    "harness.run.orchestrator",
+]
+CLIENTS = {"docker", "toxiproxy", "requests", "psycopg", "redis", "prometheus_api_client", "locust"}
+
+
+def test_the_core_imports_no_client() -> None:
+    code = (
+        f"import importlib, json, sys\nfor m in {CORE!r}: importlib.import_module(m)\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert CLIENTS.isdisjoint(json.loads(out.stdout))
