@@ -1,6 +1,9 @@
 """The verdict table of scenarios/README.md as data: what each bundled scenario must say on the
 healthy stack and with each seeded bug. Read by the unit test that checks its names and by the
-integration test that runs it, so the table people read is the one that is tested."""
+integration test that runs it, so the table people read is the one that is tested.
+
+A failing cell lists what the bug explains, separated by `;`: `fail: A; B; C?` says A and B
+must fail, C may (a name ending in `?`), and nothing else may fail or err."""
 
 from __future__ import annotations
 
@@ -17,8 +20,18 @@ class Cell:
     scenario: str
     bug: str | None  # None: the healthy stack
     expected: str  # "pass" or "fail"
-    caught_by: str | None  # with "fail": the SLO or invariant that must be among the failures
+    must_fail: tuple[str, ...] = ()  # with "fail": SLOs and invariants that must fail
+    may_fail: tuple[str, ...] = ()  # ... and those the bug may also fail; nothing else may
     default: bool  # bold in the table: runs in the default test command, else under -m slow
+
+    @property
+    def caught_by(self) -> str | None:
+        """The first name the cell says must fail (None for a passing cell)."""
+        return self.must_fail[0] if self.must_fail else None
+
+    @property
+    def explained(self) -> frozenset[str]:
+        return frozenset(self.must_fail) | frozenset(self.may_fail)
 
     @property
     def id(self) -> str:
@@ -53,15 +66,17 @@ def read_table(text: str | None = None) -> list[Cell]:
             if value in NO_CLAIM:
                 continue
             bug = None if column == "healthy" else column
+            names = [n.strip() for n in value[6:].split(";")] if value.startswith("fail:") else []
+            must = tuple(n for n in names if n and not n.endswith("?"))
+            may = tuple(n[:-1].strip() for n in names if n.endswith("?") and n[:-1].strip())
             if value == "pass":
-                cells.append(Cell(scenario=scenario, bug=bug, expected="pass", caught_by=None,
-                                  default=bold))  # fmt: skip
-            elif value.startswith("fail: ") and value[6:].strip():
-                cells.append(Cell(scenario=scenario, bug=bug, expected="fail",
-                                  caught_by=value[6:].strip(), default=bold))  # fmt: skip
+                cells.append(Cell(scenario=scenario, bug=bug, expected="pass", default=bold))
+            elif must and len(must) + len(may) == len(names):
+                cells.append(Cell(scenario=scenario, bug=bug, expected="fail", must_fail=must,
+                                  may_fail=may, default=bold))  # fmt: skip
             else:
                 raise TableError(
                     f"line {number}, {scenario} / {column}: {raw!r} is not "
-                    "`pass`, `fail: <SLO or invariant name>` or `—`"
+                    "`pass`, `fail: <SLO or invariant name>[; <another>[?]...]` or `—`"
                 )
     return cells

@@ -37,7 +37,12 @@ else:
     AnyFault = fault_union()
 
 Bug = Literal[
-    "failover_off", "ack_before_persist", "no_reclaim", "ack_before_commit", "shared_db_pool"
+    "failover_off",
+    "ack_before_persist",
+    "no_reclaim",
+    "ack_before_commit",
+    "shared_db_pool",
+    "slow_workers",
 ]
 
 __all__ = ["SLO", "Load", "Scenario", "StackOverrides", "service_instances", "service_names"]

@@ -12,6 +12,7 @@ BUGS = {
     "no_reclaim": "workers never take over jobs left pending by a dead consumer",
     "ack_before_commit": "the web tier answers 201 before the user row is committed",
     "shared_db_pool": "the web tier has no bulkhead: one slow shard starves the others",
+    "slow_workers": "every photo job takes 5 times as long: the workers cannot keep up",
 }
 
 

@@ -66,7 +66,9 @@ def bring_up(
     image_ids = ensure_images(client, progress=progress)
     if _running_and_current(client, config, specs, image_ids):
         progress(f"stack {config.name!r} is already up")
-        return discover_endpoints(client, config.name)
+        endpoints = discover_endpoints(client, config.name)
+        wait_routed(endpoints.router, t.REGIONS, timeout_s=timeout_s, progress=progress)
+        return endpoints
     if stack_containers(client, config.name):
         progress(f"replacing stack {config.name!r} (changed or unhealthy)")
         tear_down(client, config.name)

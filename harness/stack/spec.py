@@ -122,6 +122,9 @@ def _workers(config: StackConfig, region: str) -> list[ContainerSpec]:
     bug_env = {
         "BUG_ACK_BEFORE_PERSIST": "1" if "ack_before_persist" in config.bugs else "0",
         "BUG_NO_RECLAIM": "1" if "no_reclaim" in config.bugs else "0",
+        # Seeded bug slow_workers: the simulated fetch of the original takes 1 s, not 200 ms,
+        # so four workers finish about 4 jobs/s, fewer than the bundled loads submit.
+        "PHOTO_FETCH_MS": "1000" if "slow_workers" in config.bugs else "200",
     }
     return [
         ContainerSpec(

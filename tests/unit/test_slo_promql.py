@@ -80,13 +80,13 @@ CASES: list[tuple[str, dict[str, Any], float, str]] = [
         "throughput",
         {"throughput_min_rps": {"min": 20}},
         40.0,
-        f"sum(increase({REQ}[40s])) / 40",
+        f'sum(increase({REQ}{{result="ok"}}[40s])) / 40',
     ),
     (
         "throughput of one region",
         {"throughput_min_rps": {"min": 20, "region": "us-east"}},
         40.0,
-        f"sum(increase({REQ}{{{EAST}}}[40s])) / 40",
+        f'sum(increase({REQ}{{{EAST},result="ok"}}[40s])) / 40',
     ),
     (
         "router 5xx ratio",

@@ -1,5 +1,8 @@
-"""`throughput_min_rps`: client requests per second over the window (all, or one home region
-and/or one kind of request); usually a `min`, to show the load really ran."""
+"""`throughput_min_rps`: client requests per second answered as expected over the window (all,
+or one home region and/or one kind of request); usually a `min`, to show users were served.
+
+Successful requests only (goodput): a region whose router answers every request with an
+instant 503 sends more requests per second than a healthy one, and serves nobody."""
 
 from __future__ import annotations
 
@@ -17,9 +20,9 @@ if TYPE_CHECKING:
 class Throughput(Objective):
     key = "throughput_min_rps"
     value = Bound
-    description = "Client requests per second."
+    description = "Client requests per second answered as expected (failures not counted)."
 
     @classmethod
     def query(cls, slo: SLO, w: str, seconds: str) -> str:
-        total = selector(CLIENT_REQUESTS, *client_matchers(slo.value))
-        return f"sum(increase({total}[{w}])) / {seconds}"
+        served = selector(CLIENT_REQUESTS, *client_matchers(slo.value), 'result="ok"')
+        return f"sum(increase({served}[{w}])) / {seconds}"
