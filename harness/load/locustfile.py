@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 import gevent
@@ -18,9 +21,11 @@ import locust.stats
 from locust import FastHttpUser, events, task
 from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
+from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness.load import traffic as tr
+from harness.load.arrivals import Arrival, CorrectedEvent, OpenLoop, Schedule
 from harness.load.client_metrics import DELTA_KEY, ClientMetrics, serve
 from harness.load.geography import region_counts
 from harness.load.ledger import LedgerWriter
@@ -34,6 +39,10 @@ locust.stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1  # progress() reads the history wh
 
 SETTINGS = LoadSettings.read(os.environ[SETTINGS_ENV])
 COUNTS = {r: n for r, n in region_counts(SETTINGS.geography, SETTINGS.users).items() if n > 0}
+# The open model draws each iteration's region by the percents: every region with a share.
+HOMES = (
+    COUNTS if SETTINGS.model == "closed" else {r: 0 for r, p in SETTINGS.geography.items() if p > 0}
+)
 PICKER = tr.TaskPicker(SETTINGS.tasks)
 METRICS = ClientMetrics()
 LEDGER = LedgerWriter(SETTINGS.run_dir)
@@ -42,18 +51,40 @@ log = logging.getLogger("harness.load")
 
 
 # Per (region, route): the stats name and the request context, built once (hot path).
-NAMES = {(r, route): tr.stats_name(r, route) for r in COUNTS for route in tr.EXPECTED_STATUS}
+NAMES = {(r, route): tr.stats_name(r, route) for r in HOMES for route in tr.EXPECTED_STATUS}
 CONTEXTS = {
-    (r, route): {"region": r, "route": route} for r in COUNTS for route in tr.EXPECTED_STATUS
+    (r, route): {"region": r, "route": route} for r in HOMES for route in tr.EXPECTED_STATUS
 }
-HEADERS = {r: {HOME_HEADER: r} for r in COUNTS}
+HEADERS = {r: {HOME_HEADER: r} for r in HOMES}
+
+
+TIMEOUT_MS = SETTINGS.request_timeout_s * 1000.0
+WRITE_OPS = {tr.ROUTE_CREATE_USER: "user", tr.ROUTE_SUBMIT_PHOTO: "job"}
+
+
+def _failure(route: str, status: int, resp: Any) -> str:
+    expected = tr.EXPECTED_STATUS[route]
+    if status:
+        return f"HTTP {status}, expected {expected}"
+    # One stable message per kind of error, so Locust groups them (no addresses in it).
+    return f"no answer ({type(getattr(resp, 'error', None)).__name__}), expected {expected}"
+
+
+def _late(resp: Any) -> bool:
+    """Answered, but after the request timeout: a failure like a timeout. (The socket gives
+    up after request_timeout without progress; a trickling answer can take longer.)"""
+    if resp.request_meta["response_time"] <= TIMEOUT_MS:
+        return False
+    resp.failure(f"answered after the {SETTINGS.request_timeout_s:g} s request timeout")
+    return True
 
 
 def send(
     client: Any, region: str, method: str, route: str, path: str, body: Any = None, user: int = 0
 ) -> Any:
     """One request, judged by traffic.is_ok; returns the parsed JSON body on success, else None.
-    Writes the stack acknowledged (POSTs) go to the ledger; `user` is the photo's owner."""
+    Writes the stack acknowledged (POSTs) go to the ledger, and so do writes whose outcome
+    was not seen (no answer, 5xx, an unreadable 2xx): `user` is the photo's owner."""
     with client.request(
         method,
         path,
@@ -63,9 +94,13 @@ def send(
         catch_response=True,
         context=CONTEXTS[region, route],
     ) as resp:
-        if not tr.is_ok(route, resp.status_code):
-            resp.failure(f"HTTP {resp.status_code}, expected {tr.EXPECTED_STATUS[route]}")
+        status = int(resp.status_code or 0)
+        if not tr.is_ok(route, status):
+            resp.failure(_failure(route, status, resp))
+            if method == "POST" and (status == 0 or status >= 500):
+                _unknown(resp, region, route, status, user)
             return None
+        _late(resp)  # a write acknowledged late is still acknowledged: on to the ledger
         if method != "POST":
             return {}
         served = (resp.headers or {}).get(SERVED_HEADER) or "none"
@@ -77,8 +112,15 @@ def send(
                 LEDGER.job(id=data["job_id"], user_id=user, home=region, served=served)
         except (ValueError, KeyError, TypeError) as exc:
             resp.failure(f"unexpected response body: {exc!r}")
+            _unknown(resp, region, route, status, user)
             return None
         return data
+
+
+def _unknown(resp: Any, region: str, route: str, status: int, user: int) -> None:
+    served = (resp.headers or {}).get(SERVED_HEADER) or "none"
+    owner = user if route == tr.ROUTE_SUBMIT_PHOTO else None
+    LEDGER.unknown(op=WRITE_OPS[route], home=region, served=served, status=status, user_id=owner)
 
 
 def read_back(client: Any, region: str, user_id: int) -> int:
@@ -96,12 +138,65 @@ def read_back(client: Any, region: str, user_id: int) -> int:
         status = int(resp.status_code or 0)
         if not tr.is_ok(route, status):
             resp.failure(f"HTTP {status}, expected 200 (reading back the user just created)")
+        else:
+            _late(resp)
         return status
 
 
+# The tasks, shared by both load models: what a user of `region` does with `client`, its
+# decisions drawn from `rng`.
+
+
+def create_user(client: Any, region: str, rng: random.Random) -> None:
+    body = {"name": f"u-{region}-{rng.getrandbits(32):08x}"}
+    data = send(client, region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
+    if data is None:
+        return
+    user_id = int(data["id"])
+    STATE.user_acknowledged(user_id)
+    # A signup lands on the new profile: read it back at once (read_your_writes).
+    LEDGER.readback(id=user_id, status=read_back(client, region, user_id))
+
+
+def read_user(client: Any, region: str, rng: random.Random) -> None:
+    user_id = STATE.pick_user(rng)
+    if user_id is None:
+        return create_user(client, region, rng)
+    send(client, region, "GET", tr.ROUTE_READ_USER, f"/users/{user_id}")
+
+
+def submit_photo(client: Any, region: str, rng: random.Random) -> None:
+    user_id = STATE.pick_user(rng)
+    if user_id is None:
+        return create_user(client, region, rng)
+    body = {"op": rng.choice(tr.PHOTO_OPS)}
+    path = f"/users/{user_id}/photos"
+    data = send(client, region, "POST", tr.ROUTE_SUBMIT_PHOTO, path, body, user_id)
+    if data is not None:
+        STATE.job_acknowledged(str(data["job_id"]))
+
+
+def read_job(client: Any, region: str, rng: random.Random) -> None:
+    job_id = STATE.pick_job(rng)
+    if job_id is None:
+        return submit_photo(client, region, rng)
+    send(client, region, "GET", tr.ROUTE_READ_JOB, f"/jobs/{job_id}")
+
+
+TASKS: dict[str, Callable[[Any, str, random.Random], None]] = {
+    "create_user": create_user,
+    "read_user": read_user,
+    "submit_photo": submit_photo,
+    "read_job": read_job,
+}
+
+
 class RegionUser(FastHttpUser):
+    """The closed model: a user of one home region, looping over tasks with think time."""
+
     abstract = True
     region = ""
+    network_timeout = connection_timeout = SETTINGS.request_timeout_s
 
     def wait_time(self) -> float:
         low, high = SETTINGS.think_time_s
@@ -109,54 +204,78 @@ class RegionUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.rng = STATE.new_user_rng(self.region)
-        self.create_user()
+        create_user(self.client, self.region, self.rng)
 
     @task
     def step(self) -> None:
-        getattr(self, PICKER.pick(self.rng))()
+        TASKS[PICKER.pick(self.rng)](self.client, self.region, self.rng)
 
-    def create_user(self) -> None:
-        body = {"name": f"u-{self.region}-{self.rng.getrandbits(32):08x}"}
-        data = send(self.client, self.region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
-        if data is None:
-            return
-        user_id = int(data["id"])
-        STATE.user_acknowledged(user_id)
-        # A signup lands on the new profile: read it back at once (read_your_writes).
-        LEDGER.readback(id=user_id, status=read_back(self.client, self.region, user_id))
 
-    def read_user(self) -> None:
-        user_id = STATE.pick_user(self.rng)
-        if user_id is None:
-            return self.create_user()
-        send(self.client, self.region, "GET", tr.ROUTE_READ_USER, f"/users/{user_id}")
+class OpenLoad(FastHttpUser):
+    """The open model: one per load process, running its process's slice of the schedule
+    (harness.load.arrivals) with the same tasks as the closed model."""
 
-    def submit_photo(self) -> None:
-        user_id = STATE.pick_user(self.rng)
-        if user_id is None:
-            return self.create_user()
-        body = {"op": self.rng.choice(tr.PHOTO_OPS)}
-        data = send(
-            self.client,
-            self.region,
-            "POST",
-            tr.ROUTE_SUBMIT_PHOTO,
-            f"/users/{user_id}/photos",
-            body,
-            user_id,
+    abstract = True
+    network_timeout = connection_timeout = SETTINGS.request_timeout_s
+    concurrency = SETTINGS.in_flight_per_process  # a connection for each iteration in flight
+
+    @task
+    def run_schedule(self) -> None:
+        global OPEN_LOOPS
+        OPEN_LOOPS += 1
+        if OPEN_LOOPS > 1:  # a second one in this process would run the same slice again
+            log.error(
+                "more than one open-model loop in process %s: this one stays idle", os.getpid()
+            )
+            raise StopUser()
+        worker = STATE.worker
+        corrected = CorrectedEvent(self.environment.events.request)
+        self.client.request_event = corrected
+        body_rng = random.Random(f"chaos-open-tasks:{SETTINGS.seed}:{worker}")
+        loop = OpenLoop(
+            Schedule(
+                rate=SETTINGS.rate,
+                duration_s=SETTINGS.duration_s,
+                slices=SETTINGS.processes,
+                slice=worker % SETTINGS.processes,
+            ),
+            max_in_flight=SETTINGS.in_flight_per_process,
+            regions=tr.TaskPicker(SETTINGS.geography),
+            tasks=PICKER,
+            rng=random.Random(f"chaos-open:{SETTINGS.seed}:{worker}"),
         )
-        if data is not None:
-            STATE.job_acknowledged(str(data["job_id"]))
+        why = f"dropped: {SETTINGS.in_flight_per_process} iterations in flight (max_in_flight)"
 
-    def read_job(self) -> None:
-        job_id = STATE.pick_job(self.rng)
-        if job_id is None:
-            return self.submit_photo()
-        send(self.client, self.region, "GET", tr.ROUTE_READ_JOB, f"/jobs/{job_id}")
+        def iteration(arrival: Arrival) -> None:
+            corrected.due(arrival.due)
+            try:
+                TASKS[arrival.task](self.client, arrival.region, body_rng)
+            except Exception:
+                log.exception("open-model iteration %s failed", arrival.task)
+            finally:
+                corrected.done()
+
+        try:
+            result = loop.run(iteration, lambda a: dropped(self.environment, a.region, a.task, why))
+            left = loop.finish(SETTINGS.request_timeout_s + 1.0)
+            log.info(
+                "open model: %s started, %s dropped, %s cut off",
+                result.started,
+                result.dropped,
+                left,
+            )
+        finally:
+            loop.pool.kill(block=False)  # also when Locust kills this user at its stop timeout
+        raise StopUser()
 
 
-def _user_classes() -> dict[str, type[RegionUser]]:
-    classes = {}
+OPEN_LOOPS = 0
+
+
+def _user_classes() -> dict[str, type[FastHttpUser]]:
+    if SETTINGS.model == "open":
+        return {"OpenLoad_": type("OpenLoad_", (OpenLoad,), {"__module__": __name__})}
+    classes: dict[str, type[FastHttpUser]] = {}
     for region, count in COUNTS.items():
         name = "Users_" + region.replace("-", "_")
         attrs = {"region": region, "fixed_count": count, "__module__": __name__}
@@ -164,15 +283,44 @@ def _user_classes() -> dict[str, type[RegionUser]]:
     return classes
 
 
+def dropped(environment: Environment, region: str, task_name: str, why: str) -> None:
+    """An open-model iteration that could not start: a failed request of its task's first
+    route, timed as if it had timed out (harness.load.arrivals)."""
+    route = tr.ROUTE_OF_REQUEST[task_name]
+    environment.events.request.fire(
+        request_type="POST" if route in WRITE_OPS else "GET",
+        name=NAMES[region, route],
+        response_time=TIMEOUT_MS,
+        response_length=0,
+        response=None,
+        context=CONTEXTS[region, route],
+        exception=DroppedIteration(why),
+        start_time=time.time(),
+        url=route,
+    )
+
+
+class DroppedIteration(Exception):
+    """The open model had max_in_flight iterations running when this one was due."""
+
+
 # Locust finds User classes among the module's globals.
 USER_CLASSES = _user_classes()
 globals().update(USER_CLASSES)
-REGION_OF_CLASS = {name: cls.region for name, cls in USER_CLASSES.items()}
+REGION_OF_CLASS = {
+    name: cls.region for name, cls in USER_CLASSES.items() if issubclass(cls, RegionUser)
+}
 
 
 def create_celebrities(environment: Environment) -> None:
-    client = FastHttpSession(SETTINGS.host, environment.events.request, user=None)
-    for shard, region in celebrity_plan(SETTINGS.hotspots, list(COUNTS)):
+    client = FastHttpSession(
+        SETTINGS.host,
+        environment.events.request,
+        user=None,
+        network_timeout=SETTINGS.request_timeout_s,
+        connection_timeout=SETTINGS.request_timeout_s,
+    )
+    for shard, region in celebrity_plan(SETTINGS.hotspots, list(HOMES)):
         for _attempt in range(3):
             body = {"name": f"celebrity-{shard}", "shard": shard}
             data = send(client, region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
