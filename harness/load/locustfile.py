@@ -258,8 +258,10 @@ class OpenLoad(FastHttpUser):
         try:
             result = loop.run(iteration, lambda a: dropped(self.environment, a.region, a.task, why))
             left = loop.finish(SETTINGS.request_timeout_s + 1.0)
-            log.info(
-                "open model: %s started, %s dropped, %s cut off",
+            # Locust's log is WARNING and up: say so only when iterations were lost.
+            report = log.warning if result.dropped or left else log.info
+            report(
+                "open model: %s iterations started, %s dropped, %s cut off at the end",
                 result.started,
                 result.dropped,
                 left,
