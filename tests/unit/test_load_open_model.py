@@ -51,12 +51,22 @@ def requests_seen(host: str) -> int:
     return sum(v for k, v in json.loads(get(f"{host}/_counts")).items() if k != "none")
 
 
+def first_requests(host: str, timeout_s: float = 20.0) -> float:
+    """When the target saw the load's first requests (Locust takes a while to start)."""
+    deadline = time.monotonic() + timeout_s
+    while requests_seen(host) == 0:
+        assert time.monotonic() < deadline, "no request reached the target"
+        time.sleep(0.05)
+    return time.monotonic()
+
+
 def run(load_settings: LoadSettings, *, stall_at_s: float, stall_s: float) -> dict[str, Any]:
     host = load_settings.host
     with start_load(load_settings) as load:
-        time.sleep(1.0)  # the target's counts between t=1 and t=stall are the steady rate
+        began = first_requests(host)
+        time.sleep(0.5)  # the target's counts from here to the stall are the steady rate
         first, t1 = requests_seen(host), time.monotonic()
-        time.sleep(stall_at_s - 1.0)
+        time.sleep(max(0.0, began + stall_at_s - time.monotonic()))
         second, t2 = requests_seen(host), time.monotonic()
         stall(host, stall_s)
         code = load.wait(timeout_s=40)
