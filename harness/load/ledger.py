@@ -12,7 +12,7 @@ killed process loses at most its last, partial line):
 
 A `readback` is the answer to reading a user back right after its 201 (status 0: no answer).
 An `unknown` is a POST whose outcome the load generator never saw: no answer (status 0: a
-timeout, a reset), a 5xx, or a 2xx whose body could not be read. The write may or may not have
+timeout, a reset, but not a refused connection), a 5xx, or a 2xx whose body could not be read. The write may or may not have
 happened, so the invariants count it apart from `lost` (Jepsen's word). `op` is "user" (POST
 /users) or "job" (POST /users/{id}/photos, whose owner is `user_id`; null for a user).
 
@@ -95,6 +95,14 @@ class Ledger:
         for user in self.users:
             shards.setdefault(user.shard, []).append(user.id)
         return shards
+
+
+def outcome_unknown(status: int, error: BaseException | None = None) -> bool:
+    """Whether a failed write may still have happened: no answer (a timeout, a reset: status
+    0) or a 5xx. A refused connection never reached the stack; a 4xx is a definite no."""
+    if status:
+        return status >= 500
+    return not isinstance(error, ConnectionRefusedError)
 
 
 class LedgerWriter:

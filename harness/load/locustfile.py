@@ -28,7 +28,7 @@ from harness.load import traffic as tr
 from harness.load.arrivals import Arrival, CorrectedEvent, OpenLoop, Schedule
 from harness.load.client_metrics import DELTA_KEY, ClientMetrics, serve
 from harness.load.geography import region_counts
-from harness.load.ledger import LedgerWriter
+from harness.load.ledger import LedgerWriter, outcome_unknown
 from harness.load.settings import SETTINGS_ENV, LoadSettings
 from harness.load.state import LoadState, celebrity_plan
 from harness.stack.topology import REGIONS
@@ -102,7 +102,7 @@ def send(
         status = int(resp.status_code or 0)
         if not tr.is_ok(route, status):
             resp.failure(_failure(route, status, resp))
-            if method == "POST" and (status == 0 or status >= 500):
+            if method == "POST" and outcome_unknown(status, getattr(resp, "error", None)):
                 _unknown(resp, region, route, status, user)
             return None
         if resp.request_meta["response_time"] > TIMEOUT_MS:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from harness.load.ledger import LedgerWriter, UnknownWrite, read_ledger
+import pytest
+
+from harness.load.ledger import LedgerWriter, UnknownWrite, outcome_unknown, read_ledger
 
 
 def test_writer_and_merge_of_several_process_files(tmp_path, monkeypatch):
@@ -75,3 +77,23 @@ def test_an_unknown_of_an_unknown_op_is_skipped(tmp_path):
     )
     ledger = read_ledger(tmp_path)
     assert ledger.unknowns == () and ledger.skipped_lines == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "unknown"),
+    [
+        (0, TimeoutError("timed out"), True),
+        (0, ConnectionResetError(), True),
+        (0, None, True),
+        (0, ConnectionRefusedError(), False),  # never reached the stack
+        (500, None, True),
+        (503, None, True),
+        (504, None, True),
+        (404, None, False),  # a definite no
+        (400, None, False),
+    ],
+)
+def test_which_failed_writes_have_an_unknown_outcome(
+    status: int, error: BaseException | None, unknown: bool
+) -> None:
+    assert outcome_unknown(status, error) is unknown
