@@ -11,7 +11,9 @@ from their own start.
 At most `max_in_flight` iterations run at once in a process. An iteration due while that many
 run is dropped: it is reported as a failed request of its task's first route, with the request
 timeout as its latency (what the client would have seen had it sent the request and given up),
-so a stall never makes requests vanish from the error ratio or the latency quantiles.
+so a stall never makes requests vanish from the error ratio or the latency quantiles. For the
+same reason an iteration still running when the load stops (killed at Locust's stop timeout)
+is reported as a failed request too, with its latency so far.
 
 With N load processes, process w runs the global iterations w, w + N, w + 2N, ...: together
 they keep the schedule, each one N-th of the rate. Imported by the locustfile only (gevent,

@@ -12,9 +12,10 @@ killed process loses at most its last, partial line):
 
 A `readback` is the answer to reading a user back right after its 201 (status 0: no answer).
 An `unknown` is a POST whose outcome the load generator never saw: no answer (status 0: a
-timeout, a reset, but not a refused connection), a 5xx, or a 2xx whose body could not be read. The write may or may not have
-happened, so the invariants count it apart from `lost` (Jepsen's word). `op` is "user" (POST
-/users) or "job" (POST /users/{id}/photos, whose owner is `user_id`; null for a user).
+timeout, a reset, but not a refused connection), a 5xx, or a 2xx whose body could not be
+read. The write may or may not have happened, so the invariants count it apart from `lost`
+(Jepsen's word). `op` is "user" (POST /users) or "job" (POST /users/{id}/photos, whose owner
+is `user_id`; null for a user).
 
 `read_ledger()` merges the files for the invariant checks. No Locust here.
 """

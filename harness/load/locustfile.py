@@ -18,6 +18,7 @@ from typing import Any
 
 import gevent
 import locust.stats
+from gevent import GreenletExit
 from locust import FastHttpUser, events, task
 from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
@@ -258,11 +259,16 @@ class OpenLoad(FastHttpUser):
                 TASKS[arrival.task](self.client, arrival.region, body_rng)
             except Exception:
                 log.exception("open-model iteration %s failed", arrival.task)
+            except GreenletExit:
+                # Killed at the end with its request unanswered: counted, not lost from view.
+                late_ms = (time.perf_counter() - arrival.due) * 1000.0
+                dropped(self.environment, arrival, CUT_OFF, max(TIMEOUT_MS, late_ms))
+                raise
             finally:
                 corrected.done()
 
         try:
-            result = loop.run(iteration, lambda a: dropped(self.environment, a.region, a.task, why))
+            result = loop.run(iteration, lambda a: dropped(self.environment, a, why))
             left = loop.finish(SETTINGS.request_timeout_s + 1.0)
             # Locust's log is WARNING and up: say so only when iterations were lost.
             report = log.warning if result.dropped or left else log.info
@@ -273,11 +279,14 @@ class OpenLoad(FastHttpUser):
                 left,
             )
         finally:
-            loop.pool.kill(block=False)  # also when Locust kills this user at its stop timeout
+            # Also when Locust kills this user at its stop timeout: the killed iterations report
+            # themselves as cut off (in iteration()) before the user is gone.
+            loop.pool.kill(block=True, timeout=1.0)
         raise StopUser()
 
 
 OPEN_LOOPS = 0
+CUT_OFF = "cut off: still running when the load stopped"
 
 
 def _user_classes() -> dict[str, type[FastHttpUser]]:
@@ -291,14 +300,16 @@ def _user_classes() -> dict[str, type[FastHttpUser]]:
     return classes
 
 
-def dropped(environment: Environment, region: str, task_name: str, why: str) -> None:
-    """An open-model iteration that could not start: a failed request of its task's first
-    route, timed as if it had timed out (harness.load.arrivals)."""
-    route = tr.ROUTE_OF_REQUEST[task_name]
+def dropped(
+    environment: Environment, arrival: Arrival, why: str, response_time: float = TIMEOUT_MS
+) -> None:
+    """An open-model iteration that could not start, or was cut off: a failed request of its
+    task's first route, timed as if it had timed out (harness.load.arrivals)."""
+    region, route = arrival.region, tr.ROUTE_OF_REQUEST[arrival.task]
     environment.events.request.fire(
         request_type="POST" if route in WRITE_OPS else "GET",
         name=NAMES[region, route],
-        response_time=TIMEOUT_MS,
+        response_time=response_time,
         response_length=0,
         response=None,
         context=CONTEXTS[region, route],
@@ -309,7 +320,8 @@ def dropped(environment: Environment, region: str, task_name: str, why: str) -> 
 
 
 class DroppedIteration(Exception):
-    """The open model had max_in_flight iterations running when this one was due."""
+    """The open model had max_in_flight iterations running when this one was due, or this
+    one was still running when the load stopped."""
 
 
 # Locust finds User classes among the module's globals.

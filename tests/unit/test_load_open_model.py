@@ -132,3 +132,26 @@ def test_the_closed_model_times_out_and_ledgers_unseen_writes(target: str, tmp_p
     assert {u.status for u in ledger.unknowns} == {0}
     assert {u.op for u in ledger.unknowns} <= {"user", "job"}
     assert all((u.user_id is None) == (u.op == "user") for u in ledger.unknowns)
+
+
+@pytest.mark.timeout(90)
+def test_iterations_still_running_when_the_load_stops_are_counted(
+    target: str, tmp_path: Path
+) -> None:
+    # The target holds every answer from 1.5 s on, past the end of the 3 s load and past
+    # Locust's 5 s stop timeout (the request timeout is longer): those iterations are killed.
+    open_settings = settings(
+        target,
+        tmp_path,
+        model="open",
+        rate=50,
+        max_in_flight=500,
+        duration_s=3,
+        request_timeout_s=20.0,
+    )
+    result = run(open_settings, stall_at_s=1.5, stall_s=30.0)
+    assert result["code"] == 1
+    cut = [e for e in result["failures"] if "cut off" in e]
+    assert cut, result["failures"]
+    # About 1.5 s x 50/s were cut off (locust_stats.csv misses its last second, hence less).
+    assert int(result["total"]["Failure Count"]) >= 30, result["total"]
