@@ -1,9 +1,14 @@
 """The harness's locustfile: the only module that imports Locust (gevent patches on import).
 
 Run by harness.load.runner as `python -m locust -f <this file>`; never import it from the
-harness. The settings come from the JSON file named by $CHAOS_LOAD_SETTINGS. One User class
-per region with users, each with `fixed_count` from region_counts(), so the split of users by
-home region is exact. Locust stats entries are named "<home region> <route template>".
+harness. The settings come from the JSON file named by $CHAOS_LOAD_SETTINGS.
+
+The closed model (the default): one User class per region with users, each with `fixed_count`
+from region_counts(), so the split of users by home region is exact. The open model: one
+OpenLoad user per load process, whose task runs that process's slice of the arrival schedule
+(harness.load.arrivals), each iteration one of the same task functions in its own greenlet.
+Locust stats entries are named "<home region> <route template>". Every request gives up after
+the request timeout; a timeout, or an answer slower than it, is a failed request.
 """
 
 from __future__ import annotations
@@ -218,7 +223,7 @@ class RegionUser(FastHttpUser):
         TASKS[PICKER.pick(self.rng)](self.client, self.region, self.rng)
 
 
-class OpenLoad(FastHttpUser):
+class OpenModelUser(FastHttpUser):
     """The open model: one per load process, running its process's slice of the schedule
     (harness.load.arrivals) with the same tasks as the closed model."""
 
@@ -291,7 +296,7 @@ CUT_OFF = "cut off: still running when the load stopped"
 
 def _user_classes() -> dict[str, type[FastHttpUser]]:
     if SETTINGS.model == "open":
-        return {"OpenLoad_": type("OpenLoad_", (OpenLoad,), {"__module__": __name__})}
+        return {"OpenLoad": type("OpenLoad", (OpenModelUser,), {"__module__": __name__})}
     classes: dict[str, type[FastHttpUser]] = {}
     for region, count in COUNTS.items():
         name = "Users_" + region.replace("-", "_")
