@@ -3,7 +3,9 @@
 Answers the web API's routes with the statuses the load generator expects and an
 X-Served-Region header (the request's home region), fast enough not to be the bottleneck
 (asyncio, keep-alive, no framework). `GET /_counts` returns the requests seen per
-X-Home-Region, `GET /_created` the users and jobs it acknowledged. Run it as
+X-Home-Region, `GET /_created` the users and jobs it acknowledged, and `POST /_stall?s=2`
+holds every answer to a request arriving in the next 2 s until those 2 s are over (a stalled
+target, for the open model's latency correction). Run it as
 `python -m harness.load.fake_target`; it prints its port.
 """
 
@@ -20,6 +22,7 @@ from harness.vocabulary import SHARD_COUNT
 USER = re.compile(rb"^/users/(\d+)$")
 PHOTOS = re.compile(rb"^/users/(\d+)/photos$")
 JOB = re.compile(rb"^/jobs/([^/]+)$")
+STALL = re.compile(rb"^/_stall\?s=(\d+(?:\.\d+)?)$")
 
 
 class Target:
@@ -28,6 +31,7 @@ class Target:
         self.jobs = itertools.count(1)
         self.users: set[int] = set()
         self.by_home: dict[str, int] = {}
+        self.stalled_until = 0.0  # on the event loop's clock
 
     def answer(self, method: bytes, path: bytes, home: str, body: bytes) -> tuple[int, object]:
         self.by_home[home] = self.by_home.get(home, 0) + 1
@@ -72,10 +76,21 @@ class Http(asyncio.Protocol):
             self.buffer = self.buffer[end + 4 + length :]
             method, path, _ = head[0].split(b" ", 2)
             home = fields.get(b"x-home-region", b"none").decode()
+            served = "us-east" if home == "none" else home
+            loop = asyncio.get_running_loop()
+            if method == b"POST" and (m := STALL.match(path)):
+                self.target.stalled_until = loop.time() + float(m.group(1))
+                self.respond(200, {"stalled_s": float(m.group(1))}, served)
+                continue
             status, payload = self.target.answer(method, path, home, body)
-            self.respond(status, payload, served="us-east" if home == "none" else home)
+            if self.target.stalled_until > loop.time():
+                loop.call_at(self.target.stalled_until, self.respond, status, payload, served)
+            else:
+                self.respond(status, payload, served)
 
     def respond(self, status: int, payload: object, served: str) -> None:
+        if self.transport.is_closing():  # the client gave up while the answer was held
+            return
         body = json.dumps(payload).encode()
         head = (
             f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"

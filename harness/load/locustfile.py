@@ -1,31 +1,44 @@
 """The harness's locustfile: the only module that imports Locust (gevent patches on import).
 
 Run by harness.load.runner as `python -m locust -f <this file>`; never import it from the
-harness. The settings come from the JSON file named by $CHAOS_LOAD_SETTINGS. One User class
-per region with users, each with `fixed_count` from region_counts(), so the split of users by
-home region is exact. Locust stats entries are named "<home region> <route template>".
+harness. The settings come from the JSON file named by $CHAOS_LOAD_SETTINGS.
+
+The closed model (the default): one User class per region with users, each with `fixed_count`
+from region_counts(), so the split of users by home region is exact. The open model: one
+OpenLoad user per load process, whose task runs that process's slice of the arrival schedule
+(harness.load.arrivals), each iteration one of the same task functions in its own greenlet.
+Locust stats entries are named "<home region> <route template>". Every request gives up after
+the request timeout; a timeout, or an answer slower than it, is a failed request.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 import gevent
 import locust.stats
+from gevent import GreenletExit
 from locust import FastHttpUser, events, task
 from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
+from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness.load import traffic as tr
+from harness.load.arrivals import Arrival, CorrectedEvent, OpenLoop, Schedule
 from harness.load.client_metrics import DELTA_KEY, ClientMetrics, serve
 from harness.load.geography import region_counts
-from harness.load.ledger import LedgerWriter
+from harness.load.ledger import LedgerWriter, outcome_unknown
 from harness.load.settings import SETTINGS_ENV, LoadSettings
 from harness.load.state import LoadState, celebrity_plan
+from harness.stack.topology import REGIONS
+from harness.vocabulary import ROUTE_OF_REQUEST
 
 HOME_HEADER = "X-Home-Region"
 SERVED_HEADER = "X-Served-Region"
@@ -33,6 +46,10 @@ locust.stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1  # progress() reads the history wh
 
 SETTINGS = LoadSettings.read(os.environ[SETTINGS_ENV])
 COUNTS = {r: n for r, n in region_counts(SETTINGS.geography, SETTINGS.users).items() if n > 0}
+# The open model draws each iteration's region by the percents: every region with a share.
+HOMES = (
+    COUNTS if SETTINGS.model == "closed" else {r: 0 for r, p in SETTINGS.geography.items() if p > 0}
+)
 PICKER = tr.TaskPicker(SETTINGS.tasks)
 METRICS = ClientMetrics()
 LEDGER = LedgerWriter(SETTINGS.run_dir)
@@ -41,18 +58,45 @@ log = logging.getLogger("harness.load")
 
 
 # Per (region, route): the stats name and the request context, built once (hot path).
-NAMES = {(r, route): tr.stats_name(r, route) for r in COUNTS for route in tr.EXPECTED_STATUS}
+NAMES = {(r, route): tr.stats_name(r, route) for r in HOMES for route in tr.EXPECTED_STATUS}
 CONTEXTS = {
-    (r, route): {"region": r, "route": route} for r in COUNTS for route in tr.EXPECTED_STATUS
+    (r, route): {"region": r, "route": route} for r in HOMES for route in tr.EXPECTED_STATUS
 }
-HEADERS = {r: {HOME_HEADER: r} for r in COUNTS}
+HEADERS = {r: {HOME_HEADER: r} for r in HOMES}
+
+
+TIMEOUT_MS = SETTINGS.request_timeout_s * 1000.0
+WRITE_OPS = {tr.ROUTE_CREATE_USER: "user", tr.ROUTE_SUBMIT_PHOTO: "job"}
+
+
+def served_region(response: Any) -> str | None:
+    """X-Served-Region of an answer; None without one. (Not `headers or {}`: truth-testing
+    geventhttpclient's Headers counts them, a cost paid on every request.)"""
+    headers = getattr(response, "headers", None)
+    return None if headers is None else headers.get(SERVED_HEADER)
+
+
+def _failure(route: str, status: int, resp: Any) -> str:
+    expected = tr.EXPECTED_STATUS[route]
+    if status:
+        return f"HTTP {status}, expected {expected}"
+    # One stable message per kind of error, so Locust groups them (no addresses in it).
+    return f"no answer ({type(getattr(resp, 'error', None)).__name__}), expected {expected}"
+
+
+def _late(resp: Any) -> None:
+    """Answered, but after the request timeout: a failure like a timeout. (The socket gives
+    up after request_timeout without progress; a trickling answer can take longer.) Called
+    only past the timeout, so the hot path pays one comparison."""
+    resp.failure(f"answered after the {SETTINGS.request_timeout_s:g} s request timeout")
 
 
 def send(
     client: Any, region: str, method: str, route: str, path: str, body: Any = None, user: int = 0
 ) -> Any:
     """One request, judged by traffic.is_ok; returns the parsed JSON body on success, else None.
-    Writes the stack acknowledged (POSTs) go to the ledger; `user` is the photo's owner."""
+    Writes the stack acknowledged (POSTs) go to the ledger, and so do writes whose outcome
+    was not seen (no answer, 5xx, an unreadable 2xx): `user` is the photo's owner."""
     with client.request(
         method,
         path,
@@ -62,12 +106,17 @@ def send(
         catch_response=True,
         context=CONTEXTS[region, route],
     ) as resp:
-        if not tr.is_ok(route, resp.status_code):
-            resp.failure(f"HTTP {resp.status_code}, expected {tr.EXPECTED_STATUS[route]}")
+        status = int(resp.status_code or 0)
+        if not tr.is_ok(route, status):
+            resp.failure(_failure(route, status, resp))
+            if method == "POST" and outcome_unknown(status, getattr(resp, "error", None)):
+                _unknown(resp, region, route, status, user)
             return None
+        if resp.request_meta["response_time"] > TIMEOUT_MS:
+            _late(resp)  # a write acknowledged late is still acknowledged: on to the ledger
         if method != "POST":
             return {}
-        served = (resp.headers or {}).get(SERVED_HEADER) or "none"
+        served = served_region(resp) or "none"
         try:
             data = resp.json()
             if route == tr.ROUTE_CREATE_USER:
@@ -76,8 +125,15 @@ def send(
                 LEDGER.job(id=data["job_id"], user_id=user, home=region, served=served)
         except (ValueError, KeyError, TypeError) as exc:
             resp.failure(f"unexpected response body: {exc!r}")
+            _unknown(resp, region, route, status, user)
             return None
         return data
+
+
+def _unknown(resp: Any, region: str, route: str, status: int, user: int) -> None:
+    served = served_region(resp) or "none"
+    owner = user if route == tr.ROUTE_SUBMIT_PHOTO else None
+    LEDGER.unknown(op=WRITE_OPS[route], home=region, served=served, status=status, user_id=owner)
 
 
 def read_back(client: Any, region: str, user_id: int) -> int:
@@ -95,12 +151,65 @@ def read_back(client: Any, region: str, user_id: int) -> int:
         status = int(resp.status_code or 0)
         if not tr.is_ok(route, status):
             resp.failure(f"HTTP {status}, expected 200 (reading back the user just created)")
+        elif resp.request_meta["response_time"] > TIMEOUT_MS:
+            _late(resp)
         return status
 
 
+# The tasks, shared by both load models: what a user of `region` does with `client`, its
+# decisions drawn from `rng`.
+
+
+def create_user(client: Any, region: str, rng: random.Random) -> None:
+    body = {"name": f"u-{region}-{rng.getrandbits(32):08x}"}
+    data = send(client, region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
+    if data is None:
+        return
+    user_id = int(data["id"])
+    STATE.user_acknowledged(user_id)
+    # A signup lands on the new profile: read it back at once (read_your_writes).
+    LEDGER.readback(id=user_id, status=read_back(client, region, user_id))
+
+
+def read_user(client: Any, region: str, rng: random.Random) -> None:
+    user_id = STATE.pick_user(rng)
+    if user_id is None:
+        return create_user(client, region, rng)
+    send(client, region, "GET", tr.ROUTE_READ_USER, f"/users/{user_id}")
+
+
+def submit_photo(client: Any, region: str, rng: random.Random) -> None:
+    user_id = STATE.pick_user(rng)
+    if user_id is None:
+        return create_user(client, region, rng)
+    body = {"op": rng.choice(tr.PHOTO_OPS)}
+    path = f"/users/{user_id}/photos"
+    data = send(client, region, "POST", tr.ROUTE_SUBMIT_PHOTO, path, body, user_id)
+    if data is not None:
+        STATE.job_acknowledged(str(data["job_id"]))
+
+
+def read_job(client: Any, region: str, rng: random.Random) -> None:
+    job_id = STATE.pick_job(rng)
+    if job_id is None:
+        return submit_photo(client, region, rng)
+    send(client, region, "GET", tr.ROUTE_READ_JOB, f"/jobs/{job_id}")
+
+
+TASKS: dict[str, Callable[[Any, str, random.Random], None]] = {
+    "create_user": create_user,
+    "read_user": read_user,
+    "submit_photo": submit_photo,
+    "read_job": read_job,
+}
+
+
 class RegionUser(FastHttpUser):
+    """The closed model: a user of one home region, looping over tasks with think time."""
+
     abstract = True
     region = ""
+    network_timeout = connection_timeout = SETTINGS.request_timeout_s
 
     def wait_time(self) -> float:
         low, high = SETTINGS.think_time_s
@@ -108,54 +217,88 @@ class RegionUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.rng = STATE.new_user_rng(self.region)
-        self.create_user()
+        create_user(self.client, self.region, self.rng)
 
     @task
     def step(self) -> None:
-        getattr(self, PICKER.pick(self.rng))()
+        TASKS[PICKER.pick(self.rng)](self.client, self.region, self.rng)
 
-    def create_user(self) -> None:
-        body = {"name": f"u-{self.region}-{self.rng.getrandbits(32):08x}"}
-        data = send(self.client, self.region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
-        if data is None:
-            return
-        user_id = int(data["id"])
-        STATE.user_acknowledged(user_id)
-        # A signup lands on the new profile: read it back at once (read_your_writes).
-        LEDGER.readback(id=user_id, status=read_back(self.client, self.region, user_id))
 
-    def read_user(self) -> None:
-        user_id = STATE.pick_user(self.rng)
-        if user_id is None:
-            return self.create_user()
-        send(self.client, self.region, "GET", tr.ROUTE_READ_USER, f"/users/{user_id}")
+class OpenModelUser(FastHttpUser):
+    """The open model: one per load process, running its process's slice of the schedule
+    (harness.load.arrivals) with the same tasks as the closed model."""
 
-    def submit_photo(self) -> None:
-        user_id = STATE.pick_user(self.rng)
-        if user_id is None:
-            return self.create_user()
-        body = {"op": self.rng.choice(tr.PHOTO_OPS)}
-        data = send(
-            self.client,
-            self.region,
-            "POST",
-            tr.ROUTE_SUBMIT_PHOTO,
-            f"/users/{user_id}/photos",
-            body,
-            user_id,
+    abstract = True
+    network_timeout = connection_timeout = SETTINGS.request_timeout_s
+    concurrency = SETTINGS.in_flight_per_process  # a connection for each iteration in flight
+
+    @task
+    def run_schedule(self) -> None:
+        global OPEN_LOOPS
+        OPEN_LOOPS += 1
+        if OPEN_LOOPS > 1:  # a second one in this process would run the same slice again
+            log.error(
+                "more than one open-model loop in process %s: this one stays idle", os.getpid()
+            )
+            raise StopUser()
+        worker = STATE.worker
+        corrected = CorrectedEvent(self.environment.events.request)
+        self.client.request_event = corrected
+        body_rng = random.Random(f"chaos-open-tasks:{SETTINGS.seed}:{worker}")
+        loop = OpenLoop(
+            Schedule(
+                rate=SETTINGS.rate,
+                duration_s=SETTINGS.duration_s,
+                slices=SETTINGS.processes,
+                slice=worker % SETTINGS.processes,
+            ),
+            max_in_flight=SETTINGS.in_flight_per_process,
+            regions=tr.TaskPicker(SETTINGS.geography),
+            tasks=PICKER,
+            rng=random.Random(f"chaos-open:{SETTINGS.seed}:{worker}"),
         )
-        if data is not None:
-            STATE.job_acknowledged(str(data["job_id"]))
+        why = f"dropped: {SETTINGS.in_flight_per_process} iterations in flight (max_in_flight)"
 
-    def read_job(self) -> None:
-        job_id = STATE.pick_job(self.rng)
-        if job_id is None:
-            return self.submit_photo()
-        send(self.client, self.region, "GET", tr.ROUTE_READ_JOB, f"/jobs/{job_id}")
+        def iteration(arrival: Arrival) -> None:
+            corrected.due(arrival.due)
+            try:
+                TASKS[arrival.task](self.client, arrival.region, body_rng)
+            except Exception:
+                log.exception("open-model iteration %s failed", arrival.task)
+            except GreenletExit:
+                # Killed at the end with its request unanswered: counted, not lost from view.
+                late_ms = (time.perf_counter() - arrival.due) * 1000.0
+                dropped(self.environment, arrival, CUT_OFF, max(TIMEOUT_MS, late_ms))
+                raise
+            finally:
+                corrected.done()
+
+        try:
+            result = loop.run(iteration, lambda a: dropped(self.environment, a, why))
+            left = loop.finish(SETTINGS.request_timeout_s + 1.0)
+            # Locust's log is WARNING and up: say so only when iterations were lost.
+            report = log.warning if result.dropped or left else log.info
+            report(
+                "open model: %s iterations started, %s dropped, %s cut off at the end",
+                result.started,
+                result.dropped,
+                left,
+            )
+        finally:
+            # Also when Locust kills this user at its stop timeout: the killed iterations report
+            # themselves as cut off (in iteration()) before the user is gone.
+            loop.pool.kill(block=True, timeout=1.0)
+        raise StopUser()
 
 
-def _user_classes() -> dict[str, type[RegionUser]]:
-    classes = {}
+OPEN_LOOPS = 0
+CUT_OFF = "cut off: still running when the load stopped"
+
+
+def _user_classes() -> dict[str, type[FastHttpUser]]:
+    if SETTINGS.model == "open":
+        return {"OpenLoad": type("OpenLoad", (OpenModelUser,), {"__module__": __name__})}
+    classes: dict[str, type[FastHttpUser]] = {}
     for region, count in COUNTS.items():
         name = "Users_" + region.replace("-", "_")
         attrs = {"region": region, "fixed_count": count, "__module__": __name__}
@@ -163,15 +306,47 @@ def _user_classes() -> dict[str, type[RegionUser]]:
     return classes
 
 
+def dropped(
+    environment: Environment, arrival: Arrival, why: str, response_time: float = TIMEOUT_MS
+) -> None:
+    """An open-model iteration that could not start, or was cut off: a failed request of its
+    task's first route, timed as if it had timed out (harness.load.arrivals)."""
+    region, route = arrival.region, ROUTE_OF_REQUEST[arrival.task]
+    environment.events.request.fire(
+        request_type="POST" if route in WRITE_OPS else "GET",
+        name=NAMES[region, route],
+        response_time=response_time,
+        response_length=0,
+        response=None,
+        context=CONTEXTS[region, route],
+        exception=DroppedIteration(why),
+        start_time=time.time(),
+        url=route,
+    )
+
+
+class DroppedIteration(Exception):
+    """The open model had max_in_flight iterations running when this one was due, or this
+    one was still running when the load stopped."""
+
+
 # Locust finds User classes among the module's globals.
 USER_CLASSES = _user_classes()
 globals().update(USER_CLASSES)
-REGION_OF_CLASS = {name: cls.region for name, cls in USER_CLASSES.items()}
+REGION_OF_CLASS = {
+    name: cls.region for name, cls in USER_CLASSES.items() if issubclass(cls, RegionUser)
+}
 
 
 def create_celebrities(environment: Environment) -> None:
-    client = FastHttpSession(SETTINGS.host, environment.events.request, user=None)
-    for shard, region in celebrity_plan(SETTINGS.hotspots, list(COUNTS)):
+    client = FastHttpSession(
+        SETTINGS.host,
+        environment.events.request,
+        user=None,
+        network_timeout=SETTINGS.request_timeout_s,
+        connection_timeout=SETTINGS.request_timeout_s,
+    )
+    for shard, region in celebrity_plan(SETTINGS.hotspots, list(HOMES)):
         for _attempt in range(3):
             body = {"name": f"celebrity-{shard}", "shard": shard}
             data = send(client, region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
@@ -189,6 +364,7 @@ def on_init(environment: Environment, **_: Any) -> None:
         return
     if isinstance(runner, MasterRunner):
         environment.events.worker_report.add_listener(on_worker_report)
+    METRICS.precreate(REGIONS, tr.EXPECTED_STATUS)  # before the first scrape and request
     try:
         serve(METRICS, SETTINGS.metrics_host, SETTINGS.metrics_port)
     except OSError as exc:
@@ -213,11 +389,10 @@ def on_request(
 ) -> None:
     if "route" not in context:
         return
-    headers = getattr(response, "headers", None) or {}
     METRICS.observe(
         region=context["region"],
         route=context["route"],
-        served=headers.get(SERVED_HEADER),
+        served=served_region(response),
         ok=exception is None,
         seconds=response_time / 1000.0,
     )

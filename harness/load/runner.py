@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -39,6 +40,9 @@ TAIL_BYTES = 64 * 1024
 def locust_command(settings: LoadSettings, *, processes: int = 1) -> list[str]:
     """The command line of the load generator (pure; start_load runs it)."""
     run_dir = Path(settings.run_dir)
+    # The open model runs one scheduler user per process (harness.load.arrivals), all at once.
+    users = processes if settings.model == "open" else settings.users
+    spawn_rate = processes if settings.model == "open" else settings.spawn_rate
     command = [
         sys.executable,
         "-m",
@@ -49,9 +53,9 @@ def locust_command(settings: LoadSettings, *, processes: int = 1) -> list[str]:
         "--host",
         settings.host,
         "-u",
-        str(settings.users),
+        str(users),
         "-r",
-        str(settings.spawn_rate),
+        str(spawn_rate),
         "-t",
         f"{max(1, round(settings.duration_s))}s",
         "--stop-timeout",
@@ -87,6 +91,7 @@ def start_load(settings: LoadSettings, *, processes: int = 1) -> LoadProcess:
             f"load processes must be >= 1, got {processes}", hint="pass --load-workers 1 or more"
         )
     run_dir = Path(settings.run_dir)
+    settings = replace(settings, processes=processes)  # the open model splits its rate by it
     path = settings.write()
     env = {**os.environ, SETTINGS_ENV: str(path)}
     package_root = str(Path(__file__).resolve().parents[2])

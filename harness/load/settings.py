@@ -15,6 +15,7 @@ from harness.vocabulary import REGIONS, SHARD_COUNT, TASKS
 
 SETTINGS_ENV = "CHAOS_LOAD_SETTINGS"
 SETTINGS_FILE = "load-settings.json"
+MODELS: tuple[str, ...] = ("closed", "open")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +50,13 @@ class Hotspot:
 class LoadSettings:
     """One run's load. `geography` maps region -> percent of users (sums to 100); `tasks` maps a
     task name of TASKS -> weight; `think_time_s` is each user's (min, max) pause between
-    tasks, drawn from its own seeded RNG."""
+    tasks, drawn from its own seeded RNG.
+
+    `model` "closed" runs `users` looping users; "open" runs `rate` iterations per second
+    (all processes together) whatever the answers, at most `max_in_flight` at once, each
+    iteration's home region drawn by the geography's percents (harness.load.arrivals).
+    Every request gives up after `request_timeout_s`, and one slower than that is a failure.
+    `processes` is the number of Locust processes sharing the load (set by start_load)."""
 
     host: str
     users: int
@@ -63,6 +70,11 @@ class LoadSettings:
     run_dir: str
     hotspots: tuple[Hotspot, ...] = ()
     think_time_s: tuple[float, float] = (0.5, 1.5)
+    model: str = "closed"
+    rate: float = 0.0
+    max_in_flight: int = 0
+    request_timeout_s: float = 5.0
+    processes: int = 1
 
     def __post_init__(self) -> None:
         # Accept lists (as JSON and callers produce them) but store tuples: the class is frozen.
@@ -71,6 +83,11 @@ class LoadSettings:
         problems = _problems(self)
         if problems:
             raise ValueError("invalid load settings: " + "; ".join(problems))
+
+    @property
+    def in_flight_per_process(self) -> int:
+        """Each process's share of max_in_flight, rounded up (at least 1)."""
+        return max(1, -(-self.max_in_flight // self.processes))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -110,4 +127,10 @@ def _problems(s: LoadSettings) -> list[str]:
     low, high = s.think_time_s
     if not 0 <= low <= high:
         problems.append(f"think_time_s {s.think_time_s} must be 0 <= min <= max")
+    if s.model not in MODELS:
+        problems.append(f"model {s.model!r} is not one of {list(MODELS)}")
+    if s.model == "open" and (s.rate <= 0 or s.max_in_flight < 1):
+        problems.append("the open model needs rate > 0 and max_in_flight >= 1")
+    if s.request_timeout_s <= 0 or s.processes < 1:
+        problems.append("request_timeout_s must be > 0 and processes >= 1")
     return problems

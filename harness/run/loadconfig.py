@@ -42,4 +42,8 @@ def load_settings(
         metrics_port=int(metrics_port),
         run_dir=str(run_dir.resolve()),
         hotspots=hotspots(timeline),
+        model=load.model,
+        rate=load.rate or 0.0,
+        max_in_flight=load.in_flight_limit() if load.model == "open" else 0,
+        request_timeout_s=load.request_timeout,
     )

@@ -7,9 +7,17 @@ Every model forbids unknown keys, so a typo is an error rather than a silently i
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from harness.faults import FaultSpec, fault_union
@@ -44,6 +52,9 @@ Bug = Literal[
     "shared_db_pool",
     "slow_workers",
 ]
+LoadModel = Literal["closed", "open"]
+MAX_RATE = 10_000.0  # iterations/s: far beyond what one machine's Locust sends; catches typos
+MAX_IN_FLIGHT = 10_000  # each one may hold a connection (file descriptor) of its own
 
 __all__ = ["SLO", "Load", "Scenario", "StackOverrides", "service_instances", "service_names"]
 
@@ -94,6 +105,33 @@ class Load(BaseModel):
         le=limits.MAX_SEED,
         description="Seed for home regions and choices: same seed, same run.",
     )
+    model: LoadModel = Field(
+        default="closed",
+        description="closed: `users` loop, each sending its next request when the last is"
+        " answered. open: `rate` iterations per second whatever the answers, latency timed"
+        " from when each was due (free of coordinated omission); `users` and `spawn_rate`"
+        " are then unused.",
+    )
+    rate: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_RATE,
+        description="Open model: iterations per second (each one task, its home region drawn"
+        " by `geography`), split over the load processes.",
+    )
+    max_in_flight: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_IN_FLIGHT,
+        description="Open model: iterations running at once at most; one due while that many"
+        " run is dropped and counted as a failed request. Default: rate x request_timeout,"
+        " enough to ride out a stall as long as the timeout without dropping.",
+    )
+    request_timeout: Annotated[Duration, Field(ge=0.1, le=60)] = Field(
+        default=5.0,
+        description="Every request gives up after this long (0.1s..60s); a timed-out or"
+        " slower answer is a failed request.",
+    )
 
     @field_validator("geography")
     @classmethod
@@ -116,6 +154,33 @@ class Load(BaseModel):
                 "no_task", "at least one task needs a weight above 0", {"hint": "read_user: 1"}
             )
         return value
+
+    @field_validator("rate", "max_in_flight")
+    @classmethod
+    def _open_only(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and info.data.get("model", "closed") == "closed":
+            raise PydanticCustomError(
+                "open_model_only",
+                "{field} is a setting of the open model",
+                {"field": info.field_name, "hint": "add `model: open`, or remove it"},
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _open_has_rate(self) -> Load:
+        if self.model == "open" and self.rate is None:
+            raise PydanticCustomError(
+                "open_model_rate",
+                "the open model needs a rate (iterations per second)",
+                {"hint": "rate: 50"},
+            )
+        return self
+
+    def in_flight_limit(self) -> int:
+        """max_in_flight as given, else rate x request_timeout (bounded by MAX_IN_FLIGHT)."""
+        if self.max_in_flight is not None:
+            return self.max_in_flight
+        return max(1, min(MAX_IN_FLIGHT, math.ceil((self.rate or 0) * self.request_timeout)))
 
 
 class Scenario(BaseModel):

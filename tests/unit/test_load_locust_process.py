@@ -75,6 +75,11 @@ def test_locust_run_against_a_loopback_target(target: str, tmp_path: Path) -> No
     assert code == 0, (tmp_path / "locust.log").read_text()
     assert "harness_client_requests_total" in scraped
     assert 'harness_client_users{region="us-east"} 14.0' in scraped
+    # Pre-created at 0: the series an outage would create (no serving region, an error).
+    assert (
+        'harness_client_requests_total{region="us-west",result="error",route="/jobs/{id}",'
+        'served_region="none"} 0.0' in scraped
+    )
 
     history = (tmp_path / "locust_stats_history.csv").read_text().splitlines()
     assert len(history) > 5
@@ -94,6 +99,7 @@ def test_locust_run_against_a_loopback_target(target: str, tmp_path: Path) -> No
         "user": created["users"],
         "job": created["jobs"],
         "readback": created["users"],
+        "unknown": 0,
     }
     assert {r.status for r in ledger.readbacks} == {200}
     assert {u.home for u in ledger.users} == {"us-east", "us-west"}
