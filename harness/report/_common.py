@@ -80,3 +80,22 @@ def environment() -> jinja2.Environment:
     env.filters["plain"] = plain
     env.tests["table_rows"] = _is_table_rows
     return env
+
+
+def load_model(record: RunRecord) -> str:
+    """Which load model ran, in one line: a closed model's latency hides what a stall delays
+    (coordinated omission), an open model's does not, so a reader must know which it was."""
+    load = record.scenario.get("load") or {}
+    timeout = load.get("request_timeout")
+    tail = f"; requests time out after {timeout} s" if timeout is not None else ""
+    if load.get("model") == "open":
+        in_flight = load.get("max_in_flight")
+        cap = f", at most {in_flight} in flight" if in_flight else ""
+        return (
+            f"open model: {load.get('rate')} iterations/s whatever the answers{cap}; latency "
+            f"from each request's intended send time{tail}"
+        )
+    return (
+        f"closed model: {load.get('users')} users, each waits for its answer before the next "
+        f"request (latency from the actual send){tail}"
+    )

@@ -80,6 +80,7 @@ def _environment(record: RunRecord) -> list[tuple[str, Any]]:
         ("ended", c.utc_time(record.ended_at)),
         ("duration", c.duration(record.started_at, record.ended_at)),
         ("load", f"{c.utc_time(record.load_started_at)} to {c.utc_time(record.load_ended_at)}"),
+        ("load model", c.load_model(record)),
         ("record version", record.version),
     ]
 
@@ -94,6 +95,7 @@ def render_html(record: RunRecord) -> str:
         status=c.status_label(record.status),
         failures=failure_lines(record),
         scenario_text=scenario_text(record),
+        load_model=c.load_model(record),
         charts=figures,
         chart_json=Markup(c.script_json(chart_data)),
         plotly_gz=plotly_js_packed() if chart_data else "",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.record import InvariantResult, RunRecord, SloResult
-from harness.report._common import number, status_label
+from harness.report._common import load_model, number, status_label
 
 COLUMNS = ("check", "name", "phase", "observed", "bound", "verdict")
 
@@ -120,5 +120,8 @@ def summary_lines(record: RunRecord, run_dir: Path | str, *, full_error: bool = 
 
 def summary_text(record: RunRecord, run_dir: Path | str) -> str:
     """What the terminal shows when a run ends: the table of checks, then `summary_lines`."""
-    parts = [table(record), *summary_lines(record, run_dir, full_error=True)]
+    checks = table(record)
+    ran = record.load_started_at is not None and checks
+    parts = [checks, f"load: {load_model(record)}" if ran else ""]
+    parts += summary_lines(record, run_dir, full_error=True)
     return "\n".join(part for part in parts if part)

@@ -54,3 +54,11 @@ def test_a_run_that_judged_nothing_is_just_the_verdict() -> None:
         summary_text(record, "reports/r")
         == "PASSED: region-outage (exit code 0); report in reports/r"
     )
+
+
+def test_the_terminal_and_the_report_say_which_load_model_ran() -> None:
+    record = sample_record()
+    assert "load: closed model" in summary_text(record, "reports/r")
+    record.scenario["load"] = {**record.scenario["load"], "model": "open", "rate": 200}
+    assert "load: open model: 200 iterations/s" in summary_text(record, "reports/r")
+    assert "intended send time" in render_html(record)
