@@ -9,12 +9,17 @@ With `--processes N`, each worker observes into its own and sends `take_delta()`
 (Locust's `report_to_master`); the master, which alone serves the endpoint, `merge()`s the
 deltas (Locust's `worker_report`). Deltas are plain lists, so they survive Locust's msgpack
 transport. No Locust import here.
+
+The serving process `precreate()`s every series the SLOs read at 0 before the load starts:
+`increase()` and `rate()` take a series' first sample as its starting point, so errors in a
+label set that first appears mid-run (a region's users served by `none` during an outage)
+would otherwise count as nothing, and `or vector(0)` would turn them into a clean 0.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, start_http_server
@@ -32,6 +37,8 @@ BUCKETS: tuple[float, ...] = (
 NO_SERVED_REGION = "none"
 DELTA_KEY = "chaos_client_metrics"
 
+RESULTS = ("ok", "error")
+
 RequestKey = tuple[str, str, str, str]  # region, served_region, route, result
 LatencyKey = tuple[str, str]  # region, route
 
@@ -47,6 +54,19 @@ class ClientMetrics:
         self.users: dict[str, int] = {}
         # Called at each scrape when set: the current users by region (from Locust's runner).
         self.users_source: Callable[[], Mapping[str, int]] | None = None
+
+    def precreate(self, regions: Iterable[str], routes: Iterable[str]) -> None:
+        """Every (home region, route) histogram and every (home region, served region or
+        `none`, route, result) counter at 0, keeping whatever was observed already."""
+        regions, routes = list(regions), list(routes)
+        for region in regions:
+            for route in routes:
+                lkey = (region, route)
+                self.latency.setdefault(lkey, [0] * (len(BUCKETS) + 1))
+                self.latency_sum.setdefault(lkey, 0.0)
+                for served in (*regions, NO_SERVED_REGION):
+                    for result in RESULTS:
+                        self.requests.setdefault((region, served, route, result), 0)
 
     def observe(
         self, *, region: str, route: str, served: str | None, ok: bool, seconds: float

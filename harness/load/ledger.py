@@ -1,4 +1,5 @@
-"""The ledger: every write the stack acknowledged to the load generator.
+"""The ledger: every write the stack acknowledged to the load generator, and every write whose
+outcome it never saw.
 
 Each load process appends JSON lines to `<run_dir>/ledger/<pid>.jsonl` (line-buffered, so a
 killed process loses at most its last, partial line):
@@ -6,8 +7,14 @@ killed process loses at most its last, partial line):
     {"kind": "user", "id": 12, "shard": 0, "home": "us-east", "served": "us-west", "t": 1.7e9}
     {"kind": "job", "id": "1-0", "user_id": 12, "home": "us-east", "served": "us-east", "t": ...}
     {"kind": "readback", "id": 12, "status": 200, "t": ...}
+    {"kind": "unknown", "op": "user", "home": "us-east", "served": "none", "status": 0,
+     "user_id": null, "t": ...}
 
 A `readback` is the answer to reading a user back right after its 201 (status 0: no answer).
+An `unknown` is a POST whose outcome the load generator never saw: no answer (status 0: a
+timeout, a reset), a 5xx, or a 2xx whose body could not be read. The write may or may not have
+happened, so the invariants count it apart from `lost` (Jepsen's word). `op` is "user" (POST
+/users) or "job" (POST /users/{id}/photos, whose owner is `user_id`; null for a user).
 
 `read_ledger()` merges the files for the invariant checks. No Locust here.
 """
@@ -50,6 +57,19 @@ class ReadBack:
 
 
 @dataclass(frozen=True, kw_only=True)
+class UnknownWrite:
+    op: str  # "user" or "job"
+    home: str
+    served: str  # the region that answered, "none" without an answer or header
+    status: int  # 0 without an answer, else the HTTP status
+    user_id: int | None  # a job's owner; None for a user
+    t: float
+
+
+UNKNOWN_OPS = ("user", "job")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Ledger:
     """All acknowledged writes of a run, in file then line order. `skipped_lines` counts lines
     that were not valid records (the truncated last line of a killed process)."""
@@ -59,10 +79,16 @@ class Ledger:
     files: int
     skipped_lines: int
     readbacks: tuple[ReadBack, ...] = ()
+    unknowns: tuple[UnknownWrite, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
-        return {"user": len(self.users), "job": len(self.jobs), "readback": len(self.readbacks)}
+        return {
+            "user": len(self.users),
+            "job": len(self.jobs),
+            "readback": len(self.readbacks),
+            "unknown": len(self.unknowns),
+        }
 
     def users_by_shard(self) -> dict[int, list[int]]:
         shards: dict[int, list[int]] = {}
@@ -98,6 +124,13 @@ class LedgerWriter:
     def readback(self, *, id: int, status: int) -> None:
         self._write({"kind": "readback", "id": id, "status": status})
 
+    def unknown(
+        self, *, op: str, home: str, served: str, status: int, user_id: int | None = None
+    ) -> None:
+        """A POST whose outcome was not seen (see the module docstring)."""
+        record = {"kind": "unknown", "op": op, "home": home, "served": served, "status": status}
+        self._write({**record, "user_id": user_id})
+
     def _write(self, record: dict[str, Any]) -> None:
         record["t"] = time.time()
         self._handle().write(json.dumps(record, separators=(",", ":")) + "\n")
@@ -115,6 +148,7 @@ def read_ledger(run_dir: str | Path) -> Ledger:
     users: list[UserWrite] = []
     jobs: list[JobWrite] = []
     readbacks: list[ReadBack] = []
+    unknowns: list[UnknownWrite] = []
     skipped = 0
     paths = sorted((Path(run_dir) / LEDGER_DIR).glob("*.jsonl"))
     for path in paths:
@@ -126,18 +160,21 @@ def read_ledger(run_dir: str | Path) -> Ledger:
                 jobs.append(record)
             elif isinstance(record, ReadBack):
                 readbacks.append(record)
+            elif isinstance(record, UnknownWrite):
+                unknowns.append(record)
             elif line.strip():
                 skipped += 1
     return Ledger(
         users=tuple(users),
         jobs=tuple(jobs),
         readbacks=tuple(readbacks),
+        unknowns=tuple(unknowns),
         files=len(paths),
         skipped_lines=skipped,
     )
 
 
-def _parse(line: str) -> UserWrite | JobWrite | ReadBack | None:
+def _parse(line: str) -> UserWrite | JobWrite | ReadBack | UnknownWrite | None:
     try:
         raw = json.loads(line)
         kind = raw.pop("kind")
@@ -147,6 +184,8 @@ def _parse(line: str) -> UserWrite | JobWrite | ReadBack | None:
             return JobWrite(**raw)
         if kind == "readback":
             return ReadBack(**raw)
+        if kind == "unknown" and raw.get("op") in UNKNOWN_OPS:
+            return UnknownWrite(**raw)
     except (ValueError, TypeError, KeyError, AttributeError):
         pass
     return None

@@ -26,6 +26,7 @@ from harness.load.geography import region_counts
 from harness.load.ledger import LedgerWriter
 from harness.load.settings import SETTINGS_ENV, LoadSettings
 from harness.load.state import LoadState, celebrity_plan
+from harness.stack.topology import REGIONS
 
 HOME_HEADER = "X-Home-Region"
 SERVED_HEADER = "X-Served-Region"
@@ -189,6 +190,7 @@ def on_init(environment: Environment, **_: Any) -> None:
         return
     if isinstance(runner, MasterRunner):
         environment.events.worker_report.add_listener(on_worker_report)
+    METRICS.precreate(REGIONS, tr.EXPECTED_STATUS)  # before the first scrape and request
     try:
         serve(METRICS, SETTINGS.metrics_host, SETTINGS.metrics_port)
     except OSError as exc:

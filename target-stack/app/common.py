@@ -15,6 +15,29 @@ GROUP = "photo-workers"
 OPS = ("blur", "sharpen")
 IMAGE_SIZE = (256, 256)
 
+# The API's routes as aiohttp names them (the `route` label of web_requests_total), with their
+# method and success status. web.py creates these series at 0 when it starts, with the errors
+# the app answers: `increase()` ignores a series' first sample, so the first 503 of a route
+# would otherwise count as nothing in a server_error_ratio (status=~"5..").
+API_ROUTES: tuple[tuple[str, str, int], ...] = (
+    ("POST", "/users", 201),
+    ("GET", "/users/{id}", 200),
+    ("POST", "/users/{id}/photos", 202),
+    ("GET", "/jobs/{id}", 200),
+)
+ERROR_STATUSES = (400, 404, 500, 503)  # bad body, unknown id, a bug, a dependency down
+# The shard queries every healthy run makes (web_db_seconds' `op`), pre-created per shard.
+DB_OPS = ("insert_user", "select_user", "insert_job", "select_job")
+
+
+def precreated_requests() -> list[tuple[str, str, str]]:
+    """(route, method, status) of every web_requests_total series made at start."""
+    return [
+        (route, method, str(status))
+        for method, route, ok in API_ROUTES
+        for status in (ok, *ERROR_STATUSES)
+    ]
+
 
 def parse_addr(addr: str) -> tuple[str, int]:
     """'host:port' -> ('host', port)."""
