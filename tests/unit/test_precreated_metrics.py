@@ -21,6 +21,7 @@ from harness.load.client_metrics import NO_SERVED_REGION, ClientMetrics
 from harness.scenario.slo_model import SLO
 from harness.slo import promql
 from harness.stack.topology import REGIONS
+from harness.vocabulary import ROUTE_OF_REQUEST
 
 APP_DIR = Path(__file__).resolve().parents[2] / "target-stack" / "app"
 Sample = tuple[str, frozenset[tuple[str, str]], float]
@@ -58,7 +59,7 @@ CLIENT_SLOS = [
 
 
 @pytest.mark.parametrize("region", [None, *REGIONS])
-@pytest.mark.parametrize("request_kind", [None, *tr.ROUTE_OF_REQUEST])
+@pytest.mark.parametrize("request_kind", [None, *ROUTE_OF_REQUEST])
 @pytest.mark.parametrize("objective", CLIENT_SLOS)
 def test_every_client_series_an_slo_reads_is_there_at_zero(
     region: str | None, request_kind: str | None, objective: dict[str, dict[str, float]]
