@@ -83,6 +83,10 @@ class InvariantResult(_Model):
     found: int = 0
     lost: int = 0
     duplicated: int = 0
+    # Outcomes nobody saw (no answer, a timeout, a 5xx), counted apart from `lost`; more than
+    # `unknown_tolerated` of them fail the invariant (None: not judged, e.g. an error).
+    unknown: int = 0
+    unknown_tolerated: int | None = None
     detail: str = ""
     lost_examples: list[str] = Field(default_factory=list)
 
