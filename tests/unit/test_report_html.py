@@ -214,3 +214,12 @@ def test_an_unremoved_fault_is_shaded_until_the_load_ended() -> None:
     record.faults[0].removed_at = None
     rect = next(s for s in chart_data(render_html(record))["chart-0"]["layout"]["shapes"])
     assert rect["x1"] == pytest.approx(180)
+
+
+def test_a_faults_band_starts_at_its_first_effect() -> None:
+    record = sample_record()
+    applied = record.faults[0].applied_at
+    assert applied is not None
+    record.faults[0].first_effect_at = applied - 2.0
+    rect = next(s for s in chart_data(render_html(record))["chart-0"]["layout"]["shapes"])
+    assert (rect["x0"], rect["x1"]) == (pytest.approx(58.4), pytest.approx(120.2))
