@@ -20,6 +20,7 @@ import time
 from pydantic import TypeAdapter
 
 from harness.faults.containers import DockerContainers
+from harness.faults.effects import FaultEffects
 from harness.faults.runtime import FaultContext, inject
 from harness.faults.spec import fault_union
 from harness.faults.toxiproxy_client import ToxiproxyClient
@@ -61,9 +62,9 @@ def scheduled(tox: ToxiproxyClient, containers: DockerContainers, n: int) -> tup
         spec = FAULT.validate_python({"at": start, "duration": end - start, **KINDS[i % 3]})
         faults.append(ScheduledFault(index=i, spec=spec, start_s=start, end_s=end))
 
-    def make(f: ScheduledFault) -> object:
+    def make(f: ScheduledFault, effects: FaultEffects) -> object:
         ctx = FaultContext(links=tox, containers=containers, event=lambda k, m: None,
-                           label=f"bench{f.index}")  # fmt: skip
+                           label=f"bench{f.index}", effects=effects)  # fmt: skip
         return inject(f.spec, ctx)
 
     sched = FaultScheduler(faults, make)  # type: ignore[arg-type]

@@ -44,16 +44,41 @@ class Event(_Model):
     fault: int | None = None
 
 
+FaultStatus = Literal["pending", "applying", "applied", "removing", "removed", "failed"]
+IN_EFFECT: tuple[FaultStatus, ...] = ("applying", "applied", "removing")
+
+
 class FaultRecord(_Model):
+    """A fault as it really happened. Its window (phases, SLO windows, charts, the fault
+    gauge) runs from the first change it made to the stack to the end of its removal: an
+    apply step that stops three containers one by one is in effect from the first, and the
+    fault is not gone until its last link is enabled and its last container started."""
+
     index: int
     type: str
     target: str  # what it touched, for humans: "us-east", "shard2-us-east", "worker-us-east-1"
     planned_start_s: float
     planned_end_s: float
-    applied_at: float | None = None  # actual times: SLO windows use these, not the plan
-    removed_at: float | None = None
-    status: Literal["pending", "applied", "removed", "failed"] = "pending"
+    first_effect_at: float | None = None  # right before the first change: the window opens
+    applied_at: float | None = None  # the whole apply step done
+    removal_started_at: float | None = None  # the removal began
+    removed_at: float | None = None  # the removal done: the window closes
+    status: FaultStatus = "pending"
     error: str | None = None
+    effects: dict[str, int] = Field(default_factory=dict)  # what it changed, e.g. container_killed
+
+    @property
+    def window_start(self) -> float | None:
+        """Where the fault's window opens: its first effect, or `applied_at` for a fault that
+        changed nothing through the ports (a load-side hotspot) or a record from before
+        first effects were stamped. None: never (fully) applied."""
+        if self.applied_at is None:
+            return None
+        return self.applied_at if self.first_effect_at is None else self.first_effect_at
+
+    @property
+    def in_effect(self) -> bool:
+        return self.status in IN_EFFECT
 
 
 class PhaseWindow(_Model):
@@ -83,6 +108,10 @@ class InvariantResult(_Model):
     found: int = 0
     lost: int = 0
     duplicated: int = 0
+    # Outcomes nobody saw (no answer, a timeout, a 5xx), counted apart from `lost`; more than
+    # `unknown_tolerated` of them fail the invariant (None: not judged, e.g. an error).
+    unknown: int = 0
+    unknown_tolerated: int | None = None
     detail: str = ""
     lost_examples: list[str] = Field(default_factory=list)
 

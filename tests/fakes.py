@@ -17,6 +17,7 @@ from typing import Any
 import docker.errors
 
 from harness.errors import InfraError
+from harness.faults.effects import FaultEffects
 from harness.faults.runtime import FaultContext
 from harness.load.progress import Progress
 from harness.load.settings import LoadSettings
@@ -101,6 +102,10 @@ class FakeContainers:
     calls: list[tuple[str, str]] = field(default_factory=list)
     busy: bool = True
     journal: Journal = field(default_factory=list)
+    idle: set[str] = field(default_factory=set)  # workers that never take a job
+    # Each change takes `step_s` on `clock` (docker stop waits for the process to exit).
+    clock: FakeClock | None = None
+    step_s: float = 0.0
 
     def __post_init__(self) -> None:
         for names in self.services.values():
@@ -115,6 +120,8 @@ class FakeContainers:
 
     def _set(self, verb: str, c: FakeContainer, status: str) -> None:
         self.calls.append((verb, c.name))
+        if self.clock is not None:
+            self.clock.sleep(self.step_s)
         c.status = status
 
     def kill(self, c: FakeContainer) -> None:
@@ -134,7 +141,7 @@ class FakeContainers:
 
     def wait_worker_busy(self, c: FakeContainer, timeout_s: float) -> bool:
         self.calls.append(("busy?", c.name))
-        return self.busy
+        return self.busy and c.name not in self.idle
 
     def heal_all(self) -> list[str]:
         self.journal.append("containers healed")
@@ -158,7 +165,9 @@ def default_services() -> dict[str, list[str]]:
 
 
 def make_context(
-    tox: FakeToxiproxy | None = None, containers: FakeContainers | None = None
+    tox: FakeToxiproxy | None = None,
+    containers: FakeContainers | None = None,
+    effects: FaultEffects | None = None,
 ) -> tuple[FaultContext, FakeToxiproxy, FakeContainers, list[tuple[str, str]]]:
     tox = tox or FakeToxiproxy()
     containers = containers or FakeContainers(default_services())
@@ -168,6 +177,7 @@ def make_context(
         containers=containers,
         event=lambda kind, msg: events.append((kind, msg)),
         label="f0",
+        effects=effects or FaultEffects(),
     )
     return ctx, tox, containers, events
 

@@ -63,10 +63,10 @@ def _trace(series: Series, chart: ChartDef, t0: float) -> dict[str, Any]:
 
 
 def _fault_end(fault: FaultRecord, record: RunRecord) -> float:
-    assert fault.applied_at is not None
+    assert fault.window_start is not None
     if fault.removed_at is not None:
         return fault.removed_at
-    planned = fault.applied_at + (fault.planned_end_s - fault.planned_start_s)
+    planned = fault.window_start + (fault.planned_end_s - fault.planned_start_s)
     return record.load_ended_at or record.ended_at or planned
 
 
@@ -75,9 +75,10 @@ def _marks(record: RunRecord, t0: float) -> tuple[list[dict[str, Any]], list[dic
     shapes: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     for fault in record.faults:
-        if fault.applied_at is None:
+        start = fault.window_start  # the band is the fault's window: first effect to removed
+        if start is None:
             continue  # never applied: nothing happened to shade
-        x0, x1 = fault.applied_at - t0, _fault_end(fault, record) - t0
+        x0, x1 = start - t0, _fault_end(fault, record) - t0
         shapes.append(
             {
                 "type": "rect",

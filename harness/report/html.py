@@ -62,6 +62,32 @@ def _events(record: RunRecord) -> list[Row]:
     return [Row(cells=(_offset(e.t, t0), e.kind, e.message)) for e in rows]
 
 
+def _at(t: float | None, t0: float) -> str:
+    return "-" if t is None else _offset(t, t0)
+
+
+def _faults(record: RunRecord) -> list[Row]:
+    """Each fault's plan against what happened: its window runs from the first effect to the
+    removal's end (the apply and the removal each take time), and what it changed."""
+    t0 = c.time_zero(record)
+    return [
+        Row(
+            cells=(
+                f"{f.index}",
+                f"{f.type} on {f.target}",
+                f"+{f.planned_start_s:g} s to +{f.planned_end_s:g} s",
+                _at(f.first_effect_at, t0),
+                _at(f.applied_at, t0),
+                _at(f.removal_started_at, t0),
+                _at(f.removed_at, t0),
+                ", ".join(f"{k} {v}" for k, v in f.effects.items()) or "-",
+                f.status + (f": {f.error}" if f.error else ""),
+            )
+        )
+        for f in record.faults
+    ]
+
+
 def _steps(record: RunRecord) -> list[Row]:
     return [
         Row(cells=(s.name, c.duration(s.started_at, s.ended_at), s.status, s.error or ""))
@@ -104,6 +130,7 @@ def render_html(record: RunRecord) -> str:
         max_log_lines=MAX_LOG_LINES,
         events=_events(record),
         steps=_steps(record),
+        faults=_faults(record),
         environment=_environment(record),
         stack_details={k: v for k, v in record.stack.items() if k != "name"},
     )

@@ -42,8 +42,19 @@ def measure(slo: SloResult) -> str:
 
 
 def counts(inv: InvariantResult) -> str:
-    """An invariant's outcome in numbers: `3 lost, 0 duplicated of 1850 acknowledged`."""
-    return f"{inv.lost} lost, {inv.duplicated} duplicated of {inv.acknowledged} acknowledged"
+    """An invariant's outcome in numbers: `3 lost, 0 duplicated of 1850 acknowledged, 2
+    unknown` (unknown: outcomes nobody saw, apart from the acknowledged)."""
+    return (
+        f"{inv.lost} lost, {inv.duplicated} duplicated of {inv.acknowledged} acknowledged, "
+        f"{inv.unknown} unknown"
+    )
+
+
+def invariant_bound(inv: InvariantResult) -> str:
+    """`0 lost, max 6 unknown`; `0 lost` where no tolerance was judged (an error)."""
+    if inv.unknown_tolerated is None:
+        return "0 lost"
+    return f"0 lost, max {inv.unknown_tolerated} unknown"
 
 
 def slo_row(slo: SloResult) -> SummaryRow:
@@ -63,8 +74,8 @@ def invariant_row(inv: InvariantResult) -> SummaryRow:
         kind="INVARIANT",
         name=inv.name,
         phase="run",
-        observed=f"{inv.lost} of {inv.acknowledged} lost",
-        bound="0 lost",
+        observed=f"{inv.lost} of {inv.acknowledged} lost, {inv.unknown} unknown",
+        bound=invariant_bound(inv),
         verdict=inv.verdict,
     )
 

@@ -30,6 +30,7 @@ from harness.errors import (
     HarnessError,
     InfraError,
 )
+from harness.faults.effects import FaultEffects
 from harness.faults.runtime import FaultContext, inject
 from harness.invariants.run import check_invariants
 from harness.load.settings import LoadSettings
@@ -182,8 +183,9 @@ class ScenarioRun:
             self._judge(target)
 
     def _drive(self, target: Target, settings: LoadSettings) -> None:
-        def make(fault: ScheduledFault) -> FaultContext:
+        def make(fault: ScheduledFault, effects: FaultEffects) -> FaultContext:
             return FaultContext(
+                effects=effects,  # the scheduler reads the first effect's stamp from it
                 links=target.links,
                 containers=target.containers,
                 event=lambda kind, msg: self.event(kind, msg, fault.index),
@@ -191,13 +193,13 @@ class ScenarioRun:
             )
 
         def on_change(rec: FaultRecord) -> None:
-            value = 1.0 if rec.status == "applied" else 0.0
+            value = 1.0 if rec.in_effect else 0.0  # from the first effect to the removal's end
             target.fault_gauge.set(rec.index, rec.type, rec.target, value)
             self.event(f"fault_{rec.status}", f"{rec.type} on {rec.target}", rec.index)
             self.save()
 
         scheduler = FaultScheduler(
-            self.timeline.faults, lambda f: inject(f.spec, make(f)), on_change=on_change
+            self.timeline.faults, lambda f, e: inject(f.spec, make(f, e)), on_change=on_change
         )
         self.on_exit("heal faults", lambda: _heal(scheduler), vital=True)
         self.record.faults = list(scheduler.records.values())

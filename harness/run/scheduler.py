@@ -3,8 +3,13 @@
 The scheduler holds the active faults' context managers itself (not in one ExitStack)
 because faults end at different times; `heal()` leaves whatever is still active, newest
 first, and is called from the orchestrator's `finally`, so an exception or Ctrl-C removes
-every fault. The actual apply/remove times are what it records: the report and the SLO
-windows use them rather than the schedule.
+every fault. The actual times are what it records, and the report and the SLO windows use
+them rather than the schedule: the first effect (stamped by the fault's FaultEffects right
+before its first change to the stack; status `applying`), the end of the apply step
+(`applied`), the start and the end of the removal (`removing`, `removed`).
+
+A fault that ran but did not do what it was asked (`FaultDidNotBite`) is an infrastructure
+error of the run like a fault that could not be applied: the run cannot pass on it.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from harness.errors import InfraError
+from harness.faults.effects import FaultEffects
+from harness.faults.runtime import FaultDidNotBite
 from harness.plan import ScheduledFault
 from harness.record import FaultRecord
 
-MakeFault = Callable[[ScheduledFault], AbstractContextManager[None]]
+# The fault's context manager, built on the FaultEffects the scheduler reads its stamps from.
+MakeFault = Callable[[ScheduledFault, FaultEffects], AbstractContextManager[None]]
 OnChange = Callable[[FaultRecord], None]
 
 
@@ -47,6 +55,7 @@ class FaultScheduler:
         self._on_change = on_change
         self._clock = clock
         self._active: dict[int, tuple[ScheduledFault, AbstractContextManager[None]]] = {}
+        self._effects: dict[int, FaultEffects] = {}
         self.records = {
             f.index: FaultRecord(
                 index=f.index,
@@ -84,31 +93,49 @@ class FaultScheduler:
 
     def _apply(self, fault: ScheduledFault) -> None:
         record = self.records[fault.index]
-        cm = self._make(fault)
+        effects = FaultEffects(clock=self._clock, on_first=lambda at: self._opened(record, at))
+        self._effects[fault.index] = effects
+        cm = self._make(fault, effects)
         try:
             cm.__enter__()
         except Exception as exc:
+            record.effects = dict(effects.counts)
             record.status, record.error = "failed", str(exc)
             self._on_change(record)
+            if isinstance(exc, FaultDidNotBite):
+                raise InfraError(
+                    f"{fault.spec.type} (faults[{fault.index}]) {exc.message}", hint=exc.hint
+                ) from exc
             raise InfraError(
                 f"fault {fault.index} ({fault.spec.type} on {record.target}) could not be applied:"
                 f" {exc}",
                 hint="the stack was healed; see the run's results.json for what had been done",
             ) from exc
         record.applied_at, record.status = self._clock(), "applied"
+        record.effects = dict(effects.counts)
         self._active[fault.index] = (fault, cm)
+        self._on_change(record)
+
+    def _opened(self, record: FaultRecord, at: float) -> None:
+        """The fault's first change is about to be made: its window opens now."""
+        record.first_effect_at, record.status = at, "applying"
         self._on_change(record)
 
     def _remove(self, index: int) -> None:
         _, cm = self._active.pop(index)
         record = self.records[index]
+        # Nothing waits before a removal's first change, so its start is stamped here.
+        record.removal_started_at, record.status = self._clock(), "removing"
+        self._on_change(record)
         try:
             cm.__exit__(None, None, None)
         except Exception as exc:
+            record.effects = dict(self._effects[index].counts)
             record.status, record.error = "failed", f"removal failed: {exc}"
             self._on_change(record)
             raise
         record.removed_at, record.status = self._clock(), "removed"
+        record.effects = dict(self._effects[index].counts)
         self._on_change(record)
 
     def heal(self) -> list[str]:

@@ -124,7 +124,8 @@ def _reference(slo: SLO, faults: Sequence[FaultRecord]) -> float:
         fault = next((f for f in faults if f.index == spec.fault), None)
         if fault is None:
             raise _NoVerdict(f"the run recorded no fault {spec.fault}")
-        at = fault.applied_at if spec.from_ == "start" else fault.removed_at
+        # from: start counts from the fault's first effect, when its clients first felt it.
+        at = fault.window_start if spec.from_ == "start" else fault.removed_at
         if at is None:
             done = "applied" if spec.from_ == "start" else "removed"
             raise _NoVerdict(f"fault {spec.fault} ({fault.type}) was never {done}")
@@ -153,7 +154,7 @@ def _recovery_span_end(slo: SLO, faults: Sequence[FaultRecord]) -> float | None:
         return None
     if spec.from_ == "start":
         return fault.removed_at
-    later = [f.applied_at for f in faults if f.applied_at is not None and f.index > fault.index]
+    later = [f.window_start for f in faults if f.window_start is not None and f.index > fault.index]
     return min(later, default=None)
 
 

@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 
 import harness.faults  # noqa: F401  (registers every kind)
 from harness.errors import InfraError
-from harness.faults.runtime import inject
+from harness.faults.runtime import FaultDidNotBite, inject
 from harness.faults.spec import SPECS, FaultSpec, fault_union
 from harness.stack import topology as t
 from tests.fakes import make_context
@@ -190,10 +190,29 @@ def test_consumer_death_kills_each_worker_while_it_holds_a_job() -> None:
 
 def test_an_idle_worker_is_killed_after_the_mid_job_wait() -> None:
     ctx, _, containers, events = make_context()
-    containers.busy = False
-    with inject(spec(type="consumer_death", region="us-east", count=1), ctx):
-        assert containers.down() == ["worker-us-east-1"]
+    containers.idle = {"worker-us-east-1"}
+    with inject(spec(type="consumer_death", region="us-east"), ctx):
+        assert containers.down() == ["worker-us-east-1", "worker-us-east-2"]
     assert ("worker_state", "worker-us-east-1 idle at kill") in events
+    assert ("worker_state", "worker-us-east-2 busy at kill") in events
+    counts = ctx.effects.counts
+    assert (counts["killed_in_job"], counts["killed_idle"], counts["container_killed"]) == (1, 1, 2)
+
+
+@pytest.mark.parametrize("restart", [True, False])
+def test_mid_job_kills_that_catch_no_job_did_not_bite(restart: bool) -> None:
+    ctx, _, containers, _ = make_context()
+    containers.busy = False
+    fault = spec(type="consumer_death", region="us-east", restart=restart)
+    with (
+        pytest.raises(FaultDidNotBite, match=r"^killed 2 workers, none inside a job: the fault"),
+        inject(fault, ctx),
+    ):
+        raise AssertionError("the block must not run: the fault did not bite")
+    assert ctx.effects.counts["killed_idle"] == 2 and "killed_in_job" not in ctx.effects.counts
+    # Leaving undoes what it did, as for any other failure of an apply.
+    assert containers.down() == ([] if restart else ["worker-us-east-1", "worker-us-east-2"])
+    assert isinstance(FaultDidNotBite("x"), InfraError)  # the run's exit code 3
 
 
 def test_mid_job_false_kills_at_once() -> None:

@@ -13,7 +13,7 @@ from harness.invariants.checks import (
     pending_jobs,
     read_your_writes,
 )
-from harness.load.ledger import JobWrite, Ledger, ReadBack, UserWrite
+from harness.load.ledger import JobWrite, Ledger, ReadBack, UnknownWrite, UserWrite
 
 
 def ledger(users: Sequence[int] = (), jobs: Sequence[tuple[str, int]] = ()) -> Ledger:
@@ -161,18 +161,113 @@ def readbacks(*statuses: tuple[int, int]) -> Ledger:
 
 def test_read_your_writes_fails_on_a_404_right_after_the_201() -> None:
     result = read_your_writes(readbacks((4, 200), (5, 404), (9, 404), (13, 503), (17, 0)))
-    assert (result.verdict, result.acknowledged, result.found, result.lost) == ("fail", 3, 1, 2)
+    assert (result.verdict, result.acknowledged, result.found, result.lost) == ("fail", 5, 1, 2)
+    assert result.unknown == 2
     assert result.lost_examples == [
         "user 5 (404 right after its 201)",
         "user 9 (404 right after its 201)",
     ]
-    assert "2 read-backs got no answer or an error and were not judged" in result.detail
+    assert "2 of 5 read-backs unknown (40.0%, tolerance 5%, at least 5: up to 5)" in result.detail
 
 
 def test_read_your_writes_passes_when_every_answer_found_the_user() -> None:
     result = read_your_writes(readbacks((4, 200), (8, 200), (13, 503)))
-    assert (result.verdict, result.found, result.lost) == ("pass", 2, 0)
+    assert (result.verdict, result.found, result.lost, result.unknown) == ("pass", 2, 0, 1)
 
 
 def test_read_your_writes_without_an_answered_read_back_is_an_error() -> None:
-    assert read_your_writes(readbacks((4, 503), (8, 0))).verdict == "error"
+    result = read_your_writes(readbacks((4, 503), (8, 0)))
+    assert (result.verdict, result.unknown) == ("error", 2)
+    assert "2 with an outcome nobody saw" in result.detail
+
+
+# --- unknown outcomes: clean, lost, unknown under and over the tolerance, per invariant -----
+def unknowns(op: str, n: int, status: int = 0) -> tuple[UnknownWrite, ...]:
+    return tuple(
+        UnknownWrite(op=op, home="us-east", served="none", status=status, user_id=None, t=3.0)
+        for _ in range(n)
+    )
+
+
+def with_unknowns(base: Ledger, *extra: UnknownWrite) -> Ledger:
+    return Ledger(
+        users=base.users,
+        jobs=base.jobs,
+        readbacks=base.readbacks,
+        unknowns=extra,
+        files=1,
+        skipped_lines=0,
+    )
+
+
+USERS_120 = list(range(1, 121))
+HOME_120 = {s: {i for i in USERS_120 if i % 4 == s} for s in range(4)}
+# 120 acknowledged + 3 unknown = 123 attempted: up to max(5, 6) = 6 unknown tolerated.
+WRITE_CASES = [
+    pytest.param(USERS_120, HOME_120, 0, "pass", 0, id="clean"),
+    pytest.param([*USERS_120, 999], HOME_120, 0, "fail", 1, id="lost"),
+    pytest.param(USERS_120, HOME_120, 3, "pass", 0, id="unknown under tolerance"),
+    pytest.param(USERS_120, HOME_120, 7, "fail", 0, id="unknown over tolerance"),
+    pytest.param(USERS_120[:20], HOME_120, 2, "pass", 0, id="2 of 22 under the floor"),
+    pytest.param(USERS_120[:20], HOME_120, 6, "fail", 0, id="6 of 26 over the floor"),
+]
+
+
+@pytest.mark.parametrize(("acked", "found", "n_unknown", "verdict", "lost"), WRITE_CASES)
+def test_no_lost_writes_counts_unknown_user_writes(
+    acked: list[int], found: dict[int, set[int]], n_unknown: int, verdict: str, lost: int
+) -> None:
+    # Job unknowns are no_lost_jobs' business and must not count here.
+    extra = unknowns("user", n_unknown) + unknowns("job", 50, status=503)
+    result = no_lost_writes(with_unknowns(ledger(users=acked), *extra), found)
+    assert (result.verdict, result.lost, result.unknown) == (verdict, lost, n_unknown)
+    attempted = len(set(acked)) + n_unknown
+    assert result.unknown_tolerated == max(5, int(0.05 * attempted))
+    share = f"{n_unknown / attempted:.1%}"
+    assert f"{n_unknown} of {attempted} user writes unknown ({share}, tolerance 5%" in result.detail
+    assert ("too many outcomes unseen" in result.detail) == (n_unknown > result.unknown_tolerated)
+
+
+JOBS_120 = [(f"{i}-0", i) for i in range(1, 121)]
+DONE_120 = {j: row(j) for j, _ in JOBS_120}
+
+
+@pytest.mark.parametrize(
+    ("jobs", "n_unknown", "verdict", "lost"),
+    [
+        pytest.param(JOBS_120, 0, "pass", 0, id="clean"),
+        pytest.param([*JOBS_120, ("999-0", 1)], 0, "fail", 1, id="lost"),
+        pytest.param(JOBS_120, 6, "pass", 0, id="unknown under tolerance"),
+        pytest.param(JOBS_120, 8, "fail", 0, id="unknown over tolerance"),
+    ],
+)
+def test_no_lost_jobs_counts_unknown_jobs(
+    jobs: list[tuple[str, int]], n_unknown: int, verdict: str, lost: int
+) -> None:
+    extra = unknowns("job", n_unknown, status=502) + unknowns("user", 50)
+    result = no_lost_jobs(with_unknowns(ledger(jobs=jobs), *extra), DONE_120)
+    assert (result.verdict, result.lost, result.unknown) == (verdict, lost, n_unknown)
+    assert f"{n_unknown} of {len(jobs) + n_unknown} photo jobs unknown" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("statuses", "verdict", "lost", "n_unknown"),
+    [
+        pytest.param([200] * 100, "pass", 0, 0, id="clean"),
+        pytest.param([200] * 99 + [404], "fail", 1, 0, id="lost"),
+        pytest.param([200] * 95 + [0, 503, 500, 504, 0], "pass", 0, 5, id="unknown under"),
+        pytest.param([200] * 94 + [0] * 3 + [503] * 3, "fail", 0, 6, id="unknown over"),
+    ],
+)
+def test_read_your_writes_counts_unknown_read_backs(
+    statuses: list[int], verdict: str, lost: int, n_unknown: int
+) -> None:
+    result = read_your_writes(readbacks(*enumerate(statuses)))
+    assert (result.verdict, result.lost, result.unknown) == (verdict, lost, n_unknown)
+    assert result.acknowledged == len(statuses) and result.unknown_tolerated == 5
+    assert f"{n_unknown} of {len(statuses)} read-backs unknown" in result.detail
+
+
+def test_unknowns_without_an_acknowledged_write_are_still_an_error() -> None:
+    result = no_lost_writes(with_unknowns(ledger(), *unknowns("user", 4)), {})
+    assert (result.verdict, result.unknown) == ("error", 4)

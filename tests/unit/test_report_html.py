@@ -101,6 +101,7 @@ def test_sections_appear_in_order() -> None:
         "verdict",
         "scenario",
         "charts",
+        "faults",
         "slos",
         "invariants",
         "load",
@@ -214,3 +215,25 @@ def test_an_unremoved_fault_is_shaded_until_the_load_ended() -> None:
     record.faults[0].removed_at = None
     rect = next(s for s in chart_data(render_html(record))["chart-0"]["layout"]["shapes"])
     assert rect["x1"] == pytest.approx(180)
+
+
+def test_a_faults_band_starts_at_its_first_effect() -> None:
+    record = sample_record()
+    applied = record.faults[0].applied_at
+    assert applied is not None
+    record.faults[0].first_effect_at = applied - 2.0
+    rect = next(s for s in chart_data(render_html(record))["chart-0"]["layout"]["shapes"])
+    assert (rect["x0"], rect["x1"]) == (pytest.approx(58.4), pytest.approx(120.2))
+
+
+def test_the_faults_table_shows_each_time_of_the_window_and_the_effects() -> None:
+    record = sample_record()
+    fault = record.faults[0]
+    assert fault.applied_at is not None and fault.removed_at is not None
+    fault.first_effect_at = fault.applied_at - 2.0
+    fault.removal_started_at = fault.removed_at - 1.0
+    fault.effects = {"container_stopped": 3, "container_started": 3}
+    page = render_html(record)
+    table = page[page.index('id="faults"') : page.index('id="slos"')]
+    for shown in ("+58.4 s", "+60.4 s", "+119.2 s", "+120.2 s", "container_stopped 3"):
+        assert shown in table

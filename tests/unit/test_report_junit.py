@@ -129,7 +129,8 @@ def test_a_lossy_invariant_is_a_failure_listing_examples() -> None:
     _, suite = parse(render_junit(sample_record()))
     failure = suite.find("testcase[@name='no_lost_writes']/failure")
     assert failure is not None
-    assert failure.get("message", "").startswith("3 lost, 0 duplicated of 1850 acknowledged")
+    message = failure.get("message", "")
+    assert message.startswith("3 lost, 0 duplicated of 1850 acknowledged, 0 unknown")
     assert "user 1042 (shard 2)" in (failure.text or "")
 
 

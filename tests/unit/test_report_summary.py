@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from harness.record import SloResult
+from harness.record import InvariantResult, SloResult
 from harness.report import render_html, render_junit, summary_text
 from harness.report.summary import bound_text, failure_lines, table
 from tests.samples import sample_record
@@ -62,3 +62,25 @@ def test_the_terminal_and_the_report_say_which_load_model_ran() -> None:
     record.scenario["load"] = {**record.scenario["load"], "model": "open", "rate": 200}
     assert "load: open model: 200 iterations/s" in summary_text(record, "reports/r")
     assert "intended send time" in render_html(record)
+
+
+UNSEEN = InvariantResult(name="no_lost_writes", verdict="fail", acknowledged=120, found=120,
+                         unknown=9, unknown_tolerated=6,
+                         detail="120 users acknowledged, 120 on their shard; 9 of 129 user "
+                                "writes unknown")  # fmt: skip
+
+
+def test_unknown_outcomes_are_shown_in_the_table_junit_and_the_report() -> None:
+    record = sample_record(slos=[], invariants=[UNSEEN])
+    row = table(record).splitlines()[1]
+    assert "0 of 120 lost, 9 unknown" in row and "0 lost, max 6 unknown" in row
+    (line,) = failure_lines(record)
+    assert line.startswith("INVARIANT FAIL: no_lost_writes: 120 users acknowledged")
+    assert "9 of 129 user writes unknown" in line
+    failure = ET.fromstring(render_junit(record)).find(".//failure")
+    assert failure is not None
+    assert (
+        failure.get("message") == "0 lost, 0 duplicated of 120 acknowledged, 9 unknown (120 found)"
+    )
+    page = render_html(record)
+    assert ">Unknown</th>" in page and "max 6</div>" in page

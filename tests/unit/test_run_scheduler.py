@@ -12,6 +12,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from harness.errors import InfraError
+from harness.faults.effects import FaultEffects
 from harness.faults.spec import fault_union
 from harness.plan import ScheduledFault
 from harness.run.phases import actual_phases
@@ -32,7 +33,7 @@ class Log:
         self.calls: list[tuple[str, int]] = []
         self.fail_apply = fail_apply or set()
 
-    def make(self, fault: ScheduledFault) -> Any:
+    def make(self, fault: ScheduledFault, effects: FaultEffects) -> Any:
         @contextmanager
         def cm() -> Iterator[None]:
             if fault.index in self.fail_apply:

@@ -363,3 +363,23 @@ def test_a_series_that_stops_early_is_not_recovered() -> None:
     [result] = judge_slos([slo(**RECOVER)], PHASES, FAULTS, FakeProm(series=short))
     assert result.verdict == "fail"
     assert "still above 0.01 at the end of the fault window (no data)" in (result.error or "")
+
+
+def test_from_start_counts_from_the_faults_first_effect() -> None:
+    # The apply step ended 3 s after its first change: the clients felt the fault from then.
+    early = [FAULTS[0].model_copy(update={"first_effect_at": 1057.2})]
+    run_recover = {"time_to_recover_s": {"max": 10, "fault": 0, "level": 0.01}}
+    prom = FakeProm(series=filled(0.5, 0.0, t0=1058, end=1180.0))
+    [result] = judge_slos([slo(phase="run", **run_recover)], PHASES, early, prom)
+    assert prom.calls[0][2:4] == (1057.2, 1120.4)
+    assert result.window_start == 1057.2
+
+
+def test_from_end_stops_at_the_next_faults_first_effect() -> None:
+    later = FAULTS[0].model_copy(
+        update={"index": 1, "first_effect_at": 1145.0, "applied_at": 1150.0, "removed_at": 1160.0}
+    )
+    objective = {"time_to_recover_s": {"max": 10, "fault": 0, "from": "end"}}
+    prom = FakeProm(series=filled(0.3, 0.0, t0=1121, end=1145.0))
+    judge_slos([slo(phase="run", **objective)], PHASES, [*FAULTS, later], prom)
+    assert prom.calls[0][2:4] == (1120.4, 1145.0)

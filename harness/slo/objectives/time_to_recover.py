@@ -1,7 +1,8 @@
 """`time_to_recover_s`: seconds from a fault's start (or end) until the client error ratio is
 back under `level` and stays there. Judged from a range query of a short-window error ratio
 (harness.slo.promql.recovery_series), searched by harness.slo.settle; the instant it counts
-from is the fault's recorded time (harness.slo.judge)."""
+from is the fault's recorded time (harness.slo.judge): its first effect on the stack for
+`from: start`, the end of its removal for `from: end`."""
 
 from __future__ import annotations
 
