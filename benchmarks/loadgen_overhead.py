@@ -4,7 +4,7 @@ Both hit the same trivial loopback endpoint (harness.load.fake_target, GET /user
 think time, in two modes: `single` (one Locust process each) and `all` (Locust's --processes N:
 a master and N workers, N = every core by default). Each round runs both generators back to
 back, the first one alternating, so warm-up and drift fall on both sides; a round's ratio is
-harness req/s over plain req/s and the figure is the median over rounds (target >= 0.9).
+harness req/s over plain req/s and the figure is the median over rounds (target >= 0.95).
 
 The machines are noisy: a round counts only if every other process together used at most
 --max-foreign cores meanwhile (the machine's busy time in /proc/stat minus this benchmark's
@@ -47,7 +47,7 @@ from harness.load.settings import LoadSettings
 from harness.net import free_port
 from harness.run.signals import deferred_interrupts, interrupts_raise
 
-TARGET_RATIO = 0.9
+TARGET_RATIO = 0.95  # issue 11: the new accounting must stay this cheap
 START_TIMEOUT_S = 15.0  # for the target to print its port
 RUN_MARGIN_S = 30.0  # a load run longer than its duration + this is killed
 KILL_WAIT_S = 5.0
