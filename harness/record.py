@@ -52,7 +52,11 @@ class FaultRecord(_Model):
     planned_end_s: float
     applied_at: float | None = None  # actual times: SLO windows use these, not the plan
     removed_at: float | None = None
-    status: Literal["pending", "applied", "removed", "failed"] = "pending"
+    # How late the harness began applying it, against the plan (the run guard's measure).
+    late_s: float | None = None
+    # never_ran: still pending when the run stopped (the load died, Ctrl-C): it was neither
+    # applied nor "applied and removed at once".
+    status: Literal["pending", "applied", "removed", "failed", "never_ran"] = "pending"
     error: str | None = None
 
 
@@ -122,6 +126,12 @@ class RunRecord(_Model):
     series: dict[str, list[Series]] = Field(default_factory=dict)  # chart name -> lines
     log_errors: dict[str, list[str]] = Field(default_factory=dict)  # container -> error lines
     error: str | None = None  # the infrastructure error that ended the run, if any
+    # How the run left its plan (load generator died or fell short, a fault late): set, the
+    # run is not judged (no SLO or invariant result) and exits 3.
+    deviation: str | None = None
+    # What a failing heal or removal left behind ("links reset failed: ..."): set, the exit is 3
+    # whatever the checks said, and the verdict is overridden.
+    left_broken: list[str] = Field(default_factory=list)
 
     def phase(self, name: str) -> PhaseWindow | None:
         return next((p for p in self.phases if p.name == name), None)

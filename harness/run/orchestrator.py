@@ -29,6 +29,7 @@ from harness.errors import (
     EXIT_VERDICT_FAILED,
     HarnessError,
     InfraError,
+    RunDeviated,
 )
 from harness.faults.runtime import FaultContext, inject
 from harness.invariants.run import check_invariants
@@ -37,6 +38,7 @@ from harness.plan import ScheduledFault, Timeline
 from harness.ports import LoadProcess, StackProvider
 from harness.record import Event, FaultRecord, RunRecord, Step, save_record
 from harness.run.artifacts import locust_summary
+from harness.run.guard import LoadPlan, RunGuard
 from harness.run.live import phase_at, progress_line
 from harness.run.loadconfig import load_settings
 from harness.run.options import RunOptions
@@ -107,7 +109,8 @@ class ScenarioRun:
     def on_exit(self, name: str, cleanup: Callable[[], object], *, vital: bool = False) -> None:
         """Register a cleanup as its resource is acquired. Cleanups run last first, on every
         path, each as a step of its own; one that fails is said and the others still run. A
-        vital one (healing, stack removal) that fails also becomes the run's error."""
+        vital one (healing, stack removal) that fails leaves the stack broken: it is recorded
+        in `left_broken` and makes the exit 3 whatever the checks said (`_broken_override`)."""
 
         def run() -> None:
             try:
@@ -115,8 +118,8 @@ class ScenarioRun:
                     cleanup()
             except Exception as exc:  # keep going: the next cleanup may still matter
                 self.say(f"{name} failed: {exc}")
-                if vital and self.record.error is None:
-                    self.record.error = f"{name} failed: {exc}"
+                if vital:
+                    self.record.left_broken.append(f"{name}: {_first_line(exc)}")
 
         self._cleanups.callback(run)
 
@@ -134,6 +137,8 @@ class ScenarioRun:
             self.say("interrupted: healing the stack")
         except HarnessError as err:
             self.record.status, self.record.error, code = "error", err.render(), err.exit_code
+            if isinstance(err, RunDeviated):
+                self.record.deviation = err.message
         except Exception as exc:  # a bug of ours: still heal, record and report it
             trace = self.run_dir / "harness-traceback.txt"
             trace.write_text(traceback.format_exc())
@@ -142,10 +147,32 @@ class ScenarioRun:
         finally:
             with deferred_interrupts():
                 self._cleanups.close()
+            code = self._broken_override(code)
             self.record.exit_code = code
             self.record.ended_at = time.time()
             self.save()
         return code
+
+    def _broken_override(self, code: int) -> int:
+        """A heal or removal that failed leaves the stack broken: exit 3 even if every check
+        passed (the verdict is overridden), and the error names what is left and the fix.
+        An interrupted run keeps 130: the person who pressed Ctrl-C reads the message."""
+        if not self.record.left_broken:
+            return code
+        stack = self.options.stack_name
+        err = InfraError(
+            "the stack was left broken: " + "; ".join(self.record.left_broken),
+            hint=f"run `harness heal --stack {stack}` (faults, Toxiproxy, stopped containers)"
+            f" or `harness cleanup --stack {stack}` (a stack that was not removed)",
+        )
+        self.say(err.message)
+        self.record.error = (
+            err.render() if self.record.error is None else f"{self.record.error}\n{err.render()}"
+        )
+        if code == EXIT_INTERRUPTED:
+            return code
+        self.record.status = "error"
+        return EXIT_INFRA
 
     def _run(self) -> None:
         with self.step("connect to Docker"):
@@ -201,32 +228,48 @@ class ScenarioRun:
         )
         self.on_exit("heal faults", lambda: _heal(scheduler), vital=True)
         self.record.faults = list(scheduler.records.values())
+        duration = self.timeline.duration_s
+        guard = RunGuard(
+            LoadPlan(users=settings.users, spawn_rate=settings.spawn_rate, duration_s=duration,
+                     run_dir=self.run_dir)
+        )  # fmt: skip
         with target.load(settings, processes=self.options.load_workers) as load:
             t0 = _wait_started(load)
             self.record.load_started_at = t0
             self.event("load_started", f"{settings.users} users, {settings.duration_s:.0f} s")
-            self._loop(scheduler, load, t0)
-            scheduler.tick(self.timeline.duration_s)  # remove whatever ends at the end
+            self._loop(scheduler, load, t0, guard)
+            elapsed = min(time.time() - t0, duration)
+            self.record.load_ended_at = t0 + elapsed
+            # What has not begun by now never will: not applied and removed at once.
+            never_ran = scheduler.cancel_pending()
+            if not load.running:  # ended by itself: judge nothing if it ended early
+                guard.check_end(elapsed, _exit_code(load, 5.0), never_ran)
+            scheduler.tick(duration)  # remove whatever ends at the end
             heal_errors = scheduler.heal()
             if heal_errors:
                 raise InfraError("faults could not be removed: " + "; ".join(heal_errors))
-            load.wait(timeout_s=30)
-        self.record.load_ended_at = min(time.time(), t0 + self.timeline.duration_s)
+            guard.check_end(elapsed, _exit_code(load, 30.0), never_ran)
         self.event("load_ended", "load generator finished")
 
-    def _loop(self, scheduler: FaultScheduler, load: LoadProcess, t0: float) -> None:
+    def _loop(
+        self, scheduler: FaultScheduler, load: LoadProcess, t0: float, guard: RunGuard
+    ) -> None:
         duration = self.timeline.duration_s
         next_line = 0.0
         while True:
             elapsed = time.time() - t0
             scheduler.tick(elapsed)
+            guard.check_faults(self.record.faults)
             if elapsed >= duration or not load.running:
                 return
             if elapsed >= next_line:
                 done = any(r.removed_at for r in scheduler.records.values())
                 phase = phase_at(scheduler.active, done)
-                self.live(progress_line(phase, elapsed, duration, load.progress()))
+                progress = load.progress()
+                guard.saw(progress)
+                self.live(progress_line(phase, elapsed, duration, progress))
                 next_line = elapsed + 1.0
+            guard.check_users(elapsed)
             cap = min(0.2, next_line - elapsed, duration - elapsed)
             time.sleep(scheduler.sleep_s(elapsed, cap))
 
@@ -280,9 +323,42 @@ def _heal(scheduler: FaultScheduler) -> None:
 
 
 def _safety_net(target: Target) -> None:
-    """Toxiproxy reset and every container started: whatever a fault left behind is undone."""
-    target.links.reset()
-    target.containers.heal_all()
+    """Toxiproxy reset and every container started: whatever a fault left behind is undone.
+    Both are tried; what failed is named, so the run's error says what is left broken."""
+    errors = []
+    try:
+        target.links.reset()
+    except Exception as exc:
+        errors.append(
+            f"Toxiproxy reset failed, links of stack {target.name!r} may keep toxics or stay"
+            f" disabled ({_first_line(exc)})"
+        )
+    try:
+        target.containers.heal_all()
+    except Exception as exc:
+        errors.append(f"starting the stack's stopped or paused containers failed ({exc})")
+    if errors:
+        raise InfraError("; ".join(errors))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = exc.message if isinstance(exc, HarnessError) else str(exc)
+    return text.splitlines()[0] if text else repr(exc)
+
+
+def _exit_code(load: LoadProcess, timeout_s: float) -> int | None:
+    """The load generator's exit code. One that left no history is a deviation of the run
+    (it never ran its load); one still running past the timeout stays an infra error."""
+    try:
+        return load.wait(timeout_s=timeout_s)
+    except InfraError as err:
+        if load.running or isinstance(err, RunDeviated):
+            raise
+        raise RunDeviated(
+            f"the load generator {err.message}; the run is not judged",
+            hint=err.hint,
+            detail=err.detail,
+        ) from err
 
 
 def _wait_started(load: LoadProcess, timeout_s: float = 30.0) -> float:
