@@ -14,8 +14,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import RunDeviated
+from harness.errors import InfraError, RunDeviated
 from harness.load.progress import Progress
+from harness.ports import LoadProcess
 from harness.record import FaultRecord
 
 # The load may end this much before its planned end: Locust's `-t` is whole seconds, and time
@@ -132,3 +133,18 @@ def _never_ran(faults: list[FaultRecord]) -> str:
         f"{f.index} ({f.type} on {f.target}, due at {f.planned_start_s:g} s)" for f in faults
     )
     return f"; faults that never ran: {names}"
+
+
+def exit_code(load: LoadProcess, timeout_s: float) -> int | None:
+    """The load generator's exit code. One that left no history is a deviation of the run
+    (it never ran its load); one still running past the timeout stays an infra error."""
+    try:
+        return load.wait(timeout_s=timeout_s)
+    except InfraError as err:
+        if load.running or isinstance(err, RunDeviated):
+            raise
+        raise RunDeviated(
+            f"the load generator {err.message}; the run is not judged",
+            hint=err.hint,
+            detail=err.detail,
+        ) from err

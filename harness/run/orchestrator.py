@@ -38,7 +38,8 @@ from harness.plan import ScheduledFault, Timeline
 from harness.ports import LoadProcess, StackProvider
 from harness.record import Event, FaultRecord, RunRecord, Step, save_record
 from harness.run.artifacts import locust_summary
-from harness.run.guard import LoadPlan, RunGuard
+from harness.run.guard import LoadPlan, RunGuard, exit_code
+from harness.run.healing import first_line, heal_faults, left_broken_error, safety_net
 from harness.run.live import phase_at, progress_line
 from harness.run.loadconfig import load_settings
 from harness.run.options import RunOptions
@@ -119,7 +120,7 @@ class ScenarioRun:
             except Exception as exc:  # keep going: the next cleanup may still matter
                 self.say(f"{name} failed: {exc}")
                 if vital:
-                    self.record.left_broken.append(f"{name}: {_first_line(exc)}")
+                    self.record.left_broken.append(f"{name}: {first_line(exc)}")
 
         self._cleanups.callback(run)
 
@@ -159,12 +160,7 @@ class ScenarioRun:
         An interrupted run keeps 130: the person who pressed Ctrl-C reads the message."""
         if not self.record.left_broken:
             return code
-        stack = self.options.stack_name
-        err = InfraError(
-            "the stack was left broken: " + "; ".join(self.record.left_broken),
-            hint=f"run `harness heal --stack {stack}` (faults, Toxiproxy, stopped containers)"
-            f" or `harness cleanup --stack {stack}` (a stack that was not removed)",
-        )
+        err = left_broken_error(self.record.left_broken, self.options.stack_name)
         self.say(err.message)
         self.record.error = (
             err.render() if self.record.error is None else f"{self.record.error}\n{err.render()}"
@@ -185,7 +181,7 @@ class ScenarioRun:
         self.on_exit("collect logs", self._collect_logs)
         self.on_exit("collect series", lambda: self._collect_series(target))
         with self.step("safety reset"):
-            self.on_exit("reset faults", lambda: _safety_net(target), vital=True)
+            self.on_exit("reset faults", lambda: safety_net(target), vital=True)
             target.links.reset()
             healed = target.containers.heal_all()
             if healed:
@@ -226,7 +222,7 @@ class ScenarioRun:
         scheduler = FaultScheduler(
             self.timeline.faults, lambda f: inject(f.spec, make(f)), on_change=on_change
         )
-        self.on_exit("heal faults", lambda: _heal(scheduler), vital=True)
+        self.on_exit("heal faults", lambda: heal_faults(scheduler), vital=True)
         self.record.faults = list(scheduler.records.values())
         duration = self.timeline.duration_s
         guard = RunGuard(
@@ -243,12 +239,12 @@ class ScenarioRun:
             # What has not begun by now never will: not applied and removed at once.
             never_ran = scheduler.cancel_pending()
             if not load.running:  # ended by itself: judge nothing if it ended early
-                guard.check_end(elapsed, _exit_code(load, 5.0), never_ran)
+                guard.check_end(elapsed, exit_code(load, 5.0), never_ran)
             scheduler.tick(duration)  # remove whatever ends at the end
             heal_errors = scheduler.heal()
             if heal_errors:
                 raise InfraError("faults could not be removed: " + "; ".join(heal_errors))
-            guard.check_end(elapsed, _exit_code(load, 30.0), never_ran)
+            guard.check_end(elapsed, exit_code(load, 30.0), never_ran)
         self.event("load_ended", "load generator finished")
 
     def _loop(
@@ -314,51 +310,6 @@ class ScenarioRun:
     def _collect_logs(self) -> None:
         logs = self.run_dir / "logs"
         self.record.log_errors = self.stack.save_logs(logs, self.record.started_at)
-
-
-def _heal(scheduler: FaultScheduler) -> None:
-    errors = scheduler.heal()
-    if errors:
-        raise InfraError("; ".join(errors))
-
-
-def _safety_net(target: Target) -> None:
-    """Toxiproxy reset and every container started: whatever a fault left behind is undone.
-    Both are tried; what failed is named, so the run's error says what is left broken."""
-    errors = []
-    try:
-        target.links.reset()
-    except Exception as exc:
-        errors.append(
-            f"Toxiproxy reset failed, links of stack {target.name!r} may keep toxics or stay"
-            f" disabled ({_first_line(exc)})"
-        )
-    try:
-        target.containers.heal_all()
-    except Exception as exc:
-        errors.append(f"starting the stack's stopped or paused containers failed ({exc})")
-    if errors:
-        raise InfraError("; ".join(errors))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = exc.message if isinstance(exc, HarnessError) else str(exc)
-    return text.splitlines()[0] if text else repr(exc)
-
-
-def _exit_code(load: LoadProcess, timeout_s: float) -> int | None:
-    """The load generator's exit code. One that left no history is a deviation of the run
-    (it never ran its load); one still running past the timeout stays an infra error."""
-    try:
-        return load.wait(timeout_s=timeout_s)
-    except InfraError as err:
-        if load.running or isinstance(err, RunDeviated):
-            raise
-        raise RunDeviated(
-            f"the load generator {err.message}; the run is not judged",
-            hint=err.hint,
-            detail=err.detail,
-        ) from err
 
 
 def _wait_started(load: LoadProcess, timeout_s: float = 30.0) -> float:
