@@ -142,3 +142,24 @@ def test_the_state_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("XDG_RUNTIME_DIR")
     monkeypatch.setenv("HOME", "/home/u")
     assert registry.records_dir() == Path("/home/u/.cache/chaos-harness/load")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["heal"], ["cleanup"], ["run", "scenarios/smoke.yaml"]],
+    ids=["heal", "cleanup", "the next run"],
+)
+def test_heal_cleanup_and_the_next_run_stop_an_orphan_even_without_docker(
+    args: list[str], state: Path, tmp_path: Path, spawned: list[int]
+) -> None:
+    pid = orphan_of_a_killed_harness("sleep", "60")
+    spawned.append(pid)
+    if args[0] == "run":
+        args = [*args, "--reports", str(tmp_path / "reports")]
+    env = {**os.environ, registry.STATE_ENV: str(state),
+           "DOCKER_HOST": "unix:///nonexistent/docker.sock"}  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True,
+                          text=True, timeout=60, env=env)  # fmt: skip
+    assert done.returncode == 3  # no engine: the rest fails, the orphan is stopped first
+    assert f"orphaned load generator pid {pid}" in done.stderr
+    assert gone_within(pid, 5) and read_records() == []
