@@ -84,7 +84,8 @@ def test_a_load_generator_killed_mid_run_is_exit_3_and_not_judged(
     _, stderr = started.communicate(timeout=180)
     assert started.returncode == 3, stderr[-3000:]
     assert "Traceback" not in stderr
-    causes = [line for line in stderr.splitlines() if line.startswith("error: the load generator")]
+    # The cause, on one line (the summary prints it as "RUN ERROR: error: ...").
+    causes = [line for line in stderr.splitlines() if "error: the load generator" in line]
     assert causes and "killed by signal 9" in causes[0] and "not judged" in causes[0], stderr
     assert "NOT JUDGED" in stderr and "PASSED" not in stderr
     record = json.loads(next((tmp_path / "r").glob("*/results.json")).read_text())
