@@ -11,6 +11,7 @@ reports (`Progress`) and the fault records; the orchestrator feeds it.
 from __future__ import annotations
 
 import math
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,7 +121,11 @@ def _exit_text(code: int | None) -> str:
     if code is None:
         return "exited with no readable exit code"
     if code < 0:
-        return f"was killed by signal {-code}"
+        try:
+            name = f" ({signal.Signals(-code).name})"
+        except ValueError:
+            name = ""
+        return f"was killed by signal {-code}{name}"
     if code in LOAD_EXIT_OK:
         return f"exited with code {code}"
     return f"exited with code {code} (a crash: only 0 and 1 are normal)"
