@@ -26,7 +26,7 @@ def users(n: int) -> Progress:
 @pytest.mark.parametrize(
     ("elapsed", "code", "never_ran", "said"),
     [
-        (8.0, -9, [], "was killed by signal 9 at 8.0 s of the 30 s load, 22.0 s early"),
+        (8.0, -9, [], "was killed by signal 9 (SIGKILL) at 8.0 s of the 30 s load, 22.0 s early"),
         (8.0, 0, [], "exited with code 0 at 8.0 s of the 30 s load, 22.0 s early"),
         (30.0, 2, [], "exited with code 2 (a crash"),
         (30.0, None, [], "exited with no readable exit code"),
