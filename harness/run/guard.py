@@ -17,6 +17,7 @@ from pathlib import Path
 
 from harness.errors import InfraError, RunDeviated
 from harness.load.progress import Progress
+from harness.load.settings import LoadSettings
 from harness.ports import LoadProcess
 from harness.record import FaultRecord
 
@@ -46,6 +47,18 @@ class LoadPlan:
     spawn_rate: float
     duration_s: float
     run_dir: Path
+
+    @classmethod
+    def of(cls, settings: LoadSettings, *, processes: int, run_dir: Path) -> LoadPlan:
+        """The plan of the Locust users the runner starts. Main's open load model (issue 11b,
+        `settings.model == "open"`) runs one scheduler user per process, all at once, so its
+        Locust user count is `processes`, not the scenario's users; read without assuming
+        that field exists, so this holds before and after that branch meets this one."""
+        if getattr(settings, "model", "closed") == "open":
+            users, rate = processes, float(processes)
+        else:
+            users, rate = settings.users, settings.spawn_rate
+        return cls(users=users, spawn_rate=rate, duration_s=settings.duration_s, run_dir=run_dir)
 
     @property
     def users_due_s(self) -> float:

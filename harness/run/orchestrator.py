@@ -225,10 +225,8 @@ class ScenarioRun:
         self.on_exit("heal faults", lambda: heal_faults(scheduler), vital=True)
         self.record.faults = list(scheduler.records.values())
         duration = self.timeline.duration_s
-        guard = RunGuard(
-            LoadPlan(users=settings.users, spawn_rate=settings.spawn_rate, duration_s=duration,
-                     run_dir=self.run_dir)
-        )  # fmt: skip
+        plan = LoadPlan.of(settings, processes=self.options.load_workers, run_dir=self.run_dir)
+        guard = RunGuard(plan)
         with target.load(settings, processes=self.options.load_workers) as load:
             t0 = _wait_started(load)
             self.record.load_started_at = t0

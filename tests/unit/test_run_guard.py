@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
 from harness.errors import EXIT_INFRA, RunDeviated
 from harness.load.progress import Progress
+from harness.load.settings import LoadSettings
 from harness.record import FaultRecord
 from harness.run.guard import FAULT_LATE_S, LOAD_EARLY_S, SPAWN_GRACE_S, LoadPlan, RunGuard
 
@@ -72,3 +75,13 @@ def test_a_fault_begun_late_is_a_deviation() -> None:
     guard.check_faults([fault(late_s=FAULT_LATE_S), fault(1, late_s=None)])
     with pytest.raises(RunDeviated, match=r"fault 0 \(latency on shard0-us-west\) began 2.5 s"):
         guard.check_faults([fault(late_s=FAULT_LATE_S + 0.5)])
+
+
+def test_the_plan_counts_the_locust_users_the_runner_starts() -> None:
+    closed = SimpleNamespace(users=20, spawn_rate=10.0, duration_s=30.0)
+    plan = LoadPlan.of(cast(LoadSettings, closed), processes=2, run_dir=Path("r"))
+    assert (plan.users, plan.spawn_rate) == (20, 10.0)
+    # The open model runs one scheduler user per process (harness.load.arrivals on main).
+    opened = SimpleNamespace(users=20, spawn_rate=10.0, duration_s=30.0, model="open")
+    plan = LoadPlan.of(cast(LoadSettings, opened), processes=2, run_dir=Path("r"))
+    assert (plan.users, plan.spawn_rate) == (2, 2.0)
