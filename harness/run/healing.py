@@ -6,7 +6,10 @@ Typed against the ports (harness/ports.py via the Target): no adapter is importe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from harness.errors import HarnessError, InfraError
+from harness.record import FaultRecord
 from harness.run.scheduler import FaultScheduler
 from harness.target import Target
 
@@ -18,21 +21,24 @@ def heal_faults(scheduler: FaultScheduler) -> None:
         raise InfraError("; ".join(errors))
 
 
-def safety_net(target: Target) -> None:
+def safety_net(target: Target, faults: Sequence[FaultRecord] = ()) -> None:
     """Toxiproxy reset and every container started: whatever a fault left behind is undone.
-    Both are tried; what failed is named, so the run's error says what is left broken."""
+    Both are tried; what failed is named (with what this run's applied faults touched), so
+    the run's error says what is left broken."""
+    touched = sorted({f.target for f in faults if f.applied_at is not None})
+    where = f" (this run's faults touched {', '.join(touched)})" if touched else ""
     errors = []
     try:
         target.links.reset()
     except Exception as exc:
         errors.append(
             f"Toxiproxy reset failed, links of stack {target.name!r} may keep toxics or stay"
-            f" disabled ({first_line(exc)})"
+            f" disabled{where}: {first_line(exc)}"
         )
     try:
         target.containers.heal_all()
     except Exception as exc:
-        errors.append(f"starting the stack's stopped or paused containers failed ({exc})")
+        errors.append(f"starting the stack's stopped or paused containers failed{where}: {exc}")
     if errors:
         raise InfraError("; ".join(errors))
 

@@ -181,7 +181,7 @@ class ScenarioRun:
         self.on_exit("collect logs", self._collect_logs)
         self.on_exit("collect series", lambda: self._collect_series(target))
         with self.step("safety reset"):
-            self.on_exit("reset faults", lambda: safety_net(target), vital=True)
+            self.on_exit("reset faults", lambda: safety_net(target, self.record.faults), vital=True)
             target.links.reset()
             healed = target.containers.heal_all()
             if healed:

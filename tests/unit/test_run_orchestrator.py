@@ -268,12 +268,13 @@ def test_a_fault_applied_late_is_not_judged(
 def test_a_failing_toxiproxy_reset_at_the_end_is_exit_3_naming_it(tmp_path: Path) -> None:
     stack = FakeStack(prom=FakeProm(instant=[({}, 0.0)]))
     stack.links.resets_left = 1  # the safety reset at the start works, the one at the end not
-    code, run, said = execute(tmp_path, stack, slos=[ERROR_RATIO])
+    code, run, said = execute(tmp_path, stack, faults=[LINK_DOWN], slos=[ERROR_RATIO])
     assert code == EXIT_INFRA and run.record.status == "error"
     assert [s.verdict for s in run.record.slos] == ["pass"]  # judged, then overridden
     assert len(run.record.left_broken) == 1
     broken = run.record.left_broken[0]
     assert broken.startswith("reset faults: Toxiproxy reset failed, links of stack 'fake'")
+    assert "(this run's faults touched edge-us-east)" in broken
     error = run.record.error or ""
     assert error.startswith("error: the stack was left broken: reset faults: Toxiproxy reset")
     assert "harness heal --stack default" in error
