@@ -4,9 +4,11 @@ the terminal summary, junit.xml and report.html."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
-from harness.record import FaultRecord, RunRecord
+from harness.record import FaultRecord, RunRecord, save_record
 from harness.report import render_html
+from harness.report.index import render_index, scan_runs
 from harness.report.junit import render_junit
 from harness.report.summary import summary_lines
 from tests.samples import sample_record
@@ -65,3 +67,12 @@ def test_a_broken_heal_overrides_a_judged_verdict_in_the_summary() -> None:
         line.startswith("VERDICT OVERRIDDEN: the checks above were judged") for line in lines
     )
     assert lines[-1].startswith("ERROR: region-outage (exit code 3)")
+
+
+def test_the_index_says_a_run_was_not_judged(tmp_path: Path) -> None:
+    run_dir = tmp_path / "20240501T120000Z-region-outage"
+    run_dir.mkdir()
+    save_record(not_judged(), run_dir)
+    (entry,) = scan_runs(tmp_path)
+    assert entry.problem == f"not judged: {DEVIATION}"
+    assert "not judged: the load generator" in render_index([entry])
