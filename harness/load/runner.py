@@ -185,7 +185,7 @@ class LoadProcess:
         self._signal(signal.SIGKILL)  # also reaps forked workers the leader left behind
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(timeout=KILL_GRACE_S)
-        if self.popen.poll() is not None:  # still running (unkillable?): keep it findable
+        if self.popen.poll() is not None:  # gone; one still running stays findable as an orphan
             registry.forget(self.pid)
         self._close_outputs()
 

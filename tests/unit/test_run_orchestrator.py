@@ -9,7 +9,15 @@ from typing import Any
 
 import pytest
 
-from harness.errors import EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, EXIT_VERDICT_FAILED, InfraError
+from harness.errors import (
+    EXIT_INFRA,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VERDICT_FAILED,
+    InfraError,
+    UsageError,
+)
 from harness.plan import timeline
 from harness.record import load_record
 from harness.run.options import RunOptions
@@ -299,3 +307,14 @@ def test_an_interrupted_run_whose_heal_fails_keeps_130_and_names_it(tmp_path: Pa
     code, run, _ = execute(tmp_path, stack, faults=[LINK_DOWN], slos=[ERROR_RATIO])
     assert code == EXIT_INTERRUPTED
     assert run.record.left_broken and "harness heal" in (run.record.error or "")
+
+
+def test_a_reused_stack_that_differs_from_the_scenario_is_exit_2(tmp_path: Path) -> None:
+    # What acquire_stack raises for --reuse-stack on another config (tests/unit/test_run_stackuse).
+    refusal = UsageError("--reuse-stack: scenario asks web_replicas 2, the running stack"
+                         " 'default' has 1")  # fmt: skip
+    stack = FakeStack(fail_acquire=refusal)
+    code, run, _ = execute(tmp_path, stack, slos=[ERROR_RATIO])
+    assert code == EXIT_USAGE and run.record.slos == []
+    assert "scenario asks web_replicas 2" in (run.record.error or "")
+    assert stack.journal == ["connected"]
