@@ -192,8 +192,18 @@ def cleanup(
         str | None, typer.Option("--stack", help="Only this stack (default: every stack).")
     ] = None,
 ) -> None:
-    """Remove everything any harness run left behind (found by label), of every stack."""
+    """Remove everything any harness run left behind (found by label), of every stack, and
+    stop load generators whose harness was killed."""
+    _stop_orphan_loads()
     _remove(stack)
+
+
+def _stop_orphan_loads() -> None:
+    """Locust processes a killed harness left running (harness/load/registry.py)."""
+    from harness.load.registry import stop_orphans
+
+    stopped = stop_orphans(say=_progress)
+    print(f"stopped {len(stopped)} orphaned load generator{'s' if len(stopped) != 1 else ''}")
 
 
 def _remove(stack: str | None) -> None:
@@ -210,12 +220,14 @@ def _remove(stack: str | None) -> None:
 @app.command()
 def heal(stack: StackOpt = "default") -> None:
     """Remove every fault from a running stack: Toxiproxy reset, stopped and paused containers
-    started. For a stack whose harness was killed mid-fault (SIGKILL leaves no chance to heal)."""
+    started, load generators of killed harnesses stopped. For a stack whose harness was killed
+    mid-fault (SIGKILL leaves no chance to heal)."""
     from harness.faults.containers import DockerContainers
     from harness.faults.toxiproxy_client import ToxiproxyClient
     from harness.stack.docker_client import connect
     from harness.stack.lifecycle import discover_endpoints
 
+    _stop_orphan_loads()  # first: an orphaned load would keep hitting the stack being healed
     try:
         client = connect()
         ToxiproxyClient(discover_endpoints(client, stack).toxiproxy).reset()

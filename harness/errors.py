@@ -7,7 +7,9 @@ line (plus optional detail lines) and exits with the class's code, never with a 
     +-- UsageError               2  bad command line or scenario (nothing was started)
     |   +-- ScenarioError        2  a scenario file is invalid; carries every problem found
     +-- InfraError               3  Docker, Prometheus or Toxiproxy unreachable, stack not healthy,
-    |                               image build failed
+    |   |                           image build failed, a heal that failed
+    |   +-- RunDeviated          3  the run did not happen as planned (load generator died or
+    |                               fell short, a fault late): nothing is judged
     +-- Interrupted              130  Ctrl-C / SIGTERM; raised after everything was healed
 """
 
@@ -61,6 +63,10 @@ class ScenarioError(UsageError):
 
 class InfraError(HarnessError):
     exit_code = EXIT_INFRA
+
+
+class RunDeviated(InfraError):
+    """The run left its plan (harness/run/guard.py): no SLO or invariant verdict is claimed."""
 
 
 class Interrupted(HarnessError):

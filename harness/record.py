@@ -44,7 +44,11 @@ class Event(_Model):
     fault: int | None = None
 
 
-FaultStatus = Literal["pending", "applying", "applied", "removing", "removed", "failed"]
+# never_ran: still pending when the run stopped (the load died, Ctrl-C): it was neither
+# applied nor "applied and removed at once".
+FaultStatus = Literal[
+    "pending", "applying", "applied", "removing", "removed", "failed", "never_ran"
+]
 IN_EFFECT: tuple[FaultStatus, ...] = ("applying", "applied", "removing")
 
 
@@ -64,6 +68,8 @@ class FaultRecord(_Model):
     removal_started_at: float | None = None  # the removal began
     removed_at: float | None = None  # the removal done: the window closes
     status: FaultStatus = "pending"
+    # How late the harness began applying it, against the plan (the run guard's measure).
+    late_s: float | None = None
     error: str | None = None
     effects: dict[str, int] = Field(default_factory=dict)  # what it changed, e.g. container_killed
 
@@ -151,6 +157,12 @@ class RunRecord(_Model):
     series: dict[str, list[Series]] = Field(default_factory=dict)  # chart name -> lines
     log_errors: dict[str, list[str]] = Field(default_factory=dict)  # container -> error lines
     error: str | None = None  # the infrastructure error that ended the run, if any
+    # How the run left its plan (load generator died or fell short, a fault late): set, the
+    # run is not judged (no SLO or invariant result) and exits 3.
+    deviation: str | None = None
+    # What a failing heal or removal left behind ("links reset failed: ..."): set, the exit is 3
+    # whatever the checks said, and the verdict is overridden.
+    left_broken: list[str] = Field(default_factory=list)
 
     def phase(self, name: str) -> PhaseWindow | None:
         return next((p for p in self.phases if p.name == name), None)

@@ -8,6 +8,7 @@ Target were asked to do, so a test can read the order of a run's cleanups.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,13 +45,16 @@ ENDPOINTS = Endpoints(
 
 # --- LinkControl -------------------------------------------------------------------------
 class FakeToxiproxy:
-    """Links by name, all enabled; toxics per link. `fail_on` makes calls on that link fail."""
+    """Links by name, all enabled; toxics per link. `fail_on` makes calls on that link fail;
+    `resets_left` (a count) makes every `reset` after that many fail, as an unreachable
+    Toxiproxy does at the end of a run."""
 
     def __init__(self, journal: Journal | None = None) -> None:
         self.enabled = {name: True for name in t.LINK_NAMES}
         self.toxics: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in t.LINK_NAMES}
         self.calls: list[tuple[str, ...]] = []
         self.fail_on: str | None = None
+        self.resets_left: int | None = None
         self.journal = journal if journal is not None else []
 
     def _link(self, name: str) -> None:
@@ -78,6 +82,10 @@ class FakeToxiproxy:
 
     def reset(self) -> None:
         self.calls.append(("reset",))
+        if self.resets_left is not None:
+            if self.resets_left <= 0:
+                raise InfraError("Toxiproxy at http://fake did not answer POST /reset")
+            self.resets_left -= 1
         self.journal.append("links reset")
         self.enabled = dict.fromkeys(self.enabled, True)
         self.toxics = {name: {} for name in self.toxics}
@@ -106,6 +114,7 @@ class FakeContainers:
     # Each change takes `step_s` on `clock` (docker stop waits for the process to exit).
     clock: FakeClock | None = None
     step_s: float = 0.0
+    refuse_start: set[str] = field(default_factory=set)  # `start` fails for these containers
 
     def __post_init__(self) -> None:
         for names in self.services.values():
@@ -131,6 +140,8 @@ class FakeContainers:
         self._set("stop", c, "exited")
 
     def start(self, c: FakeContainer) -> None:
+        if c.name in self.refuse_start:
+            raise InfraError(f"Docker could not start container chaos-fake-{c.name}: refused")
         self._set("start", c, "running")
 
     def pause(self, c: FakeContainer) -> None:
@@ -278,43 +289,81 @@ class FakeQueue:
 
 
 # --- LoadRunner / LoadProcess --------------------------------------------------------------
-class FakeLoad:
-    """A load generator that starts at once and runs until the run stops it. `fail` (an
-    exception) is raised by `progress()`, as the real one raises a crash."""
+@dataclass
+class LoadScript:
+    """How a FakeLoad behaves, as a real Locust can: report fewer users than planned, exit
+    by itself after a while (SIGKILLed: code -9), or exit without any history (its `wait`
+    then raises the InfraError the real LoadProcess raises)."""
 
-    def __init__(self, run_dir: Path, journal: Journal, fail: BaseException | None = None):
+    users: int | None = None  # users it reports running (None: the planned number)
+    dies_after_s: float | None = None  # stops running this long after its start
+    exit_code: int = 0
+    history: bool = True
+
+
+class FakeLoad:
+    """A load generator that starts at once and runs until the run stops it (or its script
+    says it dies). `fail` (an exception) is raised by `progress()`, as the real one raises a
+    crash."""
+
+    def __init__(self, run_dir: Path, journal: Journal, fail: BaseException | None = None,
+                 *, users: int = 1, script: LoadScript | None = None):  # fmt: skip
         self.run_dir = run_dir
         self.history_path = run_dir / "locust_stats_history.csv"
         self.journal = journal
         self.fail = fail
-        self.running = True
+        self.script = script or LoadScript()
+        self.users = self.script.users if self.script.users is not None else users
+        self.started = time.monotonic()
+        self.stopped = False
+        self.waits: list[float] = []
+
+    @property
+    def running(self) -> bool:
+        dies = self.script.dies_after_s
+        died = dies is not None and time.monotonic() - self.started >= dies
+        return not (self.stopped or died)
 
     def progress(self) -> Progress:
         if self.fail is not None:
             raise self.fail
-        return Progress(elapsed_s=0.0, users=1, rps=1.0, failures_pct=0.0, p95_ms=10.0)
+        elapsed = time.monotonic() - self.started
+        return Progress(elapsed_s=elapsed, users=self.users, rps=1.0, failures_pct=0.0,
+                        p95_ms=10.0)  # fmt: skip
 
     def wait(self, timeout_s: float) -> int:
-        self.running = False
-        return 0
+        self.waits.append(timeout_s)
+        self.stopped = True
+        if not self.script.history:
+            raise InfraError(
+                f"Locust (pid 0) exited with code {self.script.exit_code} before recording any"
+                " traffic",
+                hint=f"see {self.run_dir / 'locust.log'}",
+            )
+        return self.script.exit_code
 
 
 class FakeLoadRunner:
-    def __init__(self, journal: Journal, fail: BaseException | None = None) -> None:
+    def __init__(self, journal: Journal, fail: BaseException | None = None,
+                 script: LoadScript | None = None) -> None:  # fmt: skip
         self.journal = journal
         self.fail = fail
+        self.script = script
         self.settings: LoadSettings | None = None
+        self.started: FakeLoad | None = None
 
     @contextmanager
     def __call__(self, settings: LoadSettings, *, processes: int = 1) -> Iterator[FakeLoad]:
         self.settings = settings
-        load = FakeLoad(Path(settings.run_dir), self.journal, self.fail)
+        load = FakeLoad(Path(settings.run_dir), self.journal, self.fail, users=settings.users,
+                        script=self.script)  # fmt: skip
+        self.started = load
         load.history_path.write_text("")
         self.journal.append("load started")
         try:
             yield load
         finally:
-            load.running = False
+            load.stopped = True
             self.journal.append("load stopped")
 
 
@@ -353,14 +402,15 @@ class FakeStack:
     is raised by `acquire()`, as bring-up raises InfraError for a stack that is not healthy."""
 
     def __init__(self, *, prom: FakeProm | None = None, fail_acquire: Exception | None = None,
-                 load_fail: BaseException | None = None) -> None:  # fmt: skip
+                 load_fail: BaseException | None = None,
+                 load: LoadScript | None = None) -> None:  # fmt: skip
         self.journal: Journal = []
         self.links = FakeToxiproxy(self.journal)
         self.containers = FakeContainers(default_services(), journal=self.journal)
         self.prom = prom or FakeProm()
         self.shards = FakeShards({}, {})
         self.queue = FakeQueue()
-        self.load = FakeLoadRunner(self.journal, load_fail)
+        self.load = FakeLoadRunner(self.journal, load_fail, load)
         self.gauge = FakeGauge(self.journal)
         self.scrape = FakeScrape(self.journal)
         self.fail_acquire = fail_acquire

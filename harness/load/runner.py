@@ -8,7 +8,8 @@ group, bounded in time, stopped for sure.
 
 Locust's exit code: 0 no failed request, 1 some requests failed (a verdict for the SLOs, not
 an infrastructure error), other codes a crashed load generator. `start_load` implements
-`harness.ports.LoadRunner`.
+`harness.ports.LoadRunner`. Each Locust is recorded (harness/load/registry.py) until it is
+stopped, so one whose harness was killed is found and stopped later.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from types import TracebackType
 from typing import IO
 
 from harness.errors import InfraError
+from harness.load import registry
 from harness.load.progress import Progress, parse_history
 from harness.load.settings import SETTINGS_ENV, LoadSettings
 from harness.net import free_port
@@ -115,7 +117,13 @@ def start_load(settings: LoadSettings, *, processes: int = 1) -> LoadProcess:
             f"cannot start Locust ({sys.executable} -m locust): {exc}",
             hint="install the harness with its dependencies (pip install -e .)",
         ) from exc
-    return LoadProcess(popen=popen, settings=settings, outputs=(stdout, stderr))
+    load = LoadProcess(popen=popen, settings=settings, outputs=(stdout, stderr))
+    try:
+        registry.record_load(popen.pid, run_dir=str(run_dir))
+    except BaseException:
+        load.stop()  # an unrecorded load could outlive a killed harness: do not run it
+        raise
+    return load
 
 
 class LoadProcess:
@@ -182,6 +190,8 @@ class LoadProcess:
         self._signal(signal.SIGKILL)  # also reaps forked workers the leader left behind
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(timeout=KILL_GRACE_S)
+        if self.popen.poll() is not None:  # gone; one still running stays findable as an orphan
+            registry.forget(self.pid)
         self._close_outputs()
 
     def __enter__(self) -> LoadProcess:

@@ -24,6 +24,14 @@ def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status.upper())
 
 
+def run_label(record: RunRecord) -> str:
+    """The verdict as shown: NOT JUDGED for a run that did not happen as planned (it is an
+    error, exit 3, but says why no check counts), else the status's label."""
+    if record.deviation is not None:
+        return "NOT JUDGED"
+    return status_label(record.status)
+
+
 def utc_time(t: float | None) -> str:
     if t is None:
         return "-"

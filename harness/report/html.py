@@ -21,7 +21,7 @@ from plotly.offline import get_plotlyjs
 from harness.record import RunRecord
 from harness.report import _common as c
 from harness.report.figures import charts
-from harness.report.summary import bound_text, failure_lines
+from harness.report.summary import bound_text, failure_lines, run_lines
 
 MAX_LOG_LINES = 500  # per container; the full logs are in the run directory
 MAX_LOST_EXAMPLES = 20
@@ -118,8 +118,8 @@ def render_html(record: RunRecord) -> str:
     template = c.environment().get_template("report.html.j2")
     return template.render(
         r=record,
-        status=c.status_label(record.status),
-        failures=failure_lines(record),
+        status=c.run_label(record),
+        failures=failure_lines(record) + run_lines(record),
         scenario_text=scenario_text(record),
         load_model=c.load_model(record),
         charts=figures,

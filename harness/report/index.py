@@ -58,6 +58,8 @@ def _entry(run_dir: Path) -> IndexEntry:
         exit_code=record.exit_code,
         duration=c.duration(record.started_at, record.ended_at),
         link=link,
+        # A run that left its plan is an error that judged nothing: say so beside its name.
+        problem=f"not judged: {record.deviation}" if record.deviation else "",
     )
 
 

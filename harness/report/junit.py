@@ -2,7 +2,8 @@
 
 A failed SLO or invariant is a <failure> (observed vs bound); an SLO that could not be judged
 (no data, Prometheus unreachable) is an <error>, as is the run's own infrastructure error,
-which gets a test case of its own. ElementTree escapes every attribute and text.
+which gets a test case of its own. A run that did not happen as planned lists each planned
+check as <skipped> ("not judged: ..."). ElementTree escapes every attribute and text.
 """
 
 from __future__ import annotations
@@ -64,18 +65,36 @@ def _run_error_case(record: RunRecord) -> ET.Element:
     return case
 
 
+def _not_judged_cases(record: RunRecord) -> list[ET.Element]:
+    """A run that did not happen as planned judges nothing: each planned check is listed as
+    skipped, with the reason, so the CI shows what was not judged rather than nothing."""
+    why = f"not judged: {record.deviation}"
+    planned = [("slo." + str(s.get("phase", "run")), str(s.get("name", "?")))
+               for s in record.scenario.get("slos") or []]  # fmt: skip
+    planned += [("invariant", str(name)) for name in record.scenario.get("invariants") or []]
+    cases = []
+    for classname, name in planned:
+        case = ET.Element("testcase", name=name, classname=classname, time="0")
+        ET.SubElement(case, "skipped", message=why)
+        cases.append(case)
+    return cases
+
+
 def render_junit(record: RunRecord) -> str:
     """The run's junit.xml as a string; the caller writes it."""
     cases = [_slo_case(s) for s in record.slos] + [_invariant_case(i) for i in record.invariants]
+    if record.deviation is not None:
+        cases += _not_judged_cases(record)
     if record.error:
         cases.append(_run_error_case(record))
     failures = sum(c.find("failure") is not None for c in cases)
     errors = sum(c.find("error") is not None for c in cases)
+    skipped = str(sum(c.find("skipped") is not None for c in cases))
     counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors)}
     elapsed = _seconds(record.started_at, record.ended_at)
     root = ET.Element("testsuites", {"name": "chaos-harness", "time": elapsed, **counts})
     started = datetime.fromtimestamp(record.started_at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    suite_attrs = {"name": f"{SUITE_PREFIX}{record.scenario_name}", **counts, "skipped": "0"}
+    suite_attrs = {"name": f"{SUITE_PREFIX}{record.scenario_name}", **counts, "skipped": skipped}
     suite = ET.SubElement(root, "testsuite", {**suite_attrs, "time": elapsed, "timestamp": started})
     properties = ET.SubElement(suite, "properties")
     for name, value in (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.record import InvariantResult, RunRecord, SloResult
-from harness.report._common import load_model, number, status_label
+from harness.report._common import load_model, number, run_label
 
 COLUMNS = ("check", "name", "phase", "observed", "bound", "verdict")
 
@@ -114,17 +114,43 @@ def failure_lines(record: RunRecord) -> list[str]:
     return lines
 
 
+def run_lines(record: RunRecord) -> list[str]:
+    """What the run guard and the heal found: a run not judged (and why not), the faults
+    that never ran, what was left broken and a verdict it overrides."""
+    lines = []
+    if record.deviation is not None:
+        planned = len(record.scenario.get("slos") or []) + len(
+            record.scenario.get("invariants") or []
+        )
+        lines.append(
+            f"NOT JUDGED: the run did not happen as planned; none of its {planned} SLOs and"
+            " invariants was judged"
+        )
+    for f in record.faults:
+        if f.status == "never_ran":
+            lines.append(
+                f"NEVER RAN: fault {f.index} ({f.type} on {f.target}, due at"
+                f" {f.planned_start_s:g} s)"
+            )
+    lines += [f"LEFT BROKEN: {item}" for item in record.left_broken]
+    if record.left_broken and (record.slos or record.invariants) and record.exit_code != 130:
+        lines.append(
+            "VERDICT OVERRIDDEN: the checks above were judged, but the stack was left broken"
+            " (exit 3)"
+        )
+    return lines
+
+
 def summary_lines(record: RunRecord, run_dir: Path | str, *, full_error: bool = False) -> list[str]:
-    """One line per failed or errored check, the run's error (its first line, or all of it
-    with its hint when `full_error`), then the verdict."""
-    lines = failure_lines(record)
+    """One line per failed or errored check, what the run guard and the heal found, the run's
+    error (its first line, or all of it with its hint when `full_error`), then the verdict."""
+    lines = failure_lines(record) + run_lines(record)
     if record.error:
         text = record.error if full_error else record.error.splitlines()[0]
         lines.append(f"RUN ERROR: {text}")
     code = "-" if record.exit_code is None else str(record.exit_code)
     lines.append(
-        f"{status_label(record.status)}: {record.scenario_name} (exit code {code}); "
-        f"report in {run_dir}"
+        f"{run_label(record)}: {record.scenario_name} (exit code {code}); report in {run_dir}"
     )
     return lines
 

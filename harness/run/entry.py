@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.errors import HarnessError, UsageError
+from harness.load.registry import stop_orphans
 from harness.plan import plan
 from harness.record import RunRecord, load_record
 from harness.run.compose import BundledStack
@@ -32,6 +33,7 @@ def run_file(options: RunOptions, *, say: Say, live: Say) -> int:
     timeline = plan(scenario)
     run_dir = make_run_dir(options.reports_dir, scenario.name)
     say(f"run folder {run_dir}")
+    stop_orphans(say=say)  # a load left by a killed harness must not hit this run's stack
     stack = BundledStack(scenario=scenario, options=options, run_id=run_dir.name, say=say)
     run = ScenarioRun(
         scenario=scenario,

@@ -29,6 +29,7 @@ from harness.errors import (
     EXIT_VERDICT_FAILED,
     HarnessError,
     InfraError,
+    RunDeviated,
 )
 from harness.faults.effects import FaultEffects
 from harness.faults.runtime import FaultContext, inject
@@ -38,6 +39,8 @@ from harness.plan import ScheduledFault, Timeline
 from harness.ports import LoadProcess, StackProvider
 from harness.record import Event, FaultRecord, RunRecord, Step, save_record
 from harness.run.artifacts import locust_summary
+from harness.run.guard import LoadPlan, RunGuard, exit_code
+from harness.run.healing import first_line, heal_faults, left_broken_error, safety_net
 from harness.run.live import phase_at, progress_line
 from harness.run.loadconfig import load_settings
 from harness.run.options import RunOptions
@@ -108,7 +111,8 @@ class ScenarioRun:
     def on_exit(self, name: str, cleanup: Callable[[], object], *, vital: bool = False) -> None:
         """Register a cleanup as its resource is acquired. Cleanups run last first, on every
         path, each as a step of its own; one that fails is said and the others still run. A
-        vital one (healing, stack removal) that fails also becomes the run's error."""
+        vital one (healing, stack removal) that fails leaves the stack broken: it is recorded
+        in `left_broken` and makes the exit 3 whatever the checks said (`_broken_override`)."""
 
         def run() -> None:
             try:
@@ -116,8 +120,8 @@ class ScenarioRun:
                     cleanup()
             except Exception as exc:  # keep going: the next cleanup may still matter
                 self.say(f"{name} failed: {exc}")
-                if vital and self.record.error is None:
-                    self.record.error = f"{name} failed: {exc}"
+                if vital:
+                    self.record.left_broken.append(f"{name}: {first_line(exc)}")
 
         self._cleanups.callback(run)
 
@@ -135,6 +139,8 @@ class ScenarioRun:
             self.say("interrupted: healing the stack")
         except HarnessError as err:
             self.record.status, self.record.error, code = "error", err.render(), err.exit_code
+            if isinstance(err, RunDeviated):
+                self.record.deviation = err.message
         except Exception as exc:  # a bug of ours: still heal, record and report it
             trace = self.run_dir / "harness-traceback.txt"
             trace.write_text(traceback.format_exc())
@@ -143,10 +149,27 @@ class ScenarioRun:
         finally:
             with deferred_interrupts():
                 self._cleanups.close()
+            code = self._broken_override(code)
             self.record.exit_code = code
             self.record.ended_at = time.time()
             self.save()
         return code
+
+    def _broken_override(self, code: int) -> int:
+        """A heal or removal that failed leaves the stack broken: exit 3 even if every check
+        passed (the verdict is overridden), and the error names what is left and the fix.
+        An interrupted run keeps 130: the person who pressed Ctrl-C reads the message."""
+        if not self.record.left_broken:
+            return code
+        err = left_broken_error(self.record.left_broken, self.options.stack_name)
+        self.say(err.message)
+        self.record.error = (
+            err.render() if self.record.error is None else f"{self.record.error}\n{err.render()}"
+        )
+        if code == EXIT_INTERRUPTED:
+            return code
+        self.record.status = "error"
+        return EXIT_INFRA
 
     def _run(self) -> None:
         with self.step("connect to Docker"):
@@ -159,7 +182,7 @@ class ScenarioRun:
         self.on_exit("collect logs", self._collect_logs)
         self.on_exit("collect series", lambda: self._collect_series(target))
         with self.step("safety reset"):
-            self.on_exit("reset faults", lambda: _safety_net(target), vital=True)
+            self.on_exit("reset faults", lambda: safety_net(target, self.record.faults), vital=True)
             target.links.reset()
             healed = target.containers.heal_all()
             if healed:
@@ -201,34 +224,48 @@ class ScenarioRun:
         scheduler = FaultScheduler(
             self.timeline.faults, lambda f, e: inject(f.spec, make(f, e)), on_change=on_change
         )
-        self.on_exit("heal faults", lambda: _heal(scheduler), vital=True)
+        self.on_exit("heal faults", lambda: heal_faults(scheduler), vital=True)
         self.record.faults = list(scheduler.records.values())
+        duration = self.timeline.duration_s
+        plan = LoadPlan.of(settings, processes=self.options.load_workers, run_dir=self.run_dir)
+        guard = RunGuard(plan)
         with target.load(settings, processes=self.options.load_workers) as load:
             t0 = _wait_started(load)
             self.record.load_started_at = t0
             self.event("load_started", f"{settings.users} users, {settings.duration_s:.0f} s")
-            self._loop(scheduler, load, t0)
-            scheduler.tick(self.timeline.duration_s)  # remove whatever ends at the end
+            self._loop(scheduler, load, t0, guard)
+            elapsed = min(time.time() - t0, duration)
+            self.record.load_ended_at = t0 + elapsed
+            # What has not begun by now never will: not applied and removed at once.
+            never_ran = scheduler.cancel_pending()
+            if not load.running:  # ended by itself: judge nothing if it ended early
+                guard.check_end(elapsed, exit_code(load, 5.0), never_ran)
+            scheduler.tick(duration)  # remove whatever ends at the end
             heal_errors = scheduler.heal()
             if heal_errors:
                 raise InfraError("faults could not be removed: " + "; ".join(heal_errors))
-            load.wait(timeout_s=30)
-        self.record.load_ended_at = min(time.time(), t0 + self.timeline.duration_s)
+            guard.check_end(elapsed, exit_code(load, 30.0), never_ran)
         self.event("load_ended", "load generator finished")
 
-    def _loop(self, scheduler: FaultScheduler, load: LoadProcess, t0: float) -> None:
+    def _loop(
+        self, scheduler: FaultScheduler, load: LoadProcess, t0: float, guard: RunGuard
+    ) -> None:
         duration = self.timeline.duration_s
         next_line = 0.0
         while True:
             elapsed = time.time() - t0
             scheduler.tick(elapsed)
+            guard.check_faults(self.record.faults)
             if elapsed >= duration or not load.running:
                 return
             if elapsed >= next_line:
                 done = any(r.removed_at for r in scheduler.records.values())
                 phase = phase_at(scheduler.active, done)
-                self.live(progress_line(phase, elapsed, duration, load.progress()))
+                progress = load.progress()
+                guard.saw(progress)
+                self.live(progress_line(phase, elapsed, duration, progress))
                 next_line = elapsed + 1.0
+            guard.check_users(elapsed)
             cap = min(0.2, next_line - elapsed, duration - elapsed)
             time.sleep(scheduler.sleep_s(elapsed, cap))
 
@@ -273,18 +310,6 @@ class ScenarioRun:
     def _collect_logs(self) -> None:
         logs = self.run_dir / "logs"
         self.record.log_errors = self.stack.save_logs(logs, self.record.started_at)
-
-
-def _heal(scheduler: FaultScheduler) -> None:
-    errors = scheduler.heal()
-    if errors:
-        raise InfraError("; ".join(errors))
-
-
-def _safety_net(target: Target) -> None:
-    """Toxiproxy reset and every container started: whatever a fault left behind is undone."""
-    target.links.reset()
-    target.containers.heal_all()
 
 
 def _wait_started(load: LoadProcess, timeout_s: float = 30.0) -> float:

@@ -88,11 +88,24 @@ class FaultScheduler:
         for index, (fault, _) in list(self._active.items()):
             if fault.end_s <= elapsed_s:
                 self._remove(index)
+        began = self._clock()
         while self._pending and self._pending[0].start_s <= elapsed_s:
-            self._apply(self._pending.pop(0))
+            # The time spent applying the ones before counts: it delays this one for real.
+            self._apply(self._pending.pop(0), elapsed_s + self._clock() - began)
 
-    def _apply(self, fault: ScheduledFault) -> None:
+    def cancel_pending(self) -> list[FaultRecord]:
+        """Drop the faults not applied yet and record them as never run: a run that stops
+        early must not apply and remove them at once (that would look like a fault that ran)."""
+        cancelled = [self.records[f.index] for f in self._pending]
+        self._pending.clear()
+        for record in cancelled:
+            record.status = "never_ran"
+            self._on_change(record)
+        return cancelled
+
+    def _apply(self, fault: ScheduledFault, elapsed_s: float) -> None:
         record = self.records[fault.index]
+        record.late_s = max(0.0, elapsed_s - fault.start_s)
         effects = FaultEffects(clock=self._clock, on_first=lambda at: self._opened(record, at))
         self._effects[fault.index] = effects
         cm = self._make(fault, effects)
@@ -133,18 +146,23 @@ class FaultScheduler:
             record.effects = dict(self._effects[index].counts)
             record.status, record.error = "failed", f"removal failed: {exc}"
             self._on_change(record)
-            raise
+            raise InfraError(
+                f"fault {index} ({record.type} on {record.target}) could not be removed: {exc}",
+                hint="`harness heal` removes what a fault left (Toxiproxy reset, containers"
+                " started)",
+            ) from exc
         record.removed_at, record.status = self._clock(), "removed"
         record.effects = dict(self._effects[index].counts)
         self._on_change(record)
 
     def heal(self) -> list[str]:
-        """Remove every active fault, newest first; return the errors instead of stopping."""
+        """Remove every active fault, newest first; return the errors instead of stopping,
+        each naming the fault and what it was left on. Faults not applied yet never run."""
         errors = []
         for index in reversed(list(self._active)):
             try:
                 self._remove(index)
-            except Exception as exc:
-                errors.append(f"fault {index}: {exc}")
-        self._pending.clear()
+            except InfraError as exc:  # names the fault and what it was left on
+                errors.append(exc.message)
+        self.cancel_pending()
         return errors

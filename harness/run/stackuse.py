@@ -20,9 +20,16 @@ from harness.faults.containers import DockerContainers
 from harness.run.options import RunOptions
 from harness.scenario.model import Scenario
 from harness.stack import labels
-from harness.stack.config import StackConfig
+from harness.stack.config import StackConfig, differences
 from harness.stack.endpoints import Endpoints
-from harness.stack.lifecycle import bring_up, discover_endpoints
+from harness.stack.lifecycle import (
+    CONFIG,
+    CONFIG_HASH,
+    bring_up,
+    config_hash,
+    discover_endpoints,
+    stack_containers,
+)
 from harness.stack.status import stack_status, wait_until_healthy
 from harness.stack.teardown import tear_down
 
@@ -75,6 +82,7 @@ def acquire_stack(
                 hint=f"start it with `harness up --stack {options.stack_name}`, or drop "
                 "--reuse-stack to let the run start its own",
             )
+        check_reusable(client, stack_config(scenario, options.stack_name))
         # A stack just healed (containers restarted) needs a moment: wait, don't fail.
         DockerContainers(client, options.stack_name).heal_all()
         ready = wait_until_healthy(client, options.stack_name, timeout_s=options.up_timeout_s)
@@ -103,3 +111,40 @@ def acquire_stack(
         owned=owned,
         images={s.name: s.image for s in after.services},
     )
+
+
+def check_reusable(client: docker.DockerClient, wanted: StackConfig) -> None:
+    """--reuse-stack runs on the stack as it is, so a scenario whose `stack:` block asks for
+    another one is refused (exit 2) naming each difference, rather than run on the wrong
+    stack. The running config is read from its containers' labels; a stack started before
+    the config label existed is compared by its config hash."""
+    found = {c.labels.get(CONFIG) for c in stack_containers(client, wanted.name)}
+    name = wanted.name
+    hint = (
+        f"drop --reuse-stack (the run starts the stack the scenario asks for), or restart the"
+        f" stack with `harness down --stack {name}` and `harness up --stack {name}`"
+    )
+    if None in found or len(found) != 1:
+        hashes = {c.labels.get(CONFIG_HASH) for c in stack_containers(client, name)}
+        if hashes == {config_hash(wanted)}:
+            return
+        raise UsageError(
+            f"--reuse-stack: the running stack {name!r} was started with another config than"
+            f" the scenario asks for (config hash {', '.join(sorted(map(str, hashes)))} vs"
+            f" {config_hash(wanted)}); it carries no {CONFIG} label to say how it differs",
+            hint=hint,
+        )
+    (text,) = found
+    assert text is not None
+    try:
+        running = StackConfig.from_json(text, name=name)
+    except ValueError as exc:
+        raise UsageError(f"--reuse-stack: stack {name!r} has a {CONFIG} label that does not"
+                         f" parse: {exc}", hint=hint) from exc  # fmt: skip
+    diffs = differences(wanted, running)
+    if not diffs:
+        return
+    (field, a, b), rest = diffs[0], diffs[1:]
+    parts = [f"scenario asks {field} {a}, the running stack {name!r} has {b}"]
+    parts += [f"{f} {x} vs {y}" for f, x, y in rest]
+    raise UsageError("--reuse-stack: " + "; ".join(parts), hint=hint)

@@ -33,6 +33,7 @@ from harness.stack.teardown import reap_orphans, tear_down
 
 Progress = Callable[[str], None]
 CONFIG_HASH = f"{labels.PREFIX}.config-hash"
+CONFIG = f"{labels.PREFIX}.config"  # the config itself (StackConfig.as_json), for --reuse-stack
 ENGINE_THREADS = 4  # Docker calls in flight at once while creating and starting containers
 
 
@@ -117,7 +118,11 @@ def _create_and_start(
     progress: Progress,
 ) -> None:
     net = network_name(config.name)
-    base_labels = {**labels.stack_labels(config.name, owner), CONFIG_HASH: config_hash(config)}
+    base_labels = {
+        **labels.stack_labels(config.name, owner),
+        CONFIG_HASH: config_hash(config),
+        CONFIG: config.as_json(),
+    }
     progress(f"creating network {net}")
     client.networks.create(net, driver="bridge", labels=base_labels, check_duplicate=True)
     progress(f"creating {len(specs)} containers")

@@ -71,3 +71,13 @@ def test_exit_without_history_is_an_infra_error_with_the_log_tail(tmp_path):
     assert "no module named harness" in caught.value.render()
     with pytest.raises(InfraError):
         load.progress()
+
+
+def test_stopping_a_load_removes_its_record(tmp_path):
+    from harness.load import registry
+
+    load = fake_load(tmp_path, "import time; time.sleep(60)")
+    registry.record_load(load.pid, run_dir=str(tmp_path))
+    assert [r.pid for r in registry.read_records()] == [load.pid]
+    load.stop()
+    assert registry.read_records() == []

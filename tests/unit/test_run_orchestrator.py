@@ -3,18 +3,27 @@ and the order of the cleanups (last acquired, first released), in well under a s
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.errors import EXIT_INFRA, EXIT_INTERRUPTED, EXIT_OK, EXIT_VERDICT_FAILED, InfraError
+from harness.errors import (
+    EXIT_INFRA,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VERDICT_FAILED,
+    InfraError,
+    UsageError,
+)
 from harness.plan import timeline
 from harness.record import load_record
 from harness.run.options import RunOptions
 from harness.run.orchestrator import ScenarioRun
 from harness.scenario.model import Scenario
-from tests.fakes import FakeProm, FakeStack
+from tests.fakes import FakeProm, FakeStack, LoadScript
 
 LOAD = {"users": 2, "spawn_rate": 2, "duration": "300ms", "geography": {"us-east": 100}}
 ERROR_RATIO = {"name": "errors", "phase": "run", "error_ratio": {"max": 0.05}}
@@ -35,7 +44,8 @@ def scenario(**fields: Any) -> Scenario:
 
 
 def execute(tmp_path: Path, stack: FakeStack, **fields: Any) -> tuple[int, ScenarioRun, list[str]]:
-    chosen = scenario(**fields)
+    fields.setdefault("load", LOAD)
+    chosen = Scenario.model_validate({"name": "unit", **fields})
     said: list[str] = []
     run = ScenarioRun(
         scenario=chosen,
@@ -158,8 +168,11 @@ def test_a_failed_stack_removal_is_the_runs_error(tmp_path: Path) -> None:
 
     stack.release = stuck  # type: ignore[method-assign]
     code, run, _ = execute(tmp_path, stack, slos=[ERROR_RATIO])
-    assert run.record.error == "stack down failed: could not remove network chaos-fake"
-    assert code == EXIT_OK  # the verdict stands; the error is recorded and shown
+    # The SLO passed, but a stack left behind overrides the verdict: exit 3, and the fix.
+    assert code == EXIT_INFRA and run.record.status == "error"
+    assert [s.verdict for s in run.record.slos] == ["pass"]
+    assert run.record.left_broken == ["stack down: could not remove network chaos-fake"]
+    assert run.record.error is not None and "harness cleanup --stack default" in run.record.error
 
 
 def test_a_bug_of_ours_is_recorded_with_its_traceback(tmp_path: Path) -> None:
@@ -169,3 +182,139 @@ def test_a_bug_of_ours_is_recorded_with_its_traceback(tmp_path: Path) -> None:
     assert run.record.error is not None and run.record.error.startswith("internal error")
     assert "RuntimeError: a bug" in (tmp_path / "harness-traceback.txt").read_text()
     assert stack.journal[-len(CLEANUPS) :] == CLEANUPS
+
+
+# --- the run must have happened as planned (harness/run/guard.py) ----------------------------
+LATER = {"type": "latency", "link": "shard0-us-west", "latency_ms": 50, "at": "2s",
+         "duration": "1s"}  # fmt: skip
+
+
+def test_a_load_that_dies_early_is_not_judged_and_its_later_faults_never_ran(
+    tmp_path: Path,
+) -> None:
+    stack = FakeStack(prom=FakeProm(instant=[({}, 0.0)]), load=LoadScript(dies_after_s=0.3))
+    load = {**LOAD, "duration": "5s"}
+    code, run, _ = execute(tmp_path, stack, load=load, faults=[LINK_DOWN, LATER],
+                           slos=[ERROR_RATIO])  # fmt: skip
+    assert code == EXIT_INFRA and run.record.status == "error"
+    deviation = run.record.deviation
+    assert deviation is not None and deviation.startswith("the load generator (Locust) exited")
+    assert "early (LOAD_EARLY_S 3 s)" in deviation and "not judged" in deviation
+    assert "faults that never ran: 1 (latency on shard0-us-west, due at 2 s)" in deviation
+    assert run.record.slos == [] and run.record.invariants == []  # nothing claimed
+    # The applied fault was removed; the later one was never applied (not applied and removed).
+    assert [f.status for f in run.record.faults] == ["removed", "never_ran"]
+    assert run.record.faults[1].applied_at is None
+    assert not [c for c in stack.links.calls if c[0] == "add"]
+    assert stack.links.dirty() == [] and stack.journal[-len(CLEANUPS) :] == CLEANUPS
+    saved = load_record(tmp_path)
+    assert saved.deviation == deviation and saved.exit_code == EXIT_INFRA
+
+
+@pytest.mark.parametrize(
+    ("script", "said"),
+    [
+        (LoadScript(dies_after_s=0.1, exit_code=-9), "was killed by signal 9"),
+        (LoadScript(exit_code=2), "exited with code 2 (a crash"),
+        (LoadScript(dies_after_s=0.1, exit_code=-9, history=False), "before recording any"),
+    ],
+    ids=["SIGKILL", "crash code at the end", "no history at all"],
+)
+def test_a_load_generator_that_exits_abnormally_is_not_judged(
+    tmp_path: Path, script: LoadScript, said: str
+) -> None:
+    stack = FakeStack(prom=FakeProm(instant=[({}, 0.0)]), load=script)
+    code, run, _ = execute(tmp_path, stack, slos=[ERROR_RATIO])
+    assert code == EXIT_INFRA and run.record.slos == []
+    assert run.record.deviation is not None and said in run.record.deviation
+    assert "the run is not judged" in run.record.deviation
+
+
+def test_locust_exit_code_1_is_failed_requests_a_verdict_not_a_deviation(tmp_path: Path) -> None:
+    stack = FakeStack(prom=FakeProm(instant=[({}, 0.0)]), load=LoadScript(exit_code=1))
+    code, run, _ = execute(tmp_path, stack, slos=[ERROR_RATIO])
+    assert code == EXIT_OK and run.record.deviation is None
+
+
+def test_a_load_that_never_reaches_its_users_is_not_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("harness.run.guard.SPAWN_GRACE_S", 0.2)
+    stack = FakeStack(prom=FakeProm(instant=[({}, 0.0)]), load=LoadScript(users=1))
+    load = {**LOAD, "users": 2, "spawn_rate": 20, "duration": "3s"}
+    code, run, _ = execute(tmp_path, stack, load=load, slos=[ERROR_RATIO])
+    assert code == EXIT_INFRA and run.record.slos == []
+    assert run.record.deviation is not None
+    assert "ran at most 1 of 2 planned users" in run.record.deviation
+    assert "SPAWN_GRACE_S 0.2 s" in run.record.deviation
+    assert run.record.load_ended_at is None or run.record.load_ended_at - run.record.started_at < 3
+
+
+def test_a_fault_applied_late_is_not_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("harness.run.guard.FAULT_LATE_S", 0.1)
+    stack = FakeStack(prom=FakeProm(instant=[({}, 0.0)]))
+    slow = stack.links.set_enabled
+
+    def slow_set_enabled(name: str, enabled: bool) -> None:
+        time.sleep(0.3)  # a stalled engine: the next fault's start slips
+        slow(name, enabled)
+
+    stack.links.set_enabled = slow_set_enabled  # type: ignore[method-assign]
+    second = {**LINK_DOWN, "link": "edge-us-west"}
+    code, run, _ = execute(tmp_path, stack, load={**LOAD, "duration": "2s"},
+                           faults=[LINK_DOWN, second], slos=[ERROR_RATIO])  # fmt: skip
+    assert code == EXIT_INFRA and run.record.slos == []
+    assert run.record.deviation is not None
+    assert "fault 1 (link_down on edge-us-west) began 0.3 s after" in run.record.deviation
+    assert "(FAULT_LATE_S 0.1 s)" in run.record.deviation
+    assert stack.links.dirty() == []
+
+
+# --- a heal that fails overrides the verdict ---------------------------------------------------
+def test_a_failing_toxiproxy_reset_at_the_end_is_exit_3_naming_it(tmp_path: Path) -> None:
+    stack = FakeStack(prom=FakeProm(instant=[({}, 0.0)]))
+    stack.links.resets_left = 1  # the safety reset at the start works, the one at the end not
+    code, run, said = execute(tmp_path, stack, faults=[LINK_DOWN], slos=[ERROR_RATIO])
+    assert code == EXIT_INFRA and run.record.status == "error"
+    assert [s.verdict for s in run.record.slos] == ["pass"]  # judged, then overridden
+    assert len(run.record.left_broken) == 1
+    broken = run.record.left_broken[0]
+    assert broken.startswith("reset faults: Toxiproxy reset failed, links of stack 'fake'")
+    assert "(this run's faults touched edge-us-east)" in broken
+    error = run.record.error or ""
+    assert error.startswith("error: the stack was left broken: reset faults: Toxiproxy reset")
+    assert "harness heal --stack default" in error
+    assert any(line.startswith("the stack was left broken") for line in said)
+
+
+def test_a_container_that_cannot_be_restarted_is_exit_3_naming_it(tmp_path: Path) -> None:
+    stack = FakeStack(prom=FakeProm(instant=[({}, 0.0)]))
+    stack.containers.refuse_start = {"worker-us-east-1"}
+    stop = {"type": "container_stop", "service": "worker-us-east", "at": 0, "duration": "100ms"}
+    code, run, _ = execute(tmp_path, stack, faults=[stop], slos=[ERROR_RATIO])
+    assert code == EXIT_INFRA
+    error = run.record.error or ""
+    assert "fault 0 (container_stop on worker-us-east)" in error
+    assert any("chaos-fake-worker-us-east-1" in b for b in run.record.left_broken)
+    assert "harness heal" in error
+
+
+def test_an_interrupted_run_whose_heal_fails_keeps_130_and_names_it(tmp_path: Path) -> None:
+    stack = FakeStack(load_fail=KeyboardInterrupt())
+    stack.links.resets_left = 1
+    code, run, _ = execute(tmp_path, stack, faults=[LINK_DOWN], slos=[ERROR_RATIO])
+    assert code == EXIT_INTERRUPTED
+    assert run.record.left_broken and "harness heal" in (run.record.error or "")
+
+
+def test_a_reused_stack_that_differs_from_the_scenario_is_exit_2(tmp_path: Path) -> None:
+    # What acquire_stack raises for --reuse-stack on another config (tests/unit/test_run_stackuse).
+    refusal = UsageError("--reuse-stack: scenario asks web_replicas 2, the running stack"
+                         " 'default' has 1")  # fmt: skip
+    stack = FakeStack(fail_acquire=refusal)
+    code, run, _ = execute(tmp_path, stack, slos=[ERROR_RATIO])
+    assert code == EXIT_USAGE and run.record.slos == []
+    assert "scenario asks web_replicas 2" in (run.record.error or "")
+    assert stack.journal == ["connected"]
