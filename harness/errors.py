@@ -9,7 +9,8 @@ line (plus optional detail lines) and exits with the class's code, never with a 
     +-- InfraError               3  Docker, Prometheus or Toxiproxy unreachable, stack not healthy,
     |   |                           image build failed, a heal that failed
     |   +-- RunDeviated          3  the run did not happen as planned (load generator died or
-    |                               fell short, a fault late): nothing is judged
+    |   |                           fell short, a fault late): nothing is judged
+    |   +-- QueryRejected        3  Prometheus refused a query (before the load: usage error, 2)
     +-- Interrupted              130  Ctrl-C / SIGTERM; raised after everything was healed
 """
 
@@ -67,6 +68,16 @@ class InfraError(HarnessError):
 
 class RunDeviated(InfraError):
     """The run left its plan (harness/run/guard.py): no SLO or invariant verdict is claimed."""
+
+
+class QueryRejected(InfraError):
+    """Prometheus answered and refused the query itself (400 bad_data): the query is wrong,
+    not the infrastructure. `reason` is Prometheus's own words. Raised by the Prometheus
+    adapter; the pre-flight check turns it into a scenario error, the judge into an ERROR."""
+
+    def __init__(self, message: str, *, reason: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.reason = reason
 
 
 class Interrupted(HarnessError):

@@ -49,6 +49,7 @@ from harness.run.scheduler import FaultScheduler
 from harness.run.signals import deferred_interrupts, interrupts_raise
 from harness.scenario.model import Scenario
 from harness.slo.judge import judge_slos
+from harness.slo.preflight import check_queries
 from harness.slo.series import collect_series
 from harness.target import Target
 
@@ -195,6 +196,13 @@ class ScenarioRun:
             self.on_exit("unregister metrics", scrape.remove_all)
             scrape.add("faults", address)
             scrape.add("loadgen", target.loadgen_metrics)
+        with self.step("check queries"):
+            check_queries(
+                self.scenario.slos,
+                target.prometheus,
+                at=time.time(),
+                source=self.record.scenario_file,
+            )
         settings = load_settings(
             self.scenario, self.timeline, host=target.endpoints.router,
             metrics=target.loadgen_metrics, run_dir=self.run_dir,

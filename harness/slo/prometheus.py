@@ -10,6 +10,9 @@ and the query.
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import json
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +21,7 @@ import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from urllib3.util.retry import Retry
 
-from harness.errors import InfraError
+from harness.errors import InfraError, QueryRejected
 from harness.record import Series
 from harness.slo.query import PromQuery, Sample
 
@@ -81,10 +84,29 @@ class PrometheusClient:
         self._session.close()
 
     def _error(self, promql: str, exc: Exception) -> InfraError:
+        text = str(exc)
+        if isinstance(exc, PrometheusApiClientException) and "bad_data" in text:
+            reason = _reason(text)
+            return QueryRejected(
+                f"Prometheus at {self.url} refused query {promql!r}: {reason}",
+                reason=reason,
+                hint="the query is wrong, not Prometheus: fix the SLO's promql",
+            )
         return InfraError(
             f"Prometheus at {self.url} failed on query {promql!r}: {type(exc).__name__}: {exc}",
             hint="is the stack's prometheus container up? (docker ps; harness cleanup)",
         )
+
+
+def _reason(text: str) -> str:
+    """Prometheus's own words from the client's exception text, which quotes its JSON body
+    as a bytes repr (`HTTP Status Code 400 (b'{"status":"error",...,"error":"..."}')`)."""
+    start, end = text.find("b'"), text.rfind("'")
+    if 0 <= start < end:
+        with contextlib.suppress(ValueError, SyntaxError, TypeError, AttributeError):
+            body = json.loads(ast.literal_eval(text[start : end + 1]))
+            return str(body["error"])
+    return text
 
 
 def _value(raw: Any) -> float:
