@@ -242,7 +242,7 @@ class Idle:
 @dataclass(frozen=True)
 class Lifecycle:
     up_s: float  # warm `up` (images built) to all ready, routing included
-    started_s: float  # the same `up` to every container started: the floor of `up_s`
+    started_s: float  # the same `up` until every other container was ready (the entry starts)
     unscraped_cores: float  # the idle stack's CPU with Prometheus paused (no scrapes)
     killed_down_s: float  # a killed worker shown down by `harness status`
     hung_down_s: float  # a paused (hung) web replica shown down by `harness status`
@@ -290,12 +290,13 @@ def execs_per_s(client: docker.DockerClient, seconds: int = EXEC_WINDOW_S) -> fl
 
 
 def timed_up(client: docker.DockerClient) -> tuple[float, float]:
-    """Wall time of a warm `up` to all ready, and to the last container started."""
+    """Wall time of a warm `up` to all ready, and to the start of the entry (the router),
+    which starts once every other container is ready."""
     started: list[float] = []
     t0 = time.monotonic()
 
     def progress(message: str) -> None:
-        if message.startswith("starting containers"):
+        if message.startswith("starting chaos-"):  # the entry, once the rest is ready
             started.append(time.monotonic())
 
     bring_up(client, StackConfig(name=STACK), timeout_s=UP_TIMEOUT_S, progress=progress,
@@ -376,8 +377,9 @@ def report_lifecycle(idle: Idle, life: Lifecycle) -> bool:
         f"{life.unscraped_cores:.3f} remains: router checks, Redis, Postgres, the engine)"
     )
     print(
-        f"warm up to all ready: {life.up_s:.1f} s (the last container started at "
-        f"{life.started_s:.1f} s; ready/started {life.up_s / life.started_s:.2f})"
+        f"warm up to all ready and routed home: {life.up_s:.1f} s (every container but the "
+        f"router ready at {life.started_s:.1f} s; the router's share "
+        f"{(life.up_s - life.started_s) / life.up_s:.2f})"
     )
     interval = DOCKER_CHECK_INTERVAL_S
     print(

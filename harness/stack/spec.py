@@ -46,6 +46,7 @@ class ContainerSpec:
         default_factory=dict
     )  # absolute path -> content, put before start
     host_gateway: bool = False  # add host.docker.internal -> the host (scrapes the harness)
+    start_last: bool = False  # started once every other container is ready (the entry)
 
     def healthcheck(self) -> dict[str, object] | None:
         """The Docker SDK `healthcheck=` value (None: the image has no shell, e.g. Toxiproxy's)."""
@@ -198,6 +199,7 @@ def _infrastructure(config: StackConfig) -> list[ContainerSpec]:
         ContainerSpec(
             instance="geo-router",
             service="geo-router",
+            start_last=True,  # once the web tiers answer: it routes home from its first check
             image=ROUTER_IMAGE,
             env={
                 "EAST_ADDR": edges["us-east"],
