@@ -105,6 +105,9 @@ class SloResult(_Model):
     min: float | None = None
     verdict: Verdict
     error: str | None = None
+    # How the measure got its value, where it is a story (time_to_recover_s: when errors began,
+    # peaked and ended after the fault's start): the report shows it beside the verdict.
+    detail: str | None = None
 
 
 class InvariantResult(_Model):

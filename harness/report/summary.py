@@ -103,6 +103,7 @@ def failure_lines(record: RunRecord) -> list[str]:
     for slo in record.slos:
         if slo.verdict != "pass":
             why = f" ({slo.error})" if slo.error else ""
+            why += f"; {slo.detail}" if slo.detail else ""
             lines.append(
                 f"SLO {slo.verdict.upper()}: {slo.name} [phase {slo.phase}] {measure(slo)}{why}"
             )

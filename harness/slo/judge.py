@@ -18,7 +18,7 @@ from harness.record import FaultRecord, PhaseWindow, SloResult, Verdict
 from harness.slo.model import SLO
 from harness.slo.promql import expand, is_range_objective, template
 from harness.slo.query import PromQuery
-from harness.slo.settle import HOLD_SAMPLES, recovery, settled_after
+from harness.slo.settle import HOLD_SAMPLES, Recovery, recovery, settled_after
 
 
 class _NoVerdict(Exception):
@@ -53,7 +53,7 @@ def judge_slo(
         return SloResult(**head, promql=template(slo), verdict="error", error=missing)
     promql = expand(slo, window.end - window.start)
     try:
-        start, observed, why = _measure(slo, promql, window, faults, prom)
+        start, observed, why, detail = _measure(slo, promql, window, faults, prom)
     except _NoVerdict as exc:
         return _error(head, promql, window, str(exc))
     except HarnessError as exc:
@@ -71,6 +71,7 @@ def judge_slo(
         observed=observed,
         verdict=verdict,
         error=why,
+        detail=detail,
     )
 
 
@@ -80,14 +81,13 @@ def _measure(
     window: PhaseWindow,
     faults: Sequence[FaultRecord],
     prom: PromQuery,
-) -> tuple[float, float | None, str | None]:
-    """(window start, observed value or None, why there is no value)."""
+) -> tuple[float, float | None, str | None, str | None]:
+    """(window start, observed value or None, why there is no value, how it came about)."""
     if not is_range_objective(slo):
-        return window.start, _instant(promql, window, prom), None
+        return window.start, _instant(promql, window, prom), None, None
     since = _reference(slo, faults)
     until = min(window.end, _recovery_span_end(slo, faults) or window.end)
-    observed, why = _settle_time(slo, promql, since, until, window, prom)
-    return since, observed, why
+    return (since, *_settle_time(slo, promql, since, until, window, prom))
 
 
 def _error(head: dict[str, Any], promql: str, window: PhaseWindow, why: str) -> SloResult:
@@ -160,7 +160,7 @@ def _recovery_span_end(slo: SLO, faults: Sequence[FaultRecord]) -> float | None:
 
 def _settle_time(
     slo: SLO, promql: str, since: float, until: float, window: PhaseWindow, prom: PromQuery
-) -> tuple[float | None, str | None]:
+) -> tuple[float | None, str | None, str | None]:
     if since >= window.end:
         raise _NoVerdict(
             f"it counts from t={since:.0f}, after the {window.name} window ends; "
@@ -176,15 +176,27 @@ def _settle_time(
         observed = settled_after(points, since=since, level=0.0)
         last = points[-1][1] if points else None
         end = f"the end of the {window.name} window"
-        return observed, None if observed is not None else _unsettled(last, 0.0, end)
+        return observed, None if observed is not None else _unsettled(last, 0.0, end), None
     spec = slo.time_to_recover_s
     found = recovery(points, since=since, until=until, level=spec.level)
+    story = recovery_story(found, spec.level)
     if found.recovered_after_s is not None:
-        return found.recovered_after_s, None
+        return found.recovered_after_s, None, story
     end = f"the end of the {window.name} window"
     if until < window.end:
         end = f"fault {spec.fault}'s removal" if spec.from_ == "start" else "the next fault"
-    return None, _unsettled(found.last, spec.level, end)
+    return None, _unsettled(found.last, spec.level, end), story
+
+
+def recovery_story(found: Recovery, level: float) -> str:
+    """When the error ratio rose above `level`, peaked and came back, counted from the fault's
+    start (or end): what a reader needs to see why the recovery took what it took."""
+    if found.began_s is None:
+        peak = "" if found.peak is None else f" (peak {found.peak:.3g})"
+        return f"the error ratio never rose above {level:g}{peak}"
+    ended = "lasted to the end" if found.ended_s is None else f"ended at +{found.ended_s:.0f} s"
+    peak = "" if found.peak is None else f", peaked at {found.peak:.3g} at +{found.peak_s:.0f} s"
+    return f"errors above {level:g} began at +{found.began_s:.0f} s{peak}, {ended}"
 
 
 def _unsettled(last: float | None, level: float, end: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.slo.judge import recovery_story
 from harness.slo.settle import Recovery, recovery, settled_after
 
 NAN = float("nan")
@@ -171,3 +172,13 @@ def test_recovery_counts_from_the_reference_instant() -> None:
     found = recovery(at(BAD, BAD, OK, OK, OK, t0=100.6), since=100.2, until=104.6, level=0.01)
     assert found.recovered_after_s == pytest.approx(2.4)
     assert found.began_s == pytest.approx(0.4)
+
+
+def test_the_report_is_told_when_errors_began_peaked_and_ended() -> None:
+    points = [(100.0 + i, v) for i, v in enumerate([0, 0, 0.2, 0.5, 0.1, 0, 0, 0, 0])]
+    found = recovery(points, since=100.0, until=108.0, level=0.01)
+    assert recovery_story(found, 0.01) == (
+        "errors above 0.01 began at +2 s, peaked at 0.5 at +3 s, ended at +5 s"
+    )
+    quiet = recovery([(100.0 + i, 0.0) for i in range(6)], since=100.0, until=105.0, level=0.01)
+    assert recovery_story(quiet, 0.01).startswith("the error ratio never rose above 0.01")
