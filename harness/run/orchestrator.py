@@ -241,6 +241,7 @@ class ScenarioRun:
             t0 = _wait_started(load)
             self.record.load_started_at = t0
             self.event("load_started", f"{settings.users} users, {settings.duration_s:.0f} s")
+            self.save()  # a run killed from here on still says when its load began
             self._loop(scheduler, load, t0, guard)
             elapsed = min(time.time() - t0, duration)
             self.record.load_ended_at = t0 + elapsed
@@ -262,10 +263,11 @@ class ScenarioRun:
         next_line = 0.0
         while True:
             elapsed = time.time() - t0
-            scheduler.tick(elapsed)
-            guard.check_faults(self.record.faults)
+            # The load first: a fault due now is not applied to a run whose load has died.
             if elapsed >= duration or not load.running:
                 return
+            scheduler.tick(elapsed)
+            guard.check_faults(self.record.faults)
             if elapsed >= next_line:
                 done = any(r.removed_at for r in scheduler.records.values())
                 phase = phase_at(scheduler.active, done)

@@ -81,7 +81,7 @@ def bring_up(
     deadline = time.monotonic() + timeout_s
     try:
         created = _create_and_start(client, config, first, last, owner=owner, progress=progress)
-        wait_healthy(client, config.name, first, timeout_s=timeout_s, progress=progress)
+        wait_healthy(client, config.name, first, timeout_s=_left(deadline), progress=progress)
         _start(created[len(first) :], progress)
         wait_healthy(client, config.name, last, timeout_s=_left(deadline), progress=progress)
         endpoints = discover_endpoints(client, config.name)
@@ -116,7 +116,8 @@ def _running_and_current(
 
 
 def _left(deadline: float) -> float:
-    return max(1.0, deadline - time.monotonic())
+    """What is left of `up`'s time (`--timeout` bounds the whole of it, starting included)."""
+    return max(0.0, deadline - time.monotonic())
 
 
 def _start(containers: list[Container], progress: Progress) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from harness.stack.endpoints import Endpoints
-from tests.integration.conftest import harness_cli
+from tests.integration.helpers import harness_cli
 
 RATE = 100
 
@@ -33,8 +33,12 @@ load:
   geography: {{us-east: 70, us-west: 30}}
   tasks: {{read_user: 1}}
   seed: 11
+# With --load-workers the workers' client counts reach the master's /metrics in Locust's
+# reports, every 3 s: Prometheus sees the last seconds of a 20 s window late, so the client-side
+# rate reads up to 15 % low there. The rate itself is checked on Locust's totals and on what the
+# web tier received (below); the SLO only shows the load ran.
 slos:
-  - {{name: rate kept, phase: run, throughput_min_rps: {{min: {RATE * 0.9}, max: {RATE * 1.1}}}}}
+  - {{name: rate kept, phase: run, throughput_min_rps: {{min: {RATE * 0.75}, max: {RATE * 1.1}}}}}
   - {{name: no errors, phase: run, error_ratio: {{max: 0.01}}}}
 """
 
@@ -84,7 +88,7 @@ def test_the_open_model_keeps_its_rate_over_two_processes(
     run_dir, record = run(tmp_path, stack_name, STEADY, "--load-workers", "2")
     assert record["scenario"]["load"]["model"] == "open"
     assert json.loads((run_dir / "load-settings.json").read_text())["processes"] == 2
-    assert abs(observed(record, "rate kept") - RATE) <= RATE * 0.1
+    assert abs(record["load_summary"]["total"]["Requests/s"] - RATE) <= RATE * 0.1
     # What the web tier received, over the middle 10 s of the load.
     start = record["load_started_at"]
     resp = requests.get(
