@@ -400,21 +400,14 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> int:
-    args = parse_args()
-    modes = {"single": 1, "all": args.processes}
-    if args.mode != "both":
-        modes = {args.mode: modes[args.mode]}
-    print(machine_line(), flush=True)
-    results: dict[str, ModeResult] = {}
+def with_target(body: Callable[[FakeTarget, ProcessGroups], None]) -> int | None:
+    """Run `body` with the fake target up, every child killed on every way out; None when it
+    ran, else the exit code of what stopped it (3 a failure, 130 interrupted), said on stderr."""
     try:
         with interrupts_raise(), ProcessGroups() as groups:
             target = FakeTarget(groups)
             try:
-                for name, processes in modes.items():
-                    print(f"mode {name}: {processes} process(es), {args.rounds} rounds "
-                          f"of {args.seconds} s, {args.users} users", flush=True)  # fmt: skip
-                    results[name] = bench_mode(target, groups, args, processes)
+                body(target, groups)
             finally:
                 target.stop()
     except KeyboardInterrupt:
@@ -426,6 +419,26 @@ def main() -> int:
     except (BenchError, OSError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 3
+    return None
+
+
+def main() -> int:
+    args = parse_args()
+    modes = {"single": 1, "all": args.processes}
+    if args.mode != "both":
+        modes = {args.mode: modes[args.mode]}
+    print(machine_line(), flush=True)
+    results: dict[str, ModeResult] = {}
+
+    def measure(target: FakeTarget, groups: ProcessGroups) -> None:
+        for name, processes in modes.items():
+            print(f"mode {name}: {processes} process(es), {args.rounds} rounds "
+                  f"of {args.seconds} s, {args.users} users", flush=True)  # fmt: skip
+            results[name] = bench_mode(target, groups, args, processes)
+
+    failed = with_target(measure)
+    if failed is not None:
+        return failed
     for name, result in results.items():
         report(name, result)
     print(f"load average at the end: {load_average():.1f} (on {os.cpu_count()} cpus)")

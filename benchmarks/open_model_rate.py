@@ -19,25 +19,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from _common import load_average, machine_line
 from loadgen_overhead import (
     RUN_MARGIN_S,
-    BenchError,
     FakeTarget,
     ProcessGroups,
     Run,
     measured,
+    with_target,
 )
 
-from harness.errors import HarnessError
 from harness.load.runner import start_load
 from harness.load.settings import LoadSettings
 from harness.net import free_port
-from harness.run.signals import interrupts_raise
 
 REACHED = 0.97  # achieved / asked at or above this: the generator kept the schedule
 
@@ -91,29 +88,21 @@ def main() -> int:
     args = parse_args()
     print(machine_line(), flush=True)
     rows: list[tuple[str, float, float, Run]] = []
-    try:
-        with interrupts_raise(), ProcessGroups() as groups, TemporaryDirectory() as tmp:
-            target = FakeTarget(groups)
-            try:
-                for name, processes in (("one process", 1), ("all cores", args.processes)):
-                    for rate in args.rate_list:
-                        work = Path(tmp) / f"{processes}-{rate:g}"
-                        run = run_open(target, groups, rate, processes, args.seconds, work)
-                        rows.append((name, rate, run.rps, run))
-                        print(f"  {name:11} asked {rate:6.0f}/s  achieved {run.rps:7.1f}/s  "
-                              f"ratio {run.rps / rate:.3f}  failures {run.failures}  "
-                              f"target busy {run.target_busy:.2f} cores", flush=True)  # fmt: skip
-            finally:
-                target.stop()
-    except KeyboardInterrupt:
-        print("interrupted: every load process and the target were killed", file=sys.stderr)
-        return 130
-    except HarnessError as exc:
-        print(exc.render(), file=sys.stderr)
-        return 3
-    except (BenchError, OSError) as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
-        return 3
+
+    def measure(target: FakeTarget, groups: ProcessGroups) -> None:
+        with TemporaryDirectory() as tmp:
+            for name, processes in (("one process", 1), ("all cores", args.processes)):
+                for rate in args.rate_list:
+                    work = Path(tmp) / f"{processes}-{rate:g}"
+                    run = run_open(target, groups, rate, processes, args.seconds, work)
+                    rows.append((name, rate, run.rps, run))
+                    print(f"  {name:11} asked {rate:6.0f}/s  achieved {run.rps:7.1f}/s  "
+                          f"ratio {run.rps / rate:.3f}  failures {run.failures}  "
+                          f"target busy {run.target_busy:.2f} cores", flush=True)  # fmt: skip
+
+    failed = with_target(measure)
+    if failed is not None:
+        return failed
     first = min(args.rate_list)
     kept = all(rps / rate >= REACHED for _, rate, rps, _ in rows if rate == first)
     print(f"the lowest rate ({first:g}/s) reached within {1 - REACHED:.0%} in both modes: "
