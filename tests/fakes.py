@@ -468,6 +468,12 @@ class FakeObj:
     def put_archive(self, path: str, data: bytes) -> bool:
         return True
 
+    def reload(self) -> None:  # a network's: its attrs are already current here
+        pass
+
+    def disconnect(self, container: str, *, force: bool = False) -> None:
+        self.attrs.get("Containers", {}).pop(container, None)
+
 
 def _matches(obj: FakeObj, filters: dict[str, list[str]] | None) -> bool:
     for cond in (filters or {}).get("label", []):

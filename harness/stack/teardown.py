@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import docker
 import docker.errors
 from docker.models.containers import Container
+from docker.models.networks import Network
 
 from harness.errors import InfraError
 from harness.stack import labels
@@ -69,12 +71,24 @@ def _remove_pass(
             )
         )
     for network in client.networks.list(filters=filters):
-        attempt("networks", network.name, network.remove)
+        attempt("networks", network.name, functools.partial(_remove_network, network))
     for volume in client.volumes.list(filters=filters):
         attempt("volumes", volume.name, functools.partial(volume.remove, force=True))
     if client.containers.list(all=True, filters=filters, sparse=True):
         left.append("containers created meanwhile")
     return left
+
+
+def _remove_network(network: Network) -> None:
+    """Remove a network, first force-disconnecting what is still attached: Docker 20.10 can
+    keep the endpoint of a container already removed ("has active endpoints") until told
+    to drop it (`docker network disconnect -f`), and no retry would ever free it."""
+    with contextlib.suppress(docker.errors.NotFound):
+        network.reload()
+    for endpoint in list(network.attrs.get("Containers") or {}):
+        with contextlib.suppress(docker.errors.APIError):
+            network.disconnect(endpoint, force=True)
+    network.remove()
 
 
 def reap_orphans(client: docker.DockerClient, progress: Progress) -> list[str]:

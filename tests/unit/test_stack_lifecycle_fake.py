@@ -91,3 +91,27 @@ def test_reap_removes_stacks_of_dead_runs_only() -> None:
     reaped = teardown.reap_orphans(client, progress=lambda m: None)  # type: ignore[arg-type]
     assert reaped == ["dead"]
     assert sorted(c.name for c in client.containers.items) == ["l", "u"]
+
+
+def test_a_network_with_a_stale_endpoint_is_disconnected_then_removed() -> None:
+    from harness.stack.teardown import _remove_network
+
+    removed: list[str] = []
+
+    class Stale:
+        def __init__(self) -> None:
+            self.attrs: dict[str, dict[str, object]] = {"Containers": {"gone-container-id": {}}}
+
+        def reload(self) -> None:
+            pass
+
+        def disconnect(self, container: str, *, force: bool = False) -> None:
+            assert force
+            self.attrs["Containers"].pop(container)
+
+        def remove(self) -> None:
+            assert not self.attrs["Containers"], "has active endpoints"
+            removed.append("net")
+
+    _remove_network(Stale())  # type: ignore[arg-type]
+    assert removed == ["net"]
