@@ -10,6 +10,7 @@ import time
 
 import docker
 
+from harness.stack.teardown import tear_down
 from tests.integration.helpers import harness_cli, labelled
 
 
@@ -28,11 +29,14 @@ def test_service_not_healthy_in_time_exits_3_naming_it_and_leaves_nothing(
     docker_client: docker.DockerClient,
 ) -> None:
     name = f"it-slow-{os.getpid()}"
-    done = harness_cli("up", "--stack", name, "--timeout", "0.5")
-    assert done.returncode == 3, done.stderr
-    assert "not healthy after" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert labelled(docker_client, name) == (0, 0, 0)
+    try:
+        done = harness_cli("up", "--stack", name, "--timeout", "0.5")
+        assert done.returncode == 3, done.stderr
+        assert "not healthy after" in done.stderr
+        assert "Traceback" not in done.stderr
+        assert labelled(docker_client, name) == (0, 0, 0)
+    finally:  # a stack `up` wrongly left running must not outlive the test
+        tear_down(docker_client, name)
 
 
 def test_cleanup_removes_a_stack_whose_harness_was_killed(
