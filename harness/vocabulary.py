@@ -30,6 +30,11 @@ Request = Literal["create_user", "read_user", "submit_photo", "read_job"]
 REQUESTS: tuple[str, ...] = get_args(Request)
 
 # Route templates: the names of Locust stats entries and the `route` label of client metrics.
+# The headers between users and the stack: a user's home region (the router routes on it; a
+# label of every client metric) and the region whose web tier answered (on every answer).
+HOME_HEADER = "X-Home-Region"
+SERVED_HEADER = "X-Served-Region"
+
 ROUTE_CREATE_USER = "/users"
 ROUTE_READ_USER = "/users/{id}"
 ROUTE_SUBMIT_PHOTO = "/users/{id}/photos"

@@ -38,10 +38,8 @@ from harness.load.ledger import LedgerWriter, outcome_unknown
 from harness.load.settings import SETTINGS_ENV, LoadSettings
 from harness.load.state import LoadState, celebrity_plan
 from harness.stack.topology import REGIONS
-from harness.vocabulary import ROUTE_OF_REQUEST
+from harness.vocabulary import HOME_HEADER, ROUTE_OF_REQUEST, SERVED_HEADER
 
-HOME_HEADER = "X-Home-Region"
-SERVED_HEADER = "X-Served-Region"
 locust.stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1  # progress() reads the history while it runs
 
 SETTINGS = LoadSettings.read(os.environ[SETTINGS_ENV])

@@ -19,11 +19,10 @@ from harness.stack import labels, readiness
 from harness.stack.endpoints import parse_published
 from harness.stack.probes import Probe
 from harness.stack.spec import ContainerSpec
+from harness.vocabulary import HOME_HEADER, SERVED_HEADER
 
 LOG_TAIL_LINES = 20
 POLL_S = 0.5
-HOME_HEADER = "X-Home-Region"  # which region a user lives in: the router routes on it
-SERVED_HEADER = "X-Served-Region"  # which region's web tier answered
 
 
 def container_health(container: Container) -> str:

@@ -15,6 +15,7 @@ import requests
 
 from harness.errors import InfraError
 from harness.stack import topology as t
+from harness.vocabulary import HOME_HEADER, SERVED_HEADER
 
 TIMEOUT_S = 5.0
 
@@ -38,7 +39,7 @@ def _call(
 ) -> requests.Response:
     try:
         resp = session.request(
-            method, url, headers={"X-Home-Region": region}, timeout=TIMEOUT_S, json=json
+            method, url, headers={HOME_HEADER: region}, timeout=TIMEOUT_S, json=json
         )
     except requests.RequestException as exc:
         raise InfraError(f"{method} {url} as a {region} user failed: {exc}") from exc
@@ -61,7 +62,7 @@ def check_region(
         created = _call(s, "POST", f"{router}/users", region, 201, json={"name": f"smoke-{region}"})
         user_id = int(created.json()["id"])
         read = _call(s, "GET", f"{router}/users/{user_id}", region, 200)
-        served = read.headers.get("X-Served-Region", "")
+        served = read.headers.get(SERVED_HEADER, "")
         if read.json().get("id") != user_id:
             raise InfraError(f"GET /users/{user_id} returned another user: {read.text[:200]}")
         if t.shard_of(user_id) != created.json().get("shard"):

@@ -10,10 +10,10 @@ import requests
 
 from harness.stack import topology as t
 from harness.stack.endpoints import Endpoints
-from harness.stack.health import HOME_HEADER, SERVED_HEADER
 from harness.stack.lifecycle import container_name
 from harness.stack.spec import DOCKER_CHECK_INTERVAL_S
 from harness.stack.status import stack_status, wait_until_healthy
+from harness.vocabulary import HOME_HEADER, SERVED_HEADER
 
 
 def served_region(router: str, region: str) -> str:

@@ -12,8 +12,9 @@ import pytest
 
 from harness.errors import InfraError
 from harness.stack import readiness
-from harness.stack.health import HOME_HEADER, SERVED_HEADER, routed_home, wait_routed
+from harness.stack.health import routed_home, wait_routed
 from harness.stack.probes import Probe, http, postgres, redis_ping
+from harness.vocabulary import HOME_HEADER, SERVED_HEADER
 
 
 @pytest.mark.parametrize(
