@@ -133,6 +133,7 @@ def up(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for every service.")] = 180.0,
 ) -> None:
     """Build what is missing, start the stack, wait until healthy, print the endpoints."""
+    from harness.faults.toxiproxy_client import stack_links
     from harness.stack.config import StackConfig
     from harness.stack.docker_client import connect
     from harness.stack.lifecycle import bring_up
@@ -145,6 +146,7 @@ def up(
             timeout_s=timeout,
             progress=_progress,
         )
+        stack_links(endpoints).reset()  # the WAN's latency on every link between sites
     except HarnessError as err:
         _fail(err)
     for key, value in endpoints.as_dict().items():
@@ -224,14 +226,14 @@ def heal(stack: StackOpt = "default") -> None:
     started, load generators of killed harnesses stopped. For a stack whose harness was killed
     mid-fault (SIGKILL leaves no chance to heal)."""
     from harness.faults.containers import DockerContainers
-    from harness.faults.toxiproxy_client import ToxiproxyClient
+    from harness.faults.toxiproxy_client import stack_links
     from harness.stack.docker_client import connect
     from harness.stack.lifecycle import discover_endpoints
 
     _stop_orphan_loads()  # first: an orphaned load would keep hitting the stack being healed
     try:
         client = connect()
-        ToxiproxyClient(discover_endpoints(client, stack).toxiproxy).reset()
+        stack_links(discover_endpoints(client, stack)).reset()
         started = DockerContainers(client, stack).heal_all()
     except HarnessError as err:
         _fail(err)

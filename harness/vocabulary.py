@@ -48,17 +48,50 @@ ROUTE_OF_REQUEST: dict[str, str] = {
 }
 
 # The data checks of a run (the scenario's `invariants`).
-Invariant = Literal["no_lost_writes", "no_lost_jobs", "read_your_writes"]
+Invariant = Literal["no_lost_writes", "no_lost_jobs", "read_your_writes", "single_primary"]
 INVARIANTS: tuple[str, ...] = get_args(Invariant)
 
-# Services: four singletons, one container per shard, and per region a web and a worker tier
-# whose instances are numbered from 1 (`web-us-east-1`).
-SINGLE_SERVICES: tuple[str, ...] = ("geo-router", "queue", "toxiproxy", "prometheus")
+# Sites: each region is a data centre of its own (a Docker network), and a third site, the
+# witness, holds what must survive either region: the failover manager's consensus store
+# (etcd) and the observer (Prometheus). The geo router sits there too, as the users' entry.
+WITNESS_SITE = "witness"
+# One-way latency between the two regions' data centres: about what light in fibre and a few
+# routers cost between the US coasts (a round trip of about 70 ms).
+DEFAULT_WAN_LATENCY_MS = 35
+SITES: tuple[str, ...] = (*REGIONS, WITNESS_SITE)
+
+# Services: singletons, per region a queue, a copy of every shard (a node), and a web and a
+# worker tier whose instances are numbered from 1 (`web-us-east-1`).
+SINGLE_SERVICES: tuple[str, ...] = ("geo-router", "toxiproxy", "prometheus", "witness")
 REGIONAL_TIERS: tuple[str, ...] = ("web", "worker")
 
 
-def shard_service(shard: int) -> str:
-    return f"shard-{shard}"
+def shard_node(shard: int, region: str) -> str:
+    """A shard's copy in one region, and the failover manager's member name: `shard-0-us-east`."""
+    return f"shard-{shard}-{region}"
+
+
+def shard_nodes(shard: int) -> list[str]:
+    """Every copy of a shard, one per region."""
+    return [shard_node(shard, region) for region in REGIONS]
+
+
+def region_of_node(node: str) -> str | None:
+    """The region of a shard node (`shard-0-us-east` -> `us-east`); None for anything else."""
+    return next((r for r in REGIONS if node.endswith(f"-{r}") and node.startswith("shard-")), None)
+
+
+def queue_service(region: str) -> str:
+    return f"queue-{region}"
+
+
+def regional_services(region: str) -> list[str]:
+    """Every service that lives in a region's data centre (what `mode: stop` stops)."""
+    return [
+        *(tier_service(t, region) for t in REGIONAL_TIERS),
+        queue_service(region),
+        *(shard_node(s, region) for s in range(SHARD_COUNT)),
+    ]
 
 
 def tier_service(tier: str, region: str) -> str:
@@ -71,8 +104,18 @@ def instance_names(tier: str, region: str, count: int) -> list[str]:
     return [f"{tier_service(tier, region)}-{i}" for i in range(1, count + 1)]
 
 
-# Toxiproxy links: an edge per region (router -> web), and per region its outbound links to
-# the queue and to every shard.
+def all_services() -> list[str]:
+    """Every service name a fault may target."""
+    return [
+        *SINGLE_SERVICES,
+        *(svc for r in REGIONS for svc in regional_services(r)),
+    ]
+
+
+# Toxiproxy links. Inside a region: its edge (router -> web), and its web and workers to the
+# region's queue and to the region's copy of every shard. The WAN, between sites: into every
+# shard node from the other region (PostgreSQL, and Patroni's REST API), and from each region
+# to the witness. Nothing crosses sites except through these.
 def edge_link_name(region: str) -> str:
     return f"edge-{region}"
 
@@ -85,10 +128,45 @@ def shard_link_name(shard: int, region: str) -> str:
     return f"shard{shard}-{region}"
 
 
+def wan_pg_link_name(shard: int, region: str) -> str:
+    """Into `shard_node(shard, region)`'s PostgreSQL from the other region."""
+    return f"wan-shard{shard}-{region}"
+
+
+def wan_api_link_name(shard: int, region: str) -> str:
+    """Into `shard_node(shard, region)`'s Patroni REST API from the other region."""
+    return f"wan-api{shard}-{region}"
+
+
+def witness_link_name(region: str) -> str:
+    return f"witness-{region}"
+
+
 def region_link_names(region: str) -> list[str]:
-    """Every link of a region, edge first."""
+    """The links inside a region, edge first."""
     shards = [shard_link_name(s, region) for s in range(SHARD_COUNT)]
     return [edge_link_name(region), queue_link_name(region), *shards]
 
 
-LINK_NAMES: tuple[str, ...] = tuple(name for r in REGIONS for name in region_link_names(r))
+def wan_link_names() -> list[str]:
+    """Every link between the two regions (in both directions)."""
+    return [
+        name
+        for r in REGIONS
+        for s in range(SHARD_COUNT)
+        for name in (wan_pg_link_name(s, r), wan_api_link_name(s, r))
+    ]
+
+
+LINK_NAMES: tuple[str, ...] = (
+    *(name for r in REGIONS for name in region_link_names(r)),
+    *wan_link_names(),
+    *(witness_link_name(r) for r in REGIONS),
+)
+
+# What every acknowledged write's answer says about where it was committed (the ledger keeps
+# it): the shard node, its PostgreSQL timeline (a new one begins at each promotion) and the
+# commit's time on the stack's clock (the host's: containers share its kernel clock).
+COMMITTED_BY_HEADER = "X-Committed-By"
+COMMIT_TIMELINE_HEADER = "X-Commit-Timeline"
+COMMIT_TIME_HEADER = "X-Commit-Time"

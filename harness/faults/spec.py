@@ -31,9 +31,10 @@ SPECS: dict[str, type[FaultSpec]] = {}
 
 Stream = Literal["downstream", "upstream"]
 
+_REGION = f"({'|'.join(REGIONS)})"
 _SERVICE_PATTERN = (
-    rf"^({'|'.join(SINGLE_SERVICES)}|shard-[0-{SHARD_COUNT - 1}]"
-    rf"|({'|'.join(REGIONAL_TIERS)})-({'|'.join(REGIONS)})(-[1-9][0-9]*)?)$"
+    rf"^({'|'.join(SINGLE_SERVICES)}|queue-{_REGION}|shard-[0-{SHARD_COUNT - 1}]-{_REGION}"
+    rf"|({'|'.join(REGIONAL_TIERS)})-{_REGION}(-[1-9][0-9]*)?)$"
 )
 
 S = TypeVar("S", bound="FaultSpec")

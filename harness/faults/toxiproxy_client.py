@@ -21,7 +21,7 @@ Every failure is an InfraError that says which proxy or toxic, at which Toxiprox
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -32,6 +32,8 @@ from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
 from toxiproxy.proxy import Proxy
 
 from harness.errors import InfraError
+from harness.stack.endpoints import Endpoints
+from harness.stack.wan import BaselineToxic, wan_toxics
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 2.0
@@ -68,8 +70,17 @@ class _BoundedTransport:
 class ToxiproxyClient:
     """Bounded, checked calls to one Toxiproxy server (implements `harness.ports.LinkControl`)."""
 
-    def __init__(self, url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        baseline: Sequence[BaselineToxic] = (),
+    ) -> None:
         parts = urlsplit(url)
+        # The stack's own toxics (the WAN's latency): put back after every reset, and not
+        # something a fault left behind.
+        self.baseline = tuple(baseline)
         if not parts.hostname or not parts.port:
             raise InfraError(f"Toxiproxy URL {url!r} has no host:port")
         self.url = url
@@ -154,9 +165,18 @@ class ToxiproxyClient:
         return {name: {"type": t.type, "stream": t.stream} for name, t in found.items()}
 
     def reset(self) -> None:
-        """Enable every proxy and remove every toxic: the safety net at start and end of a run."""
+        """Enable every proxy and remove every toxic but the stack's own (the WAN's latency,
+        put back at once): the safety net at start and end of a run."""
         if not self._call("reset", self._server.reset):
             raise InfraError(f"Toxiproxy at {self.url} did not reset")
+        for toxic in self.baseline:
+            self.add_toxic(
+                toxic.link,
+                name=toxic.name,
+                type=toxic.type,
+                attributes=toxic.attributes,
+                stream=toxic.stream,
+            )
 
     def all_clean(self) -> list[str]:
         """What is not in its healthy state: disabled proxies and proxies with toxics."""
@@ -164,8 +184,16 @@ class ToxiproxyClient:
         for name, enabled in self.proxies().items():
             if not enabled:
                 dirty.append(f"{name} disabled")
-            dirty += [f"{name} has toxic {toxic}" for toxic in self.toxics(name)]
+            own = {b.name for b in self.baseline if b.link == name}
+            dirty += [
+                f"{name} has toxic {toxic}" for toxic in self.toxics(name) if toxic not in own
+            ]
         return dirty
+
+
+def stack_links(endpoints: Endpoints) -> ToxiproxyClient:
+    """The client for a bundled stack's Toxiproxy, with the stack's WAN latency as baseline."""
+    return ToxiproxyClient(endpoints.toxiproxy, baseline=wan_toxics(endpoints.wan_latency_ms))
 
 
 def _text(exc: Exception) -> str:

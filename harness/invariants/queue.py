@@ -56,3 +56,24 @@ class QueueReader:
 
     def close(self) -> None:
         self._client.close()
+
+
+class RegionQueues:
+    """Every region's queue, read as one (implements `harness.ports.QueueSource`): each region
+    queues its own jobs, and the invariant asks what is left in any of them."""
+
+    def __init__(self, urls: dict[str, str], *, timeout_s: float = 5.0):
+        self.readers = [QueueReader(url, timeout_s=timeout_s) for url in urls.values()]
+
+    def stats(self) -> QueueStats:
+        parts = [reader.stats() for reader in self.readers]
+        lags = [p.lag for p in parts]
+        return QueueStats(
+            length=sum(p.length for p in parts),
+            pending=sum(p.pending for p in parts),
+            lag=None if any(lag is None for lag in lags) else sum(lag or 0 for lag in lags),
+        )
+
+    def close(self) -> None:
+        for reader in self.readers:
+            reader.close()

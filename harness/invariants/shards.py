@@ -21,9 +21,16 @@ class ShardReader:
     polls and dropped after a failure; `close()` ends them."""
 
     def __init__(
-        self, urls: Sequence[str], *, connect_timeout_s: int = 5, statement_timeout_ms: int = 5000
+        self,
+        urls: Sequence[str | Sequence[str]],
+        *,
+        connect_timeout_s: int = 5,
+        statement_timeout_ms: int = 5000,
     ):
-        self.urls = tuple(urls)
+        # A shard given as its nodes' URLs is read on whichever is the primary now (libpq's
+        # multi-host URL with target_session_attrs=read-write): what survived is what the
+        # primary holds after recovery, not what some copy holds.
+        self.urls = tuple(u if isinstance(u, str) else primary_url(u) for u in urls)
         self.connect_timeout_s = max(2, connect_timeout_s)  # libpq treats less than 2 as 2
         self.statement_timeout_ms = statement_timeout_ms
         self._connections: dict[int, psycopg.Connection] = {}
@@ -77,6 +84,17 @@ class ShardReader:
     def close(self) -> None:
         for shard in list(self._connections):
             self._drop(shard)
+
+
+def primary_url(node_urls: Sequence[str]) -> str:
+    """One libpq URL for a shard's nodes (postgresql://u@h1:p1/db, postgresql://u@h2:p2/db ->
+    postgresql://u@h1:p1,h2:p2/db?target_session_attrs=read-write)."""
+    if len(node_urls) == 1:
+        return node_urls[0]
+    prefix, rest = node_urls[0].split("@", 1)
+    database = rest.split("/", 1)[1]
+    hosts = ",".join(url.split("@", 1)[1].split("/", 1)[0] for url in node_urls)
+    return f"{prefix}@{hosts}/{database}?target_session_attrs=read-write"
 
 
 def _one_line(exc: Exception) -> str:

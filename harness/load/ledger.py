@@ -4,11 +4,17 @@ outcome it never saw.
 Each load process appends JSON lines to `<run_dir>/ledger/<pid>.jsonl` (line-buffered, so a
 killed process loses at most its last, partial line):
 
-    {"kind": "user", "id": 12, "shard": 0, "home": "us-east", "served": "us-west", "t": 1.7e9}
+    {"kind": "user", "id": 12, "shard": 0, "home": "us-east", "served": "us-west", "t": 1.7e9,
+     "node": "shard-0-us-east", "timeline": 2, "committed_at": 1.7e9}
     {"kind": "job", "id": "1-0", "user_id": 12, "home": "us-east", "served": "us-east", "t": ...}
     {"kind": "readback", "id": 12, "status": 200, "t": ...}
     {"kind": "unknown", "op": "user", "home": "us-east", "served": "none", "status": 0,
      "user_id": null, "t": ...}
+
+`node`, `timeline` and `committed_at` say where the write was committed, as the answer's
+X-Committed-By, X-Commit-Timeline and X-Commit-Time headers told (null when it had none): the
+shard node, its PostgreSQL timeline (one more after each promotion), and the commit's time on
+the stack's clock (containers share the host's). The single_primary invariant reads them.
 
 A `readback` is the answer to reading a user back right after its 201 (status 0: no answer).
 An `unknown` is a POST whose outcome the load generator never saw: no answer (status 0: a
@@ -25,9 +31,12 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from harness.vocabulary import COMMIT_TIME_HEADER, COMMIT_TIMELINE_HEADER, COMMITTED_BY_HEADER
 
 LEDGER_DIR = "ledger"
 
@@ -39,6 +48,9 @@ class UserWrite:
     home: str
     served: str
     t: float
+    node: str | None = None  # the shard node that committed it
+    timeline: int | None = None
+    committed_at: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +60,9 @@ class JobWrite:
     home: str
     served: str
     t: float
+    node: str | None = None
+    timeline: int | None = None
+    committed_at: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +113,21 @@ class Ledger:
         return shards
 
 
+def commit_of(headers: Mapping[str, str]) -> dict[str, Any]:
+    """The ledger's `node`, `timeline`, `committed_at` from an answer's headers (each None
+    when missing or unreadable): what a write's answer says about where it was committed."""
+    node = headers.get(COMMITTED_BY_HEADER) or None
+    try:
+        timeline: int | None = int(headers.get(COMMIT_TIMELINE_HEADER, ""))
+    except ValueError:
+        timeline = None
+    try:
+        committed_at: float | None = float(headers.get(COMMIT_TIME_HEADER, ""))
+    except ValueError:
+        committed_at = None
+    return {"node": node, "timeline": timeline, "committed_at": committed_at}
+
+
 def outcome_unknown(status: int, error: BaseException | None = None) -> bool:
     """Whether a failed write may still have happened: no answer (a timeout, a reset: status
     0) or a 5xx. A refused connection never reached the stack; a 4xx is a definite no."""
@@ -123,12 +153,17 @@ class LedgerWriter:
             self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115
         return self._file
 
-    def user(self, *, id: int, shard: int, home: str, served: str) -> None:
-        self._write({"kind": "user", "id": id, "shard": shard, "home": home, "served": served})
+    def user(
+        self, *, id: int, shard: int, home: str, served: str, commit: Mapping[str, Any] = {}
+    ) -> None:
+        record = {"kind": "user", "id": id, "shard": shard, "home": home, "served": served}
+        self._write({**record, **commit})
 
-    def job(self, *, id: str, user_id: int, home: str, served: str) -> None:
+    def job(
+        self, *, id: str, user_id: int, home: str, served: str, commit: Mapping[str, Any] = {}
+    ) -> None:
         record = {"kind": "job", "id": id, "user_id": user_id, "home": home, "served": served}
-        self._write(record)
+        self._write({**record, **commit})
 
     def readback(self, *, id: int, status: int) -> None:
         self._write({"kind": "readback", "id": id, "status": status})

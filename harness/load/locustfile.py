@@ -34,7 +34,7 @@ from harness.load import traffic as tr
 from harness.load.arrivals import Arrival, CorrectedEvent, OpenLoop, Schedule
 from harness.load.client_metrics import DELTA_KEY, ClientMetrics, serve
 from harness.load.geography import region_counts
-from harness.load.ledger import LedgerWriter, outcome_unknown
+from harness.load.ledger import LedgerWriter, commit_of, outcome_unknown
 from harness.load.settings import SETTINGS_ENV, LoadSettings
 from harness.load.state import LoadState, celebrity_plan
 from harness.stack.topology import REGIONS
@@ -115,12 +115,17 @@ def send(
         if method != "POST":
             return {}
         served = served_region(resp) or "none"
+        commit = commit_of(resp.headers)
         try:
             data = resp.json()
             if route == tr.ROUTE_CREATE_USER:
-                LEDGER.user(id=data["id"], shard=data["shard"], home=region, served=served)
+                LEDGER.user(
+                    id=data["id"], shard=data["shard"], home=region, served=served, commit=commit
+                )
             else:
-                LEDGER.job(id=data["job_id"], user_id=user, home=region, served=served)
+                LEDGER.job(
+                    id=data["job_id"], user_id=user, home=region, served=served, commit=commit
+                )
         except (ValueError, KeyError, TypeError) as exc:
             resp.failure(f"unexpected response body: {exc!r}")
             _unknown(resp, region, route, status, user)

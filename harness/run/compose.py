@@ -6,7 +6,7 @@ brings the stack up (or reuses one), and builds the Target from the real adapter
     links        ToxiproxyClient (harness/faults/toxiproxy_client.py)
     containers   DockerContainers (harness/faults/containers.py)
     prometheus   PrometheusClient (harness/slo/prometheus.py)
-    shards       ShardReader (harness/invariants/shards.py), queue QueueReader (queue.py)
+    shards       ShardReader (harness/invariants/shards.py), queues RegionQueues (queue.py)
     load         start_load (harness/load/runner.py), a Locust subprocess
     fault_gauge  FaultExporter (harness/run/exporter.py)
     scrape       ScrapeRegistration (harness/run/registration.py)
@@ -23,8 +23,8 @@ import docker
 
 from harness.errors import InfraError
 from harness.faults.containers import DockerContainers
-from harness.faults.toxiproxy_client import ToxiproxyClient
-from harness.invariants.queue import QueueReader
+from harness.faults.toxiproxy_client import stack_links
+from harness.invariants.queue import RegionQueues
 from harness.invariants.shards import ShardReader
 from harness.load.runner import start_load
 from harness.net import free_port
@@ -88,11 +88,11 @@ def bundled_target(client: docker.DockerClient, use: StackUse, *, run_id: str) -
     return Target(
         name=use.name,
         endpoints=endpoints,
-        links=ToxiproxyClient(endpoints.toxiproxy),
+        links=stack_links(endpoints),
         containers=DockerContainers(client, use.name),
         prometheus=PrometheusClient(endpoints.prometheus),
         open_shards=lambda: ShardReader(endpoints.shards),
-        open_queue=lambda: QueueReader(endpoints.queue),
+        open_queue=lambda: RegionQueues(endpoints.queues),
         load=start_load,
         fault_gauge=FaultExporter(host),
         scrape=lambda: ScrapeRegistration(client, use.name, run_id),

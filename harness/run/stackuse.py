@@ -63,6 +63,9 @@ def stack_config(scenario: Scenario, name: str, extra_bugs: tuple[str, ...] = ()
         web_replicas=scenario.stack.web_replicas,
         workers_per_region=scenario.stack.workers_per_region,
         bugs=frozenset(scenario.stack.bugs) | frozenset(extra_bugs),
+        wan_latency_ms=scenario.stack.wan_latency_ms,
+        replication=scenario.stack.replication,
+        primaries=scenario.stack.primaries,
     )
 
 

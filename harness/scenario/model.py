@@ -28,6 +28,7 @@ from harness.fields.names import Region, unknown_name
 from harness.scenario.problems import Problem
 from harness.scenario.slo_model import SLO
 from harness.vocabulary import (
+    DEFAULT_WAN_LATENCY_MS,
     REGIONAL_TIERS,
     REGIONS,
     SHARD_COUNT,
@@ -35,7 +36,8 @@ from harness.vocabulary import (
     Invariant,
     Task,
     instance_names,
-    shard_service,
+    queue_service,
+    shard_node,
     tier_service,
 )
 
@@ -51,6 +53,8 @@ Bug = Literal[
     "ack_before_commit",
     "shared_db_pool",
     "slow_workers",
+    "async_replication",
+    "stale_reads",
 ]
 LoadModel = Literal["closed", "open"]
 MAX_RATE = 10_000.0  # iterations/s: far beyond what one machine's Locust sends; catches typos
@@ -77,6 +81,21 @@ class StackOverrides(BaseModel):
     bugs: list[Bug] = Field(
         default_factory=list,
         description="Seeded bugs, to show that the gate fails on a broken stack.",
+    )
+    wan_latency_ms: int = Field(
+        default=DEFAULT_WAN_LATENCY_MS,
+        ge=0,
+        le=1000,
+        description="One-way latency between the regions, all run long (default: the US coasts).",
+    )
+    replication: Literal["sync", "async"] = Field(
+        default="sync",
+        description="sync: a write is acknowledged once both regions have it; async: once its "
+        "primary has it (faster writes, and a failover may lose the latest).",
+    )
+    primaries: Literal["spread", "us-east", "us-west"] = Field(
+        default="spread",
+        description="Where each shard's primary starts: spread over both regions, or in one.",
     )
 
 
@@ -233,7 +252,8 @@ def service_names(stack: StackOverrides) -> list[str]:
 
     A service name (`web-us-east`) means all its replicas; `web-us-east-2` means one.
     """
-    names = [*SINGLE_SERVICES, *(shard_service(n) for n in range(SHARD_COUNT))]
+    names = [*SINGLE_SERVICES, *(queue_service(r) for r in REGIONS)]
+    names += [shard_node(n, r) for n in range(SHARD_COUNT) for r in REGIONS]
     for tier, count in zip(
         REGIONAL_TIERS, (stack.web_replicas, stack.workers_per_region), strict=True
     ):

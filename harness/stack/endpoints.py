@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from harness.stack import topology as t
+from harness.vocabulary import queue_service
 
 Ports = dict[str, dict[int, int]]  # instance -> container port -> host port
 
@@ -15,9 +16,12 @@ class Endpoints:
     router_metrics: str
     prometheus: str
     toxiproxy: str
-    queue: str  # redis://127.0.0.1:PORT/0
-    shards: tuple[str, ...]  # postgresql://harness@127.0.0.1:PORT/harness, shard order
+    queues: dict[str, str]  # region -> redis://127.0.0.1:PORT/0 of its queue
+    # Per shard (in shard order), its nodes' postgresql://harness@127.0.0.1:PORT/harness, in
+    # region order: which one is the primary is the failover manager's business.
+    shards: tuple[tuple[str, ...], ...]
     gateway: str  # the stack network's gateway: where host-side exporters bind
+    wan_latency_ms: int = 0  # the WAN's one-way latency the stack was started with
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -30,7 +34,7 @@ def host_port(ports: Ports, instance: str, container_port: int) -> int:
         raise KeyError(f"{instance} publishes no port {container_port}") from None
 
 
-def endpoints_from_ports(ports: Ports, *, gateway: str) -> Endpoints:
+def endpoints_from_ports(ports: Ports, *, gateway: str, wan_latency_ms: int = 0) -> Endpoints:
     """Pure: build the URLs from discovered host ports (all published on 127.0.0.1)."""
 
     def url(instance: str, port: int, scheme: str = "http", path: str = "") -> str:
@@ -41,13 +45,19 @@ def endpoints_from_ports(ports: Ports, *, gateway: str) -> Endpoints:
         router_metrics=url("geo-router", t.ROUTER_METRICS_PORT, path="/metrics"),
         prometheus=url("prometheus", t.PROMETHEUS_PORT),
         toxiproxy=url("toxiproxy", t.TOXIPROXY_API_PORT),
-        queue=url("queue", t.QUEUE_PORT, scheme="redis", path="/0"),
+        queues={
+            r: url(queue_service(r), t.QUEUE_PORT, scheme="redis", path="/0") for r in t.REGIONS
+        },
         shards=tuple(
-            f"postgresql://{t.DB_USER}@127.0.0.1:"
-            f"{host_port(ports, f'shard-{s}', t.SHARD_PORT)}/{t.DB_NAME}"
+            tuple(
+                f"postgresql://{t.DB_USER}@127.0.0.1:"
+                f"{host_port(ports, t.shard_node(s, r), t.SHARD_PORT)}/{t.DB_NAME}"
+                for r in t.REGIONS
+            )
             for s in range(t.SHARD_COUNT)
         ),
         gateway=gateway,
+        wan_latency_ms=wan_latency_ms,
     )
 
 

@@ -41,6 +41,7 @@ PROJECT_IMAGES = {
     spec.QUEUE_IMAGE: "queue",
     spec.SHARD_IMAGE: "shard",
     spec.PROMETHEUS_IMAGE: "prometheus",
+    spec.WITNESS_IMAGE: "witness",
 }
 _BUILD_LOG_TAIL = 30
 

@@ -28,6 +28,7 @@ from harness.stack.config import StackConfig
 from harness.stack.endpoints import Endpoints, endpoints_from_ports, parse_published
 from harness.stack.health import probe_containers, wait_healthy, wait_routed
 from harness.stack.images import ensure_images
+from harness.stack.replication import wait_replicated
 from harness.stack.spec import ContainerSpec, stack_spec
 from harness.stack.teardown import reap_orphans, tear_down
 
@@ -37,8 +38,10 @@ CONFIG = f"{labels.PREFIX}.config"  # the config itself (StackConfig.as_json), f
 ENGINE_THREADS = 4  # Docker calls in flight at once while creating and starting containers
 
 
-def network_name(stack: str) -> str:
-    return f"chaos-{stack}"
+def network_name(stack: str, site: str = t.WITNESS_SITE) -> str:
+    """A site's network: the witness site's is the stack's own (`chaos-default`), where the
+    observer and the host-side exporters meet; each region's is `chaos-default-us-east`."""
+    return f"chaos-{stack}" if site == t.WITNESS_SITE else f"chaos-{stack}-{site}"
 
 
 def container_name(stack: str, instance: str) -> str:
@@ -69,6 +72,7 @@ def bring_up(
         progress(f"stack {config.name!r} is already up")
         endpoints = discover_endpoints(client, config.name)
         wait_routed(endpoints.router, t.REGIONS, timeout_s=timeout_s, progress=progress)
+        wait_replicated(endpoints, timeout_s=timeout_s, progress=progress)
         return endpoints
     if stack_containers(client, config.name):
         progress(f"replacing stack {config.name!r} (changed or unhealthy)")
@@ -86,6 +90,7 @@ def bring_up(
         wait_healthy(client, config.name, last, timeout_s=_left(deadline), progress=progress)
         endpoints = discover_endpoints(client, config.name)
         wait_routed(endpoints.router, t.REGIONS, timeout_s=_left(deadline), progress=progress)
+        wait_replicated(endpoints, timeout_s=_left(deadline), progress=progress)
         return endpoints
     except BaseException:
         progress(f"removing the partly started stack {config.name!r}")
@@ -138,18 +143,19 @@ def _create_and_start(
 ) -> list[Container]:
     """Create every container (`specs` then `later`), starting each of `specs` as soon as it
     is created; return them all in that order (`later` ones created, not started)."""
-    net = network_name(config.name)
     base_labels = {
         **labels.stack_labels(config.name, owner),
         CONFIG_HASH: config_hash(config),
         CONFIG: config.as_json(),
     }
-    progress(f"creating network {net}")
-    client.networks.create(net, driver="bridge", labels=base_labels, check_duplicate=True)
+    nets = [network_name(config.name, site) for site in t.SITES]
+    progress(f"creating networks {', '.join(nets)}")
+    for net in nets:
+        client.networks.create(net, driver="bridge", labels=base_labels, check_duplicate=True)
     progress(f"creating and starting {len(specs)} containers")
 
     def create_and_start(spec: ContainerSpec) -> Container:
-        container = _create(client, config.name, net, spec, base_labels)
+        container = _create(client, config.name, spec, base_labels)
         container.start()
         return container
 
@@ -157,13 +163,12 @@ def _create_and_start(
     # has just created, overlap both (data tier first: the shards take longest to be ready).
     with ThreadPoolExecutor(max_workers=ENGINE_THREADS) as pool:
         started = list(pool.map(create_and_start, specs))
-    return started + [_create(client, config.name, net, spec, base_labels) for spec in later]
+    return started + [_create(client, config.name, spec, base_labels) for spec in later]
 
 
 def _create(
     client: docker.DockerClient,
     stack: str,
-    net: str,
     spec: ContainerSpec,
     base_labels: dict[str, str],
 ) -> Container:
@@ -177,7 +182,9 @@ def _create(
     if spec.volume_path:
         volume = client.volumes.create(f"{container_name(stack, spec.instance)}-data", labels=own)
         volumes[volume.name] = {"bind": spec.volume_path, "mode": "rw"}
-    endpoint = client.api.create_endpoint_config(aliases=[spec.instance, *spec.aliases])
+    aliases = [spec.instance, *spec.aliases]
+    net = network_name(stack, spec.sites[0])
+    endpoint = client.api.create_endpoint_config(aliases=aliases)
     container = client.containers.create(
         spec.image,
         command=spec.command or None,
@@ -193,6 +200,9 @@ def _create(
         extra_hosts={"host.docker.internal": "host-gateway"} if spec.host_gateway else None,
         detach=True,
     )
+    # The other sites' networks, before the start (Docker's create takes only one).
+    for site in spec.sites[1:]:
+        client.networks.get(network_name(stack, site)).connect(container, aliases=aliases)
     for path, content in spec.files.items():
         put_file(container, path, content)
     return container
@@ -219,17 +229,25 @@ def stack_containers(client: docker.DockerClient, stack: str) -> list[Container]
 
 
 def discover_endpoints(client: docker.DockerClient, stack: str) -> Endpoints:
+    containers = stack_containers(client, stack)
     ports = {
         c.labels.get(labels.INSTANCE, c.name): parse_published(c.attrs["NetworkSettings"]["Ports"])
-        for c in stack_containers(client, stack)
+        for c in containers
     }
+    wan_latency_ms = 0
+    for container in containers[:1]:
+        try:
+            config = StackConfig.from_json(container.labels.get(CONFIG, ""), name=stack)
+            wan_latency_ms = config.wan_latency_ms
+        except ValueError:
+            pass  # a stack from before the config label: no WAN latency
     try:
         network = client.networks.get(network_name(stack))
         gateway = network.attrs["IPAM"]["Config"][0]["Gateway"]
     except (docker.errors.NotFound, KeyError, IndexError) as exc:
         raise InfraError(f"stack {stack!r} has no network {network_name(stack)}") from exc
     try:
-        return endpoints_from_ports(ports, gateway=gateway)
+        return endpoints_from_ports(ports, gateway=gateway, wan_latency_ms=wan_latency_ms)
     except KeyError as exc:
         raise InfraError(
             f"stack {stack!r} is incomplete: {exc.args[0]}", hint="run `harness up` again"

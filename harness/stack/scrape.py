@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
-from harness.vocabulary import instance_names
+from harness.vocabulary import instance_names, queue_service
 
 FILE_SD_DIR = "/etc/prometheus/file_sd"
 
@@ -46,14 +46,22 @@ def scrape_jobs(config: StackConfig) -> list[dict[str, Any]]:
         for name in instance_names("worker", region, config.workers_per_region)
     ]
     shards = [
-        (f"shard-{s}:{t.SHARD_EXPORTER_PORT}", {"shard": str(s), "service": f"shard-{s}"})
+        (
+            f"{t.shard_node(s, region)}:{t.SHARD_EXPORTER_PORT}",
+            {"shard": str(s), "region": region, "service": t.shard_node(s, region)},
+        )
         for s in range(t.SHARD_COUNT)
+        for region in t.REGIONS
+    ]
+    queues = [
+        (f"{queue_service(r)}:{t.QUEUE_EXPORTER_PORT}", {"region": r, "service": queue_service(r)})
+        for r in t.REGIONS
     ]
     return [
         _static("geo-router", [(f"geo-router:{t.ROUTER_METRICS_PORT}", {"service": "geo-router"})]),
         _static("web", web),
         _static("worker", workers),
-        _static("queue", [(f"queue:{t.QUEUE_EXPORTER_PORT}", {"service": "queue"})]),
+        _static("queue", queues),
         _static("shard", shards),
         _static("toxiproxy", [(f"toxiproxy:{t.TOXIPROXY_API_PORT}", {"service": "toxiproxy"})]),
         _static("prometheus", [(f"localhost:{t.PROMETHEUS_PORT}", {"service": "prometheus"})]),

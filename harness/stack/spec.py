@@ -11,14 +11,17 @@ from dataclasses import dataclass, field
 from harness.stack import probes
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
+from harness.stack.patroni import leader_key, patroni_yaml
 from harness.stack.probes import Probe
 from harness.stack.scrape import prometheus_config
 from harness.stack.toxiproxy_config import toxiproxy_config
+from harness.vocabulary import queue_service
 
 APP_IMAGE = "chaos-harness/app:latest"
 ROUTER_IMAGE = "chaos-harness/router:latest"
 QUEUE_IMAGE = "chaos-harness/queue:latest"
 SHARD_IMAGE = "chaos-harness/shard:latest"
+WITNESS_IMAGE = "chaos-harness/witness:latest"
 PROMETHEUS_IMAGE = "chaos-harness/prometheus:latest"
 TOXIPROXY_IMAGE = "ghcr.io/shopify/toxiproxy:2.12.0"
 
@@ -35,6 +38,9 @@ class ContainerSpec:
     instance: str  # unique in the stack: "worker-us-east-2"
     service: str  # what faults and status group by: "worker-us-east"
     image: str
+    # The sites (networks) it is on, the first being its own. Only Toxiproxy (the WAN) and
+    # Prometheus (the observer) are on more than one.
+    sites: tuple[str, ...] = (t.WITNESS_SITE,)
     command: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)  # extra DNS names on the stack network
@@ -77,13 +83,19 @@ def _tcp_health(port: int) -> list[str]:
 
 
 def _links_env(region: str) -> dict[str, str]:
-    shards = ",".join(
-        f"toxiproxy:{t.shard_link(s, region).listen_port}" for s in range(t.SHARD_COUNT)
-    )
+    """Reads go to the region's own copy of each shard; writes to whichever of the shard's
+    nodes is the primary now (libpq-style multi-host, read-write target): its own copy first,
+    then the other region's across the WAN."""
+    local = [f"toxiproxy:{t.shard_link(s, region).listen_port}" for s in range(t.SHARD_COUNT)]
+    remote = [
+        f"toxiproxy:{t.wan_pg_link(s, t.other_region(region)).listen_port}"
+        for s in range(t.SHARD_COUNT)
+    ]
     return {
         "REGION": region,
         "QUEUE_ADDR": f"toxiproxy:{t.queue_link(region).listen_port}",
-        "SHARD_ADDRS": shards,
+        "SHARD_ADDRS": ",".join(local),
+        "SHARD_WRITE_ADDRS": ",".join(f"{a}|{b}" for a, b in zip(local, remote, strict=True)),
         "DB_NAME": t.DB_NAME,
         "DB_USER": t.DB_USER,
     }
@@ -103,12 +115,14 @@ def _web(config: StackConfig, region: str) -> list[ContainerSpec]:
             instance=name,
             service=f"web-{region}",
             image=APP_IMAGE,
+            sites=(region,),
             command=["python3", "/app/web.py"],
             env={
                 **_links_env(region),
                 "PORT": str(t.WEB_PORT),
                 "BUG_ACK_BEFORE_COMMIT": "1" if "ack_before_commit" in config.bugs else "0",
                 "BUG_SHARED_DB_POOL": "1" if "shared_db_pool" in config.bugs else "0",
+                "BUG_STALE_READS": "1" if "stale_reads" in config.bugs else "0",
             },
             aliases=[f"web-{region}"],  # the edge proxy's upstream; replicas share it
             publish=[t.WEB_PORT],  # for the harness's readiness probe
@@ -132,6 +146,7 @@ def _workers(config: StackConfig, region: str) -> list[ContainerSpec]:
             instance=name,
             service=f"worker-{region}",
             image=APP_IMAGE,
+            sites=(region,),
             command=["python3", "/app/worker.py"],
             env={
                 **_links_env(region),
@@ -149,30 +164,61 @@ def _workers(config: StackConfig, region: str) -> list[ContainerSpec]:
     ]
 
 
-def _data_tier() -> list[ContainerSpec]:
+def _data_tier(config: StackConfig, region: str) -> list[ContainerSpec]:
+    """A region's queue and its copy of every shard (a Patroni-run PostgreSQL node)."""
     queue = ContainerSpec(
-        instance="queue",
-        service="queue",
+        instance=queue_service(region),
+        service=queue_service(region),
         image=QUEUE_IMAGE,
+        sites=(region,),
         publish=[t.QUEUE_PORT],
         probe=probes.redis_ping(t.QUEUE_PORT),
         health_cmd=["redis-cli", "ping"],
         volume_path="/data",
     )
-    shards = [
-        ContainerSpec(
-            instance=f"shard-{s}",
-            service=f"shard-{s}",
-            image=SHARD_IMAGE,
-            env={"SHARD_INDEX": str(s)},
-            publish=[t.SHARD_PORT],
-            probe=probes.postgres(t.SHARD_PORT, t.DB_NAME),
-            health_cmd=["pg_isready", "-q", "-h", "127.0.0.1", "-U", t.DB_USER, "-d", t.DB_NAME],
-            volume_path="/var/lib/postgresql/data",
+    nodes = []
+    for s in range(t.SHARD_COUNT):
+        node = t.shard_node(s, region)
+        nodes.append(
+            ContainerSpec(
+                instance=node,
+                service=node,
+                image=SHARD_IMAGE,
+                sites=(region,),
+                env={
+                    # The primary's node starts from the image's cluster; its peer clones it.
+                    "BOOTSTRAP": "leader" if config.primary_region(s) == region else "replica",
+                    "ETCD_ADDR": f"toxiproxy:{t.witness_link(region).listen_port}",
+                    "LEADER_KEY": leader_key(s),
+                },
+                publish=[t.SHARD_PORT, t.PATRONI_PORT],
+                probe=probes.postgres(t.SHARD_PORT, t.DB_NAME),
+                health_cmd=[
+                    "pg_isready",
+                    "-q",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    t.DB_USER,
+                    "-d",
+                    t.DB_NAME,
+                ],
+                volume_path="/var/lib/postgresql/data",
+                files={"/etc/patroni.yml": patroni_yaml(config, s, region)},
+            )
         )
-        for s in range(t.SHARD_COUNT)
-    ]
-    return [queue, *shards]
+    return [queue, *nodes]
+
+
+def _witness() -> ContainerSpec:
+    return ContainerSpec(
+        instance="witness",
+        service="witness",
+        image=WITNESS_IMAGE,
+        publish=[t.WITNESS_PORT],
+        probe=probes.http(t.WITNESS_PORT, "/health"),
+        health_cmd=_http_health(t.WITNESS_PORT, "/health"),
+    )
 
 
 def _infrastructure(config: StackConfig) -> list[ContainerSpec]:
@@ -185,6 +231,7 @@ def _infrastructure(config: StackConfig) -> list[ContainerSpec]:
             instance="toxiproxy",
             service="toxiproxy",
             image=TOXIPROXY_IMAGE,
+            sites=t.SITES,  # the WAN: the only way between sites
             aliases=[t.edge_link(r).name for r in t.REGIONS],
             command=[
                 "-host=0.0.0.0",
@@ -214,6 +261,7 @@ def _infrastructure(config: StackConfig) -> list[ContainerSpec]:
             instance="prometheus",
             service="prometheus",
             image=PROMETHEUS_IMAGE,
+            sites=t.SITES,  # the observer: scrapes every site
             publish=[t.PROMETHEUS_PORT],
             probe=probes.http(t.PROMETHEUS_PORT, "/-/ready"),
             health_cmd=_http_health(t.PROMETHEUS_PORT, "/-/ready"),
@@ -224,8 +272,11 @@ def _infrastructure(config: StackConfig) -> list[ContainerSpec]:
 
 
 def stack_spec(config: StackConfig) -> list[ContainerSpec]:
-    """Every container of the stack, data tier first (the order they are started in)."""
-    specs = [*_data_tier(), *_infrastructure(config)]
+    """Every container of the stack, data tiers first (the order they are started in)."""
+    specs = [_witness()]
+    for region in t.REGIONS:
+        specs += _data_tier(config, region)
+    specs += _infrastructure(config)
     for region in t.REGIONS:
         specs += _web(config, region) + _workers(config, region)
     return specs

@@ -16,13 +16,17 @@ from redis.exceptions import ResponseError
 CONNECT_TIMEOUT = 2.0
 COMMAND_TIMEOUT = 2.0
 
-# Errors that mean "the connection is broken", after which the pool's connections are replaced.
+# Errors that mean "the connection is broken, or no longer to the node it should be" (a
+# primary demoted under it answers read-only), after which the pool's connections are
+# replaced: a multi-host pool then finds whichever node takes writes now.
 CONNECTION_ERRORS = (
     OSError,
     asyncio.TimeoutError,
     asyncpg.InterfaceError,
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
+    asyncpg.ReadOnlySQLTransactionError,
+    asyncpg.AdminShutdownError,
 )
 
 
@@ -50,14 +54,26 @@ async def ensure_group(queue: aioredis.Redis) -> None:
 class Shards:
     """One asyncpg pool per shard, created on first use.
 
+    `writes=True`: each pool spans the shard's nodes in every region and connects only to the
+    one that takes writes (asyncpg's target_session_attrs, as libpq's), so after a failover
+    the next connection finds the new primary by itself. Otherwise: the region's own copy.
+
     min_size=0 means creating a pool never needs the database, so a program starts while its
     shards are down; a pool reconnects closed connections on acquire, and after a connection
     error we expire its connections so stale ones (e.g. behind a proxy that went away) are
     replaced instead of failing one by one.
     """
 
-    def __init__(self, settings: Settings, max_size: int, timeout: float = COMMAND_TIMEOUT):
+    def __init__(
+        self,
+        settings: Settings,
+        max_size: int,
+        timeout: float = COMMAND_TIMEOUT,
+        *,
+        writes: bool = False,
+    ):
         self._settings = settings
+        self._writes = writes and settings.shard_write_addrs is not None
         self._max_size = max_size
         self._timeout = timeout
         self._pools: dict[int, asyncpg.Pool] = {}
@@ -69,10 +85,18 @@ class Shards:
             async with self._lock:
                 pool = self._pools.get(shard)
                 if pool is None:
-                    host, port = self._settings.shard_addrs[shard]
+                    if self._writes:
+                        nodes = self._settings.shard_write_addrs[shard]
+                        where = {
+                            "host": [h for h, _ in nodes],
+                            "port": [p for _, p in nodes],
+                            "target_session_attrs": "read-write",
+                        }
+                    else:
+                        host, port = self._settings.shard_addrs[shard]
+                        where = {"host": host, "port": port}
                     pool = await asyncpg.create_pool(
-                        host=host,
-                        port=port,
+                        **where,
                         user=self._settings.db_user,
                         database=self._settings.db_name,
                         min_size=0,

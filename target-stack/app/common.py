@@ -55,6 +55,20 @@ def parse_shard_addrs(value: str) -> list[tuple[str, int]]:
     return addrs
 
 
+def parse_write_addrs(value: str) -> list[list[tuple[str, int]]]:
+    """SHARD_WRITE_ADDRS: per shard (comma-separated, in shard order) the host:port of each of
+    its nodes, separated by '|': wherever the primary is, it is one of these."""
+    shards = [[parse_addr(a) for a in group.split("|")] for group in value.split(",") if group]
+    if len(shards) != SHARD_COUNT:
+        raise ValueError(f"SHARD_WRITE_ADDRS needs {SHARD_COUNT} shards, got {len(shards)}")
+    return shards
+
+
+def timeline_of_walfile(name: str) -> int:
+    """The timeline in a WAL file name (its first 8 hex digits): 000000030000000000000004 -> 3."""
+    return int(name[:8], 16)
+
+
 def env_flag(name: str) -> bool:
     return os.environ.get(name, "0").strip().lower() in ("1", "true", "yes", "on")
 
@@ -63,9 +77,11 @@ def env_flag(name: str) -> bool:
 class Settings:
     region: str
     queue_addr: tuple[str, int]
-    shard_addrs: list[tuple[str, int]]
+    shard_addrs: list[tuple[str, int]]  # each shard's copy in this region: reads
     db_name: str
     db_user: str
+    # Each shard's nodes, for writes: the pool connects to the one that takes writes now.
+    shard_write_addrs: list[list[tuple[str, int]]] | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -77,6 +93,11 @@ class Settings:
             ),
             db_name=os.environ.get("DB_NAME", "harness"),
             db_user=os.environ.get("DB_USER", "harness"),
+            shard_write_addrs=(
+                parse_write_addrs(os.environ["SHARD_WRITE_ADDRS"])
+                if os.environ.get("SHARD_WRITE_ADDRS")
+                else None
+            ),
         )
 
 

@@ -26,7 +26,9 @@ from common import (
     describe,
     precreated_requests,
     setup_logging,
+    env_flag,
     shard_of,
+    timeline_of_walfile,
     user_of_job,
 )
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
@@ -35,6 +37,7 @@ from web_bugs import BUG_ACK_BEFORE_COMMIT, BUG_SHARED_DB_POOL, WriteBehind, db_
 SETTINGS = Settings.from_env()
 REGION = SETTINGS.region
 log = setup_logging("web", REGION)
+BUG_STALE_READS = env_flag("BUG_STALE_READS")
 
 REQUESTS = Counter(
     "web_requests_total", "HTTP requests answered", ["region", "route", "method", "status"]
@@ -80,18 +83,57 @@ def error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-async def db(request: web.Request, shard: int, op: str, method: str, query: str, *args):
-    """One shard query, timed and counted; any failure becomes Unavailable (503)."""
+async def db(
+    request: web.Request, shard: int, op: str, method: str, query: str, *args, primary=False
+):
+    """One shard query, timed and counted; any failure becomes Unavailable (503). Reads go
+    to the region's own copy; `primary=True` (every write) to the shard's primary, wherever
+    it is now."""
     started = time.perf_counter()
+    pools = request.app["primaries" if primary else "shards"]
     try:
         # The wait for a shared slot is timed too: it is what a starved shard's callers feel.
         async with request.app["db_slots"]:
-            return await request.app["shards"].run(shard, method, query, *args)
+            return await pools.run(shard, method, query, *args)
     except Exception as exc:
         DB_ERRORS.labels(REGION, str(shard)).inc()
         raise Unavailable(f"shard {shard} ({op}): {describe(exc)}") from exc
     finally:
         DB_SECONDS.labels(REGION, str(shard), op).observe(time.perf_counter() - started)
+
+
+async def read(request: web.Request, shard: int, op: str, method: str, query: str, *args):
+    """A read from the region's own copy. What it cannot answer (a row it does not have yet:
+    a user's own write still on its way over the WAN, or the copy itself down) is asked of
+    the primary, so a user always reads their own writes. The seeded bug stale_reads stops at
+    the local copy."""
+    try:
+        found = await db(request, shard, op, method, query, *args)
+    except Unavailable:
+        if BUG_STALE_READS:
+            raise
+        return await db(request, shard, op, method, query, *args, primary=True)
+    if found is None and not BUG_STALE_READS:
+        return await db(request, shard, op, method, query, *args, primary=True)
+    return found
+
+
+# What every write returns besides its own columns: where and when it was committed.
+COMMIT_COLUMNS = (
+    "current_setting('chaos.node', true) AS node,"
+    " pg_walfile_name(pg_current_wal_lsn()) AS walfile,"
+    " extract(epoch from clock_timestamp())::float8 AS committed_at"
+)
+
+
+def commit_headers(row) -> dict[str, str]:
+    """X-Committed-By (the node), X-Commit-Timeline (its timeline: one more at each
+    promotion) and X-Commit-Time (seconds since the epoch, the stack's clock)."""
+    return {
+        "X-Committed-By": row["node"] or "unknown",
+        "X-Commit-Timeline": str(timeline_of_walfile(row["walfile"])),
+        "X-Commit-Time": f"{row['committed_at']:.6f}",
+    }
 
 
 async def read_json(request: web.Request) -> dict:
@@ -130,28 +172,34 @@ async def create_user(request: web.Request) -> web.Response:
             "SELECT nextval('user_seq') * $1 + $2",
             SHARD_COUNT,
             shard,
+            primary=True,
         )
         request.app["write_behind"].add(shard, (user_id, name, REGION))
         return web.json_response({"id": user_id, "shard": shard, "region": REGION}, status=201)
     # Ids come from the shard's own sequence, spaced by 4, so id % 4 == shard.
-    user_id = await db(
+    row = await db(
         request,
         shard,
         "insert_user",
-        "fetchval",
+        "fetchrow",
         "INSERT INTO users (id, name, region) VALUES (nextval('user_seq') * $1 + $2, $3, $4)"
-        " RETURNING id",
+        f" RETURNING id, {COMMIT_COLUMNS}",
         SHARD_COUNT,
         shard,
         name,
         REGION,
+        primary=True,
     )
-    return web.json_response({"id": user_id, "shard": shard, "region": REGION}, status=201)
+    return web.json_response(
+        {"id": row["id"], "shard": shard, "region": REGION},
+        status=201,
+        headers=commit_headers(row),
+    )
 
 
 async def get_user(request: web.Request) -> web.Response:
     user_id = int(request.match_info["id"])
-    row = await db(
+    row = await read(
         request,
         shard_of(user_id),
         "select_user",
@@ -171,22 +219,23 @@ async def submit_photo(request: web.Request) -> web.Response:
     op = body.get("op", "blur")
     if op not in OPS:
         return error(400, f"op must be one of {', '.join(OPS)}")
-    exists = await db(
+    exists = await read(
         request, shard, "select_user", "fetchval", "SELECT 1 FROM users WHERE id = $1", user_id
     )
     if not exists:
         return error(404, f"no user {user_id}")
     job_id = f"{user_id}-{uuid.uuid4().hex[:16]}"
     # The row first, then the queue entry: a worker never gets a job it cannot find.
-    await db(
+    committed = await db(
         request,
         shard,
         "insert_job",
-        "execute",
-        "INSERT INTO jobs (id, user_id, op) VALUES ($1, $2, $3)",
+        "fetchrow",
+        f"INSERT INTO jobs (id, user_id, op) VALUES ($1, $2, $3) RETURNING {COMMIT_COLUMNS}",
         job_id,
         user_id,
         op,
+        primary=True,
     )
     queue = request.app["queue"]
     try:
@@ -199,12 +248,18 @@ async def submit_photo(request: web.Request) -> web.Response:
         # Not queued means not accepted: take the row back so no job waits forever.
         try:
             await db(
-                request, shard, "delete_job", "execute", "DELETE FROM jobs WHERE id = $1", job_id
+                request,
+                shard,
+                "delete_job",
+                "execute",
+                "DELETE FROM jobs WHERE id = $1",
+                job_id,
+                primary=True,
             )
         except Unavailable as cleanup:
             log.warning("job %s not queued and its row not deleted: %s", job_id, cleanup)
         raise Unavailable(f"queue: {describe(exc)}") from exc
-    return web.json_response({"job_id": job_id}, status=202)
+    return web.json_response({"job_id": job_id}, status=202, headers=commit_headers(committed))
 
 
 async def get_job(request: web.Request) -> web.Response:
@@ -213,7 +268,7 @@ async def get_job(request: web.Request) -> web.Response:
         shard = shard_of(user_of_job(job_id))
     except ValueError:
         return error(404, f"no job {job_id}")
-    row = await db(
+    row = await read(
         request,
         shard,
         "select_job",
@@ -323,18 +378,20 @@ async def start(app: web.Application) -> None:
     app["queue"] = make_redis(SETTINGS)
     # Probes use their own connections, so a busy pool cannot fail the health check.
     app["health_queue"] = make_redis(SETTINGS, timeout=HEALTH_TIMEOUT)
-    app["shards"] = Shards(SETTINGS, max_size=8)
+    app["shards"] = Shards(SETTINGS, max_size=8)  # the region's own copies: reads
+    app["primaries"] = Shards(SETTINGS, max_size=8, writes=True)  # each shard's primary
     app["health_shards"] = Shards(SETTINGS, max_size=1, timeout=HEALTH_TIMEOUT)
     app["group"] = asyncio.Event()  # set once the consumer group is known to exist
     app["db_slots"] = db_slots()
     app["group_task"] = asyncio.create_task(create_group_until_ready(app))
     app["gauges_task"] = asyncio.create_task(refresh_queue_gauges(app))
-    app["write_behind"] = WriteBehind(app["shards"], REGION, log)
+    app["write_behind"] = WriteBehind(app["primaries"], REGION, log)
     app["write_behind_task"] = asyncio.create_task(app["write_behind"].run())
     log.info(
-        "web started (ack_before_commit=%s, shared_db_pool=%s)",
+        "web started (ack_before_commit=%s, shared_db_pool=%s, stale_reads=%s)",
         BUG_ACK_BEFORE_COMMIT,
         BUG_SHARED_DB_POOL,
+        BUG_STALE_READS,
     )
 
 
@@ -343,6 +400,7 @@ async def stop(app: web.Application) -> None:
     app["write_behind_task"].cancel()
     app["gauges_task"].cancel()
     await app["shards"].close()
+    await app["primaries"].close()
     await app["health_shards"].close()
     await app["queue"].close()
     await app["health_queue"].close()

@@ -1,10 +1,12 @@
-"""`region_outage`: a whole region goes dark.
+"""`region_outage`: a whole data centre goes dark, its data tier and queue included.
 
-`mode: network` disables every Toxiproxy link of the region (its edge from the geo router and
-its outbound queue and shard links), so the region's web and workers are cut off while their
-containers keep running; `mode: stop` stops the region's web and worker containers and starts
-them again when the window ends. Either way the geo router must move the region's users to the
-other region, and back afterwards.
+`mode: network` isolates it: its users' entry (the edge from the geo router), every WAN link
+and its link to the witness are cut, so the region keeps running and nobody reaches it; its
+primaries lose the witness and demote themselves. `mode: stop` stops every container of the
+region (power loss: web, workers, queue, its copy of every shard) and starts them again when
+the window ends. Either way the geo router must move the region's users to the other region,
+the other region's standbys must be promoted, and afterwards the region rejoins (its nodes as
+standbys, rewound) and gets its users back.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from pydantic import Field
 from harness.faults.runtime import FaultContext, containers_down, links_down
 from harness.faults.spec import FaultSpec, register_spec
 from harness.fields.names import Region
-from harness.stack.topology import region_links
-from harness.vocabulary import REGIONAL_TIERS, tier_service
+from harness.stack.topology import edge_link, isolation_links
+from harness.vocabulary import regional_services
 
 
 @register_spec
@@ -32,20 +34,25 @@ class RegionOutageSpec(FaultSpec):
         description="network: disable the region's Toxiproxy links; stop: stop its containers.",
     )
 
+    def links(self) -> list[str]:
+        """What `mode: network` cuts: the users' way in first, then the WAN."""
+        return [edge_link(self.region).name, *(link.name for link in isolation_links(self.region))]
+
     def targets(self) -> tuple[str, ...]:
         if self.mode == "stop":
-            touched = [f"service:{tier_service(t, self.region)}" for t in REGIONAL_TIERS]
+            touched = [f"service:{service}" for service in regional_services(self.region)]
         else:
-            touched = [f"link:{link.name}" for link in region_links(self.region)]
+            touched = [f"link:{name}" for name in self.links()]
         return (f"region:{self.region}", *touched)
 
     def inject(self, ctx: FaultContext) -> AbstractContextManager[None]:
         if self.mode == "network":
-            return links_down(ctx, [link.name for link in region_links(self.region)])
+            return links_down(ctx, self.links())
         region_containers = [
             container
-            for tier in REGIONAL_TIERS  # web first, then the workers
-            for container in ctx.containers.instances(tier_service(tier, self.region))
+            # web first (its users notice at once), then workers, queue and the data tier
+            for service in regional_services(self.region)
+            for container in ctx.containers.instances(service)
         ]
         return containers_down(
             ctx,

@@ -2,8 +2,8 @@
 
 A `share` of the load generator's reads and writes goes to a few "celebrity" users who all live
 on `shard` (user_id % 4 == shard), so that shard takes far more than its quarter of the traffic.
-With `latency_ms`, the shard also answers slowly: latency is added on its links from both
-regions (`shard<N>-us-east`, `shard<N>-us-west`).
+With `latency_ms`, the shard also answers slowly: latency is added on every link into its
+nodes (each region's to its own copy, `shard<N>-us-east`, and over the WAN, `wan-shard<N>-...`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import Field
 from harness.faults.runtime import FaultContext, toxic
 from harness.faults.spec import FaultSpec, register_spec
 from harness.fields import limits
-from harness.stack.topology import REGIONS, SHARD_COUNT, shard_link
+from harness.stack.topology import SHARD_COUNT, shard_links
 
 
 @register_spec
@@ -34,11 +34,11 @@ class ShardHotspotSpec(FaultSpec):
         default=None,
         ge=0,
         le=limits.MAX_DELAY_MS,
-        description="Latency added on the shard's links of both regions, if set.",
+        description="Latency added on every link into the shard's nodes, if set.",
     )
 
     def targets(self) -> tuple[str, ...]:
-        links = [] if self.latency_ms is None else [shard_link(self.shard, r) for r in REGIONS]
+        links = [] if self.latency_ms is None else shard_links(self.shard)
         return ("load:celebrities", *(f"link:{link.name}" for link in links))
 
     @contextmanager
@@ -53,11 +53,11 @@ class ShardHotspotSpec(FaultSpec):
         )
         with ExitStack() as stack:
             if self.latency_ms is not None:
-                for region in REGIONS:
+                for link in shard_links(self.shard):
                     stack.enter_context(
                         toxic(
                             ctx,
-                            shard_link(self.shard, region).name,
+                            link.name,
                             type="latency",
                             attributes={"latency": self.latency_ms, "jitter": 0},
                         )

@@ -1,0 +1,99 @@
+"""Which node of each shard is the primary, and whether its standby streams: asked of the
+nodes themselves (PostgreSQL through their published loopback ports), bounded in time.
+
+`up` waits on it: a stack whose shards have no primary yet, or whose primaries have no
+standby, is not ready (a run started then would measure the bootstrap, not a fault).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+
+from harness.errors import InfraError
+from harness.stack import topology as t
+from harness.stack.endpoints import Endpoints
+
+CONNECT_TIMEOUT_S = 2  # libpq's least
+POLL_S = 0.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeState:
+    node: str
+    role: str  # "primary", "standby" or "down"
+    streaming: tuple[str, ...] = ()  # a primary's standbys, as pg_stat_replication names them
+    detail: str = ""
+
+
+def node_state(node: str, url: str) -> NodeState:
+    try:
+        with psycopg.connect(
+            url,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            options="-c statement_timeout=2000",
+            autocommit=True,
+        ) as conn:
+            row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
+            if row is None or row[0]:
+                return NodeState(node=node, role="standby")
+            names = conn.execute(
+                "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'"
+            ).fetchall()
+            return NodeState(node=node, role="primary", streaming=tuple(str(n[0]) for n in names))
+    except psycopg.Error as exc:
+        return NodeState(node=node, role="down", detail=" ".join(str(exc).split())[:120])
+
+
+def shard_states(endpoints: Endpoints) -> dict[int, list[NodeState]]:
+    """Per shard, the state of each of its nodes (in region order)."""
+    return {
+        shard: [
+            node_state(t.shard_node(shard, region), url)
+            for region, url in zip(t.REGIONS, urls, strict=True)
+        ]
+        for shard, urls in enumerate(endpoints.shards)
+    }
+
+
+def replication_problem(shard: int, states: list[NodeState]) -> str | None:
+    """Why a shard is not replicated as it should be, or None: one primary, streaming to
+    every other node of the shard."""
+    primaries = [s for s in states if s.role == "primary"]
+    if len(primaries) != 1:
+        roles = ", ".join(f"{s.node} {s.role}" for s in states)
+        return f"shard {shard} has {len(primaries)} primaries ({roles})"
+    others = {s.node for s in states} - {primaries[0].node}
+    missing = sorted(others - set(primaries[0].streaming))
+    if missing:
+        return f"shard {shard}: {', '.join(missing)} not streaming from {primaries[0].node}"
+    return None
+
+
+def wait_replicated(
+    endpoints: Endpoints, *, timeout_s: float, progress: Callable[[str], None]
+) -> dict[int, str]:
+    """Return once every shard has one primary streaming to its standby: shard -> primary."""
+    deadline = time.monotonic() + timeout_s
+    said = False
+    while True:
+        states = shard_states(endpoints)
+        problems = [p for s, st in states.items() if (p := replication_problem(s, st))]
+        if not problems:
+            return {
+                shard: next(s.node for s in st if s.role == "primary")
+                for shard, st in states.items()
+            }
+        if not said:
+            progress(f"waiting for every shard's primary and standby ({problems[0]})")
+            said = True
+        if time.monotonic() > deadline:
+            raise InfraError(
+                f"the shards are not replicated after {timeout_s:.0f} s: " + "; ".join(problems),
+                hint="the shard nodes' logs (docker logs chaos-<stack>-shard-0-us-east) show "
+                "what Patroni is doing",
+            )
+        time.sleep(POLL_S)
