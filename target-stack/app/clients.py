@@ -54,9 +54,7 @@ async def ensure_group(queue: aioredis.Redis) -> None:
 class Shards:
     """One asyncpg pool per shard, created on first use.
 
-    `writes=True`: each pool spans the shard's nodes in every region and connects only to the
-    one that takes writes (asyncpg's target_session_attrs, as libpq's), so after a failover
-    the next connection finds the new primary by itself. Otherwise: the region's own copy.
+    These are the region's own copies (reads); `Primaries` below is where writes go.
 
     min_size=0 means creating a pool never needs the database, so a program starts while its
     shards are down; a pool reconnects closed connections on acquire, and after a connection
@@ -64,39 +62,24 @@ class Shards:
     replaced instead of failing one by one.
     """
 
-    def __init__(
-        self,
-        settings: Settings,
-        max_size: int,
-        timeout: float = COMMAND_TIMEOUT,
-        *,
-        writes: bool = False,
-    ):
+    def __init__(self, settings: Settings, max_size: int, timeout: float = COMMAND_TIMEOUT):
         self._settings = settings
-        self._writes = writes and settings.shard_write_addrs is not None
         self._max_size = max_size
         self._timeout = timeout
         self._pools: dict[int, asyncpg.Pool] = {}
-        self._lock = asyncio.Lock()
+        self._locks: dict[int, asyncio.Lock] = {}
 
     async def _pool(self, shard: int) -> asyncpg.Pool:
         pool = self._pools.get(shard)
         if pool is None:
-            async with self._lock:
+            # One lock per shard: finding one shard's primary never holds up the others.
+            async with self._locks.setdefault(shard, asyncio.Lock()):
                 pool = self._pools.get(shard)
                 if pool is None:
-                    if self._writes:
-                        nodes = self._settings.shard_write_addrs[shard]
-                        where = {
-                            "host": [h for h, _ in nodes],
-                            "port": [p for _, p in nodes],
-                            "target_session_attrs": "read-write",
-                        }
-                    else:
-                        host, port = self._settings.shard_addrs[shard]
-                        where = {"host": host, "port": port}
+                    host, port = await self._address(shard)
                     pool = await asyncpg.create_pool(
-                        **where,
+                        host=host,
+                        port=port,
                         user=self._settings.db_user,
                         database=self._settings.db_name,
                         min_size=0,
@@ -109,6 +92,9 @@ class Shards:
                     self._pools[shard] = pool
         return pool
 
+    async def _address(self, shard: int) -> tuple[str, int]:
+        return self._settings.shard_addrs[shard]
+
     async def run(self, shard: int, method: str, query: str, *args):
         """Run `query` with the pool connection's `method` (fetchrow, fetchval, execute)."""
         pool = await self._pool(shard)
@@ -116,10 +102,54 @@ class Shards:
             async with pool.acquire(timeout=self._timeout) as conn:
                 return await getattr(conn, method)(query, *args, timeout=self._timeout)
         except CONNECTION_ERRORS:
-            await pool.expire_connections()
+            await self._forget(shard, pool)
             raise
+
+    async def _forget(self, shard: int, pool: asyncpg.Pool) -> None:
+        await pool.expire_connections()
 
     async def close(self) -> None:
         pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             pool.terminate()
+
+
+class Primaries(Shards):
+    """Where writes go: per shard, a pool to whichever of its nodes (in SHARD_WRITE_ADDRS,
+    this region's first) is the primary now, found by asking each `pg_is_in_recovery()`.
+
+    The pool is dropped at the first connection error or read-only answer (a primary demoted
+    under it), and the next write looks again, so after a failover writes find the new
+    primary by themselves: what libpq's target_session_attrs=read-write does, which
+    asyncpg 0.27 does not have."""
+
+    async def _address(self, shard: int) -> tuple[str, int]:
+        nodes = self._settings.shard_write_addrs or [[a] for a in self._settings.shard_addrs]
+        seen = []
+        for host, port in nodes[shard]:
+            try:
+                conn = await asyncpg.connect(
+                    host=host,
+                    port=port,
+                    user=self._settings.db_user,
+                    database=self._settings.db_name,
+                    timeout=min(CONNECT_TIMEOUT, self._timeout),
+                    command_timeout=self._timeout,
+                )
+                try:
+                    standby = await conn.fetchval("SELECT pg_is_in_recovery()")
+                finally:
+                    await conn.close(timeout=1)
+            except CONNECTION_ERRORS as exc:
+                seen.append(f"{host}:{port} {type(exc).__name__}")
+                continue
+            if not standby:
+                return host, port
+            seen.append(f"{host}:{port} standby")
+        raise ConnectionRefusedError(f"no primary for shard {shard} ({', '.join(seen)})")
+
+    async def _forget(self, shard: int, pool: asyncpg.Pool) -> None:
+        # The next write finds the primary again: this one may have been demoted or be gone.
+        if self._pools.get(shard) is pool:
+            del self._pools[shard]
+        pool.terminate()

@@ -14,7 +14,7 @@ import time
 import uuid
 
 from aiohttp import web
-from clients import Shards, ensure_group, make_redis
+from clients import Primaries, Shards, ensure_group, make_redis
 from common import (
     API_ROUTES,
     DB_OPS,
@@ -24,9 +24,9 @@ from common import (
     STREAM,
     Settings,
     describe,
+    env_flag,
     precreated_requests,
     setup_logging,
-    env_flag,
     shard_of,
     timeline_of_walfile,
     user_of_job,
@@ -379,7 +379,7 @@ async def start(app: web.Application) -> None:
     # Probes use their own connections, so a busy pool cannot fail the health check.
     app["health_queue"] = make_redis(SETTINGS, timeout=HEALTH_TIMEOUT)
     app["shards"] = Shards(SETTINGS, max_size=8)  # the region's own copies: reads
-    app["primaries"] = Shards(SETTINGS, max_size=8, writes=True)  # each shard's primary
+    app["primaries"] = Primaries(SETTINGS, max_size=8)  # each shard's primary, wherever it is
     app["health_shards"] = Shards(SETTINGS, max_size=1, timeout=HEALTH_TIMEOUT)
     app["group"] = asyncio.Event()  # set once the consumer group is known to exist
     app["db_slots"] = db_slots()

@@ -15,7 +15,7 @@ import signal
 import time
 
 from aiohttp import web
-from clients import Shards, ensure_group, make_redis
+from clients import Primaries, ensure_group, make_redis
 from common import (
     GROUP,
     STREAM,
@@ -64,7 +64,7 @@ BUSY = Gauge("worker_busy", "1 while the worker is processing a job", ["region",
 class Worker:
     def __init__(self) -> None:
         self.queue = make_redis(SETTINGS)
-        self.shards = Shards(SETTINGS, max_size=2, writes=True)  # job rows: on the primary
+        self.shards = Primaries(SETTINGS, max_size=2)  # job rows: on the primary
         self.stopping = asyncio.Event()
         self.last_queue_ok = 0.0  # monotonic time of the last successful Redis call
         self.reclaim_cursor = "0-0"

@@ -12,14 +12,15 @@ set -e
 if [ -f "$PGDATA/.from-image" ]; then
   if [ "${BOOTSTRAP:-leader}" = replica ]; then
     find "$PGDATA" -mindepth 1 -delete
-    python3 /wait_for_leader.py
+    python3 /wait_for_etcd.py leader
   else
     rm -f "$PGDATA/.from-image"
   fi
 fi
+python3 /wait_for_etcd.py  # Patroni exits when etcd does not answer at its start
 export DATA_SOURCE_NAME="${DATA_SOURCE_NAME:-postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 # Only the queries in /exporter-queries.yaml (plus pg_up): see that file for why.
 prometheus-postgres-exporter --web.listen-address=:9187 --disable-default-metrics \
   --disable-settings-metrics --extend.query-path=/exporter-queries.yaml \
-  --log.level=error &
+  --no-collector.database --no-collector.bgwriter --log.level=error &
 exec patroni /etc/patroni.yml
