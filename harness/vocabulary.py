@@ -170,3 +170,6 @@ LINK_NAMES: tuple[str, ...] = (
 COMMITTED_BY_HEADER = "X-Committed-By"
 COMMIT_TIMELINE_HEADER = "X-Commit-Timeline"
 COMMIT_TIME_HEADER = "X-Commit-Time"
+# A write the web tier refused before sending it to any database says so (a definite no).
+WRITE_OUTCOME_HEADER = "X-Write-Outcome"
+NOT_WRITTEN = "not-written"

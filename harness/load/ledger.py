@@ -36,7 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from harness.vocabulary import COMMIT_TIME_HEADER, COMMIT_TIMELINE_HEADER, COMMITTED_BY_HEADER
+from harness.vocabulary import (
+    COMMIT_TIME_HEADER,
+    COMMIT_TIMELINE_HEADER,
+    COMMITTED_BY_HEADER,
+    NOT_WRITTEN,
+    WRITE_OUTCOME_HEADER,
+)
 
 LEDGER_DIR = "ledger"
 
@@ -128,10 +134,17 @@ def commit_of(headers: Mapping[str, str]) -> dict[str, Any]:
     return {"node": node, "timeline": timeline, "committed_at": committed_at}
 
 
-def outcome_unknown(status: int, error: BaseException | None = None) -> bool:
+def outcome_unknown(
+    status: int, error: BaseException | None = None, headers: Mapping[str, str] | None = None
+) -> bool:
     """Whether a failed write may still have happened: no answer (a timeout, a reset: status
-    0) or a 5xx. A refused connection never reached the stack; a 4xx is a definite no."""
+    0) or a 5xx. A refused connection never reached the stack; a 4xx is a definite no, and so
+    is a 5xx with `X-Write-Outcome: not-written` (the web tier found no node to write to, and
+    sent nothing: were it wrong, the write would be found without an acknowledgement, which
+    no invariant counts as a loss)."""
     if status:
+        if headers is not None and headers.get(WRITE_OUTCOME_HEADER) == NOT_WRITTEN:
+            return False
         return status >= 500
     return not isinstance(error, ConnectionRefusedError)
 

@@ -107,7 +107,8 @@ def send(
         status = int(resp.status_code or 0)
         if not tr.is_ok(route, status):
             resp.failure(_failure(route, status, resp))
-            if method == "POST" and outcome_unknown(status, getattr(resp, "error", None)):
+            error = getattr(resp, "error", None)
+            if method == "POST" and outcome_unknown(status, error, resp.headers):
                 _unknown(resp, region, route, status, user)
             return None
         if resp.request_meta["response_time"] > TIMEOUT_MS:

@@ -30,6 +30,7 @@ from harness.stack.lifecycle import (
     discover_endpoints,
     stack_containers,
 )
+from harness.stack.replication import restore_placement
 from harness.stack.status import stack_status, wait_until_healthy
 from harness.stack.teardown import tear_down
 
@@ -89,9 +90,18 @@ def acquire_stack(
         # A stack just healed (containers restarted) needs a moment: wait, don't fail.
         DockerContainers(client, options.stack_name).heal_all()
         ready = wait_until_healthy(client, options.stack_name, timeout_s=options.up_timeout_s)
+        endpoints = discover_endpoints(client, options.stack_name)
+        # Every run starts from the stack's placement of primaries, whatever an earlier
+        # run's failovers left.
+        restore_placement(
+            endpoints,
+            stack_config(scenario, options.stack_name),
+            timeout_s=options.up_timeout_s,
+            progress=say,
+        )
         return StackUse(
             name=options.stack_name,
-            endpoints=discover_endpoints(client, options.stack_name),
+            endpoints=endpoints,
             owned=False,
             images={svc.name: svc.image for svc in ready.services},
         )

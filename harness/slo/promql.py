@@ -86,10 +86,12 @@ def client_error_ratio(w: str, *matchers: str) -> str:
     )
 
 
-def recovery_series(region: str | None = None) -> str:
-    """The client error ratio over a short rate window, the series time_to_recover_s searches."""
-    bad = selector(CLIENT_REQUESTS, region_matcher(region), 'result="error"')
-    all_ = selector(CLIENT_REQUESTS, region_matcher(region))
+def recovery_series(region: str | None = None, request: str | None = None) -> str:
+    """The client error ratio over a short rate window, the series time_to_recover_s searches
+    (all requests, or one home region's and/or one kind of request's)."""
+    route = f'route="{ROUTE_OF_REQUEST[request]}"' if request else ""
+    bad = selector(CLIENT_REQUESTS, region_matcher(region), route, 'result="error"')
+    all_ = selector(CLIENT_REQUESTS, region_matcher(region), route)
     return ratio(bad, all_, RECOVERY_RATE_WINDOW, "rate")
 
 

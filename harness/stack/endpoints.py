@@ -21,6 +21,8 @@ class Endpoints:
     # region order: which one is the primary is the failover manager's business.
     shards: tuple[tuple[str, ...], ...]
     gateway: str  # the stack network's gateway: where host-side exporters bind
+    # Per shard, its nodes' Patroni REST API (http://127.0.0.1:PORT), in region order.
+    patroni: tuple[tuple[str, ...], ...] = ()
     wan_latency_ms: int = 0  # the WAN's one-way latency the stack was started with
 
     def as_dict(self) -> dict[str, object]:
@@ -57,6 +59,10 @@ def endpoints_from_ports(ports: Ports, *, gateway: str, wan_latency_ms: int = 0)
             for s in range(t.SHARD_COUNT)
         ),
         gateway=gateway,
+        patroni=tuple(
+            tuple(url(t.shard_node(s, r), t.PATRONI_PORT) for r in t.REGIONS)
+            for s in range(t.SHARD_COUNT)
+        ),
         wan_latency_ms=wan_latency_ms,
     )
 

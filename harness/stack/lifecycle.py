@@ -28,7 +28,7 @@ from harness.stack.config import StackConfig
 from harness.stack.endpoints import Endpoints, endpoints_from_ports, parse_published
 from harness.stack.health import probe_containers, wait_healthy, wait_routed
 from harness.stack.images import ensure_images
-from harness.stack.replication import wait_replicated
+from harness.stack.replication import restore_placement, wait_replicated
 from harness.stack.spec import ContainerSpec, stack_spec
 from harness.stack.teardown import reap_orphans, tear_down
 
@@ -72,7 +72,7 @@ def bring_up(
         progress(f"stack {config.name!r} is already up")
         endpoints = discover_endpoints(client, config.name)
         wait_routed(endpoints.router, t.REGIONS, timeout_s=timeout_s, progress=progress)
-        wait_replicated(endpoints, timeout_s=timeout_s, progress=progress)
+        restore_placement(endpoints, config, timeout_s=timeout_s, progress=progress)
         return endpoints
     if stack_containers(client, config.name):
         progress(f"replacing stack {config.name!r} (changed or unhealthy)")

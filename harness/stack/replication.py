@@ -12,10 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
+import requests
 
 from harness.errors import InfraError
 from harness.stack import topology as t
+from harness.stack.config import StackConfig
 from harness.stack.endpoints import Endpoints
+from harness.vocabulary import region_of_node
 
 CONNECT_TIMEOUT_S = 2  # libpq's least
 POLL_S = 0.5
@@ -96,4 +99,61 @@ def wait_replicated(
                 hint="the shard nodes' logs (docker logs chaos-<stack>-shard-0-us-east) show "
                 "what Patroni is doing",
             )
+        time.sleep(POLL_S)
+
+
+def restore_placement(
+    endpoints: Endpoints,
+    config: StackConfig,
+    *,
+    timeout_s: float,
+    progress: Callable[[str], None],
+) -> list[str]:
+    """Move each shard's primary back to the region the stack places it in (a switchover by
+    Patroni's REST API), so every run starts from the same placement, whatever failovers an
+    earlier run caused. Returns what was moved ("shard 0: shard-0-us-west -> ...-us-east")."""
+    primaries = wait_replicated(endpoints, timeout_s=timeout_s, progress=progress)
+    moved = []
+    deadline = time.monotonic() + timeout_s
+    for shard, primary in primaries.items():
+        wanted = t.shard_node(shard, config.primary_region(shard))
+        if primary == wanted:
+            continue
+        api = endpoints.patroni[shard][t.REGIONS.index(region_of_node(primary) or "")]
+        progress(f"switching shard {shard}'s primary back to {wanted} (from {primary})")
+        try:
+            answer = requests.post(
+                f"{api}/switchover",
+                json={"leader": primary, "candidate": wanted},
+                timeout=max(1.0, min(30.0, deadline - time.monotonic())),
+            )
+        except requests.RequestException as exc:
+            raise InfraError(f"Patroni at {api} did not answer a switchover: {exc}") from exc
+        if answer.status_code != 200:
+            raise InfraError(
+                f"Patroni refused to switch shard {shard} over to {wanted}: "
+                f"HTTP {answer.status_code} {answer.text.strip()[:200]}"
+            )
+        moved.append(f"shard {shard}: {primary} -> {wanted}")
+    if moved:
+        _wait_placed(endpoints, config, deadline=deadline, progress=progress)
+    return moved
+
+
+def _wait_placed(
+    endpoints: Endpoints, config: StackConfig, *, deadline: float, progress: Callable[[str], None]
+) -> None:
+    while True:
+        primaries = wait_replicated(
+            endpoints, timeout_s=max(0.0, deadline - time.monotonic()), progress=progress
+        )
+        wrong = [
+            f"shard {s} on {p}"
+            for s, p in primaries.items()
+            if p != t.shard_node(s, config.primary_region(s))
+        ]
+        if not wrong:
+            return
+        if time.monotonic() > deadline:
+            raise InfraError("shards not back in their places: " + ", ".join(wrong))
         time.sleep(POLL_S)

@@ -114,6 +114,10 @@ class Shards:
             pool.terminate()
 
 
+class NoPrimary(ConnectionRefusedError):
+    """No node of the shard takes writes now (during a failover): nothing was sent to any."""
+
+
 class Primaries(Shards):
     """Where writes go: per shard, a pool to whichever of its nodes (in SHARD_WRITE_ADDRS,
     this region's first) is the primary now, found by asking each `pg_is_in_recovery()`.
@@ -146,7 +150,7 @@ class Primaries(Shards):
             if not standby:
                 return host, port
             seen.append(f"{host}:{port} standby")
-        raise ConnectionRefusedError(f"no primary for shard {shard} ({', '.join(seen)})")
+        raise NoPrimary(f"no primary for shard {shard} ({', '.join(seen)})")
 
     async def _forget(self, shard: int, pool: asyncpg.Pool) -> None:
         # The next write finds the primary again: this one may have been demoted or be gone.

@@ -14,7 +14,7 @@ import time
 import uuid
 
 from aiohttp import web
-from clients import Primaries, Shards, ensure_group, make_redis
+from clients import NoPrimary, Primaries, Shards, ensure_group, make_redis
 from common import (
     API_ROUTES,
     DB_OPS,
@@ -79,6 +79,12 @@ class Unavailable(Exception):
     """A dependency failed: answered as 503."""
 
 
+class NotWritten(Unavailable):
+    """A write that was never sent to a database (no shard node took writes): answered 503
+    with `X-Write-Outcome: not-written`, so the client can tell it from a write whose outcome
+    is unknown (a timeout or a failure midway may have committed)."""
+
+
 def error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
@@ -97,7 +103,8 @@ async def db(
             return await pools.run(shard, method, query, *args)
     except Exception as exc:
         DB_ERRORS.labels(REGION, str(shard)).inc()
-        raise Unavailable(f"shard {shard} ({op}): {describe(exc)}") from exc
+        kind = NotWritten if isinstance(exc, NoPrimary) else Unavailable
+        raise kind(f"shard {shard} ({op}): {describe(exc)}") from exc
     finally:
         DB_SECONDS.labels(REGION, str(shard), op).observe(time.perf_counter() - started)
 
@@ -328,6 +335,8 @@ async def observe(request: web.Request, handler):
     except Unavailable as exc:
         log.warning("%s %s: %s", request.method, request.path, exc)
         response = error(503, str(exc))
+        if isinstance(exc, NotWritten):
+            response.headers["X-Write-Outcome"] = "not-written"
     except web.HTTPException as exc:
         response = error(exc.status, exc.reason)
     except Exception as exc:

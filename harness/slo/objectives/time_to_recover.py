@@ -14,6 +14,7 @@ from harness.fields import limits
 from harness.fields.names import Region
 from harness.slo.objectives._base import Objective, register_objective
 from harness.slo.promql import recovery_series
+from harness.vocabulary import Request
 
 if TYPE_CHECKING:
     from harness.slo.model import SLO
@@ -42,6 +43,11 @@ class RecoverBound(BaseModel):
     region: Region | None = Field(
         default=None, description="Only the error ratio of users of this home region."
     )
+    request: Request | None = Field(
+        default=None,
+        description="Only this kind of request (e.g. read_user: reads recover before writes, "
+        "which wait for a shard's failover).",
+    )
 
 
 @register_objective
@@ -53,7 +59,7 @@ class TimeToRecover(Objective):
 
     @classmethod
     def query(cls, slo: SLO, w: str, seconds: str) -> str:
-        return recovery_series(slo.value.region)
+        return recovery_series(slo.value.region, slo.value.request)
 
     @classmethod
     def bounds(cls, slo: SLO) -> tuple[float | None, float | None]:
