@@ -335,7 +335,7 @@ async def observe(request: web.Request, handler):
     except Unavailable as exc:
         log.warning("%s %s: %s", request.method, request.path, exc)
         response = error(503, str(exc))
-        if isinstance(exc, NotWritten):
+        if isinstance(exc, NotWritten) and request.method == "POST":
             response.headers["X-Write-Outcome"] = "not-written"
     except web.HTTPException as exc:
         response = error(exc.status, exc.reason)
