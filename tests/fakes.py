@@ -37,8 +37,11 @@ ENDPOINTS = Endpoints(
     router_metrics="http://127.0.0.1:2/metrics",
     prometheus="http://127.0.0.1:3",
     toxiproxy="http://127.0.0.1:4",
-    queue="redis://127.0.0.1:5/0",
-    shards=tuple(f"postgresql://harness@127.0.0.1:{6 + s}/harness" for s in range(4)),
+    queues={r: f"redis://127.0.0.1:{5 + i}/0" for i, r in enumerate(t.REGIONS)},
+    shards=tuple(
+        tuple(f"postgresql://harness@127.0.0.1:{10 + 2 * s + i}/harness" for i in range(2))
+        for s in range(4)
+    ),
     gateway="172.17.0.1",
 )
 
