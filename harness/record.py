@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 RECORD_VERSION = 1
 
 StepStatus = Literal["ok", "failed", "skipped", "interrupted"]
+SloSource = Literal["prometheus", "ledger"]
 Verdict = Literal["pass", "fail", "error"]
 RunStatus = Literal["running", "passed", "failed", "error", "interrupted"]
 
@@ -97,7 +98,10 @@ class SloResult(_Model):
     name: str
     phase: str
     objective: str  # the shorthand or "promql"
-    promql: str  # the query as sent, with $window already expanded
+    # The query as sent, with $window already expanded; for an objective read from the ledger
+    # (`source`), what it reads, in words ("ledger: ...").
+    promql: str
+    source: SloSource = "prometheus"
     window_start: float | None = None
     window_end: float | None = None
     observed: float | None = None

@@ -37,9 +37,11 @@ def check_invariants(
     poll_s: float = 1.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    ledger: Ledger | None = None,
 ) -> list[InvariantResult]:
-    """One result per name, in order. The caller opens (and closes) `shards` and `queue`."""
-    ledger = read_ledger(run_dir)
+    """One result per name, in order. The caller opens (and closes) `shards` and `queue`;
+    `ledger`: the run's, if the caller has read it already (else it is read from `run_dir`)."""
+    ledger = read_ledger(run_dir) if ledger is None else ledger
     waiter = _Waiter(drain_timeout_s=drain_timeout_s, poll_s=poll_s, clock=clock, sleep=sleep)
     return [_check(name, ledger, shards, queue, waiter) for name in names]
 
