@@ -127,6 +127,10 @@ class InvariantResult(_Model):
     unknown_tolerated: int | None = None
     detail: str = ""
     lost_examples: list[str] = Field(default_factory=list)
+    # no_lost_writes, when acknowledged users are lost: the RPO, the seconds from the first
+    # to the last lost write's commit (or acknowledgement), and how many were lost per shard.
+    lost_span_s: float | None = None
+    lost_by_shard: dict[int, int] = Field(default_factory=dict)
 
 
 class Series(_Model):
