@@ -229,15 +229,17 @@ def _phase_problem(name: str, line: Timeline) -> tuple[str, str] | None:
 
 
 def _recover_references(scenario: Scenario) -> list[PlanProblem]:
+    """Objectives counted from a fault (`time_to_recover_s`, `write_unavailable_s`: `fault: N`)
+    naming one the scenario does not have."""
     count = len(scenario.faults)
     valid = f"valid indices: 0..{count - 1}" if count else "the scenario has no faults"
     return [
         PlanProblem(
-            ("slos", i, "time_to_recover_s", "fault"),
-            f"there is no faults[{slo.time_to_recover_s.fault}]: the scenario has {count} "
+            ("slos", i, slo.objective, "fault"),
+            f"there is no faults[{index}]: the scenario has {count} "
             f"fault{'s' if count != 1 else ''}",
             valid,
         )
         for i, slo in enumerate(scenario.slos)
-        if slo.time_to_recover_s is not None and slo.time_to_recover_s.fault >= count
+        if (index := slo.kind.fault_index(slo)) is not None and index >= count
     ]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 RECORD_VERSION = 1
 
 StepStatus = Literal["ok", "failed", "skipped", "interrupted"]
+SloSource = Literal["prometheus", "ledger"]
 Verdict = Literal["pass", "fail", "error"]
 RunStatus = Literal["running", "passed", "failed", "error", "interrupted"]
 
@@ -97,7 +98,10 @@ class SloResult(_Model):
     name: str
     phase: str
     objective: str  # the shorthand or "promql"
-    promql: str  # the query as sent, with $window already expanded
+    # The query as sent, with $window already expanded; for an objective read from the ledger
+    # (`source`), what it reads, in words ("ledger: ...").
+    promql: str
+    source: SloSource = "prometheus"
     window_start: float | None = None
     window_end: float | None = None
     observed: float | None = None
@@ -123,6 +127,10 @@ class InvariantResult(_Model):
     unknown_tolerated: int | None = None
     detail: str = ""
     lost_examples: list[str] = Field(default_factory=list)
+    # no_lost_writes, when acknowledged users are lost: the RPO, the seconds from the first
+    # to the last lost write's commit (or acknowledgement), and how many were lost per shard.
+    lost_span_s: float | None = None
+    lost_by_shard: dict[int, int] = Field(default_factory=dict)
 
 
 class Series(_Model):

@@ -1,5 +1,6 @@
 """Running the invariant checks after the recovery window: read the ledger, the shards and
-the queue, wait for the queue to drain, judge (harness.invariants.checks).
+the queue, wait for the queue to drain, judge (harness.invariants.checks). `single_primary`
+needs the ledger alone (where each write was committed).
 
 A shard or the queue that cannot be read makes that invariant an error (with the message),
 never a pass; the other invariants are still checked.
@@ -18,6 +19,7 @@ from harness.invariants.checks import (
     no_lost_writes,
     pending_jobs,
     read_your_writes,
+    single_primary,
 )
 from harness.load.ledger import Ledger, read_ledger
 from harness.ports import QueueSource, ShardSource
@@ -37,9 +39,11 @@ def check_invariants(
     poll_s: float = 1.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    ledger: Ledger | None = None,
 ) -> list[InvariantResult]:
-    """One result per name, in order. The caller opens (and closes) `shards` and `queue`."""
-    ledger = read_ledger(run_dir)
+    """One result per name, in order. The caller opens (and closes) `shards` and `queue`;
+    `ledger`: the run's, if the caller has read it already (else it is read from `run_dir`)."""
+    ledger = read_ledger(run_dir) if ledger is None else ledger
     waiter = _Waiter(drain_timeout_s=drain_timeout_s, poll_s=poll_s, clock=clock, sleep=sleep)
     return [_check(name, ledger, shards, queue, waiter) for name in names]
 
@@ -56,6 +60,8 @@ def _check(
             return _jobs(ledger, shards, queue, waiter)
         if name == "read_your_writes":
             return read_your_writes(ledger)
+        if name == "single_primary":
+            return single_primary(ledger)
     except HarnessError as exc:
         return InvariantResult(
             name=name, verdict="error", acknowledged=acknowledged, detail=exc.message

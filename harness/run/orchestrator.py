@@ -34,6 +34,7 @@ from harness.errors import (
 from harness.faults.effects import FaultEffects
 from harness.faults.runtime import FaultContext, inject
 from harness.invariants.run import check_invariants
+from harness.load.ledger import read_ledger
 from harness.load.settings import LoadSettings
 from harness.plan import ScheduledFault, Timeline
 from harness.ports import LoadProcess, StackProvider
@@ -283,8 +284,15 @@ class ScenarioRun:
         assert self.record.load_started_at is not None
         end = self.record.load_ended_at or time.time()
         self.record.phases = actual_phases(self.record.load_started_at, end, self.record.faults)
+        # The load has stopped: its ledger is complete. Read once, for the SLOs read from it
+        # (write_unavailable_s) and the invariants.
+        ledger = read_ledger(self.run_dir)
         self.record.slos = judge_slos(
-            self.scenario.slos, self.record.phases, self.record.faults, target.prometheus
+            self.scenario.slos,
+            self.record.phases,
+            self.record.faults,
+            target.prometheus,
+            ledger=ledger,
         )
         self.save()
         if self.scenario.invariants:
@@ -296,6 +304,7 @@ class ScenarioRun:
                 shards=shards,
                 queue=queue,
                 drain_timeout_s=self.options.drain_timeout_s,
+                ledger=ledger,
             )
 
     def _verdict(self) -> int:

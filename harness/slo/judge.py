@@ -1,10 +1,16 @@
-"""SLO verdicts (pure over `PromQuery`): each SLO over the ACTUAL window of its phase.
+"""SLO verdicts (pure over `PromQuery` and the ledger): each SLO over the ACTUAL window of its
+phase.
 
 pass: the observed value is within its bounds (max and min both inclusive). fail: a bound is
 violated, or a drain/recovery never happened. error: the judge could not tell, which is never
 a pass: the phase has no recorded window, Prometheus failed (its InfraError's message is kept),
 the query returned no data or NaN (0/0: nothing happened in the window), or several series came
 back for a query that must yield one.
+
+An objective whose `source` is the ledger (`write_unavailable_s`) asks Prometheus nothing: its
+kind measures it from the load generator's ledger and the fault records (`Objective.measure`),
+which the caller passes as `ledger`; without one it is an error. It fails whatever its bounds
+when its kind says the value is only a lower bound (`LedgerMeasure.fails`).
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.load.ledger import Ledger
 from harness.record import FaultRecord, PhaseWindow, SloResult, Verdict
 from harness.slo.model import SLO
+from harness.slo.objectives import LedgerMeasure, NoMeasure
 from harness.slo.promql import expand, is_range_objective, template
 from harness.slo.query import PromQuery
 from harness.slo.settle import HOLD_SAMPLES, Recovery, recovery, settled_after
@@ -30,9 +38,12 @@ def judge_slos(
     phases: Sequence[PhaseWindow],
     faults: Sequence[FaultRecord],
     prom: PromQuery,
+    *,
+    ledger: Ledger | None = None,
 ) -> list[SloResult]:
-    """One SloResult per SLO, in order. Never raises for a single SLO's trouble."""
-    return [judge_slo(slo, phases, faults, prom) for slo in slos]
+    """One SloResult per SLO, in order. Never raises for a single SLO's trouble. `ledger`:
+    the run's acknowledged writes, for the objectives read from it."""
+    return [judge_slo(slo, phases, faults, prom, ledger=ledger) for slo in slos]
 
 
 def bounds(slo: SLO) -> tuple[float | None, float | None]:
@@ -41,28 +52,31 @@ def bounds(slo: SLO) -> tuple[float | None, float | None]:
 
 
 def judge_slo(
-    slo: SLO, phases: Sequence[PhaseWindow], faults: Sequence[FaultRecord], prom: PromQuery
+    slo: SLO,
+    phases: Sequence[PhaseWindow],
+    faults: Sequence[FaultRecord],
+    prom: PromQuery,
+    *,
+    ledger: Ledger | None = None,
 ) -> SloResult:
     """The verdict of one SLO (see the module docstring for the rules)."""
     max_, min_ = bounds(slo)
     head: dict[str, Any] = {"name": slo.name, "phase": slo.window, "objective": slo.objective}
-    head |= {"max": max_, "min": min_}
+    head |= {"max": max_, "min": min_, "source": slo.kind.source}
     window = next((p for p in phases if p.name == slo.window), None)
     if window is None:
         missing = f"the run has no {slo.window} phase window (it ended or failed before it)"
         return SloResult(**head, promql=template(slo), verdict="error", error=missing)
     promql = expand(slo, window.end - window.start)
+    if slo.kind.source == "ledger":
+        return _judge_from_ledger(slo, head, promql, window, faults, ledger)
     try:
         start, observed, why, detail = _measure(slo, promql, window, faults, prom)
     except _NoVerdict as exc:
         return _error(head, promql, window, str(exc))
     except HarnessError as exc:
         return _error(head, promql, window, exc.message)
-    verdict: Verdict = "fail"
-    if observed is not None:
-        too_high = max_ is not None and observed > max_
-        too_low = min_ is not None and observed < min_
-        verdict = "fail" if too_high or too_low else "pass"
+    verdict = _verdict(observed, max_, min_)
     return SloResult(
         **head,
         promql=promql,
@@ -73,6 +87,44 @@ def judge_slo(
         error=why,
         detail=detail,
     )
+
+
+def _judge_from_ledger(
+    slo: SLO,
+    head: dict[str, Any],
+    source: str,
+    window: PhaseWindow,
+    faults: Sequence[FaultRecord],
+    ledger: Ledger | None,
+) -> SloResult:
+    """A ledger objective's verdict: its kind measures it; the bounds judge it as any other."""
+    if ledger is None:
+        return _error(head, source, window, "no ledger was read for this run: nothing to judge")
+    try:
+        found: LedgerMeasure = slo.kind.measure(slo, ledger, faults, window=window)
+    except NoMeasure as exc:
+        return _error(head, source, window, str(exc))
+    return SloResult(
+        **head,
+        promql=source,
+        window_start=found.start,
+        window_end=found.end,
+        observed=found.observed,
+        verdict=_verdict(found.observed, head["max"], head["min"], fails=found.fails),
+        error=found.why,
+        detail=found.detail,
+    )
+
+
+def _verdict(
+    observed: float | None, max_: float | None, min_: float | None, *, fails: bool = False
+) -> Verdict:
+    """pass within the bounds (inclusive); fail outside them, without a value, or `fails`."""
+    if observed is None or fails:
+        return "fail"
+    too_high = max_ is not None and observed > max_
+    too_low = min_ is not None and observed < min_
+    return "fail" if too_high or too_low else "pass"
 
 
 def _measure(

@@ -5,6 +5,7 @@ function it lacks, a type error such as `rate()` of an instant vector): a query 
 would otherwise be found at the end of the run, after minutes of load, as an ERROR verdict.
 Here each SLO's query, as it will be sent for a short window, is evaluated once; a refusal
 is a scenario error (exit 2) naming the SLO, and nothing has been started that judging needs.
+An objective read from the ledger (`source = "ledger"`) has no query to ask.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def check_queries(slos: Sequence[SLO], prom: PromQuery, *, at: float, source: st
     propagates as it is."""
     refused: list[str] = []
     for index, slo in enumerate(slos):
+        if slo.kind.source != "prometheus":
+            continue
         promql = expand(slo, SAMPLE_WINDOW_S)
         try:
             prom.instant(promql, at)

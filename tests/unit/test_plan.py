@@ -199,6 +199,19 @@ REJECTED: dict[str, tuple[Scenario, tuple[str | int, ...], str]] = {
         ("slos", 0, "time_to_recover_s", "fault"),
         "there is no faults[1]",
     ),
+    "write RTO of a missing fault": (
+        scenario(
+            [link_down("edge-us-east", 10, 10)],
+            slos=[slo("run", write_unavailable_s={"max": 10, "fault": 1})],
+        ),
+        ("slos", 0, "write_unavailable_s", "fault"),
+        "there is no faults[1]",
+    ),
+    "write RTO without any fault": (
+        scenario(slos=[slo("run", write_unavailable_s={"max": 10})]),
+        ("slos", 0, "write_unavailable_s", "fault"),
+        "there is no faults[0]",
+    ),
 }
 
 

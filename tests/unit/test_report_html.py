@@ -95,6 +95,29 @@ def test_every_slo_and_invariant_has_a_row() -> None:
     assert "user 1042 (shard 2)" in page
 
 
+def test_an_slo_read_from_the_ledger_shows_what_it_reads_instead_of_promql() -> None:
+    record = sample_record()
+    source = "ledger: acknowledged writes (users, jobs) of each shard by commit time"
+    record.slos.append(
+        SloResult(
+            name="write RTO",
+            phase="run",
+            objective="write_unavailable_s",
+            promql=source,
+            source="ledger",
+            observed=14.2,
+            max=30,
+            verdict="pass",
+            detail="shard 0: 14.2 s; shard 1: 0.4 s",
+        )
+    )
+    page = render_html(record)
+    assert f'<td>{source}<div class="muted">write_unavailable_s (from the ledger)</div>' in page
+    assert f"<code>{source}</code>" not in page
+    assert "shard 0: 14.2 s; shard 1: 0.4 s" in page
+    assert "<code>sum(rate(worker_jobs_failed_total[60s]))</code>" in page  # PromQL as before
+
+
 def test_sections_appear_in_order() -> None:
     page = render_html(sample_record())
     ids = [

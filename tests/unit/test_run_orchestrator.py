@@ -3,6 +3,7 @@ and the order of the cleanups (last acquired, first released), in well under a s
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,35 @@ def test_invariants_read_the_targets_shards_and_queue(tmp_path: Path) -> None:
     assert [i.verdict for i in run.record.invariants] == ["error"]
     assert "checking invariants: no_lost_writes" in said
     assert stack.shards.closed and stack.queue.closed
+
+
+def test_the_ledger_is_read_once_for_the_slos_read_from_it_and_the_invariants(
+    tmp_path: Path,
+) -> None:
+    # Writes to every shard, all committed before the run's fault: none after its first effect.
+    (tmp_path / "ledger").mkdir()
+    before = time.time() - 5.0
+    lines = [
+        {"kind": "user", "id": i, "shard": i % 4, "home": "us-east", "served": "us-east",
+         "t": before + i * 0.1, "node": f"shard-{i % 4}-us-east", "timeline": 1,
+         "committed_at": before + i * 0.1}
+        for i in range(8)
+    ]  # fmt: skip
+    (tmp_path / "ledger" / "1.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    rto = {"name": "write RTO", "phase": "run", "write_unavailable_s": {"max": 30}}
+    stack = FakeStack(prom=FakeProm(instant=[({}, 0.01)]))
+    code, run, _ = execute(
+        tmp_path, stack, faults=[LINK_DOWN], slos=[ERROR_RATIO, rto], invariants=["single_primary"]
+    )
+    assert code == EXIT_VERDICT_FAILED
+    errors, writes = run.record.slos
+    assert (errors.verdict, errors.source) == ("pass", "prometheus")
+    assert (writes.verdict, writes.source) == ("fail", "ledger")
+    assert writes.error is not None and "never succeeded again" in writes.error
+    assert writes.window_start == run.record.faults[0].first_effect_at
+    # Neither the preflight nor the judge sent the ledger objective to Prometheus.
+    assert all("ledger" not in call[1] for call in stack.prom.calls)
+    assert [(i.name, i.verdict) for i in run.record.invariants] == [("single_primary", "pass")]
 
 
 def test_a_stack_that_does_not_come_up_is_an_infra_error(tmp_path: Path) -> None:

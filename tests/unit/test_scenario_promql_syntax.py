@@ -73,13 +73,22 @@ BUILT_IN: dict[str, dict[str, Any]] = {
     "queue_backlog_max": {"queue_backlog_max": {"max": 1}},
     "backlog_drained_within_s": {"backlog_drained_within_s": {"max": 1}},
     "time_to_recover_s": {"time_to_recover_s": {"max": 1, "region": "us-west"}},
+    "replication_lag_s": {"replication_lag_s": {"max": 1, "shard": 2}},
     "promql": {"promql": "sum(rate(x[$window]))", "max": 1},
 }
+# Read from the load generator's ledger: no PromQL to parse (`source` is "ledger").
+FROM_LEDGER = {"write_unavailable_s"}
 
 
-@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_every_objective_has_a_query_here_or_is_read_from_the_ledger() -> None:
+    assert set(OBJECTIVES) == set(BUILT_IN) | FROM_LEDGER
+    assert not set(BUILT_IN) & FROM_LEDGER
+
+
+@pytest.mark.parametrize("objective", sorted(BUILT_IN))
 def test_every_built_in_query_parses(objective: str) -> None:
     slo = SLO.model_validate({"name": "s", "phase": "run", **BUILT_IN[objective]})
+    assert slo.kind.source == "prometheus"
     assert promql_error(slo_promql.expand(slo, 30.0)) is None
     assert promql_error(slo_promql.template(slo).replace("$window_seconds", "30")) is None
 

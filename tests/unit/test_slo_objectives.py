@@ -23,6 +23,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "queue_backlog_max": {"max": 100},
     "backlog_drained_within_s": {"max": 30},
     "time_to_recover_s": {"max": 10},
+    "replication_lag_s": {"max": 2},
+    "write_unavailable_s": {"max": 30},
 }
 
 
@@ -47,6 +49,12 @@ def test_an_slo_knows_its_kind_value_and_query(key: str) -> None:
     assert slo.value == getattr(slo, key)
     assert expand(slo, 30.0) == slo.kind.query(slo, "30s", "30")
     assert slo.kind.bounds(slo)[0] == EXAMPLES[key].get("max")
+
+
+def test_only_the_ledger_objectives_are_read_from_the_ledger() -> None:
+    ledger = {key for key, kind in OBJECTIVES.items() if kind.source == "ledger"}
+    assert ledger == {"write_unavailable_s"}
+    assert all(kind.source == "prometheus" for key, kind in OBJECTIVES.items() if key not in ledger)
 
 
 def test_custom_promql_keeps_its_bounds_on_the_slo() -> None:

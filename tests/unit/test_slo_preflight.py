@@ -9,6 +9,7 @@ from harness.errors import EXIT_INFRA, EXIT_USAGE, HarnessError, InfraError, Que
 from harness.slo.model import SLO
 from harness.slo.preflight import check_queries
 from harness.slo.prometheus import _reason
+from harness.slo.promql import expand
 from tests.fakes import FakeProm
 
 SLOS = [
@@ -24,6 +25,15 @@ def test_every_slo_query_is_asked_once_for_a_short_window() -> None:
     check_queries(SLOS, prom, at=100.0, source="s.yaml")
     assert [c[0] for c in prom.calls] == ["instant", "instant"]
     assert all("[10s]" in c[1] for c in prom.calls)
+
+
+def test_an_slo_read_from_the_ledger_asks_prometheus_nothing() -> None:
+    ledger = SLO.model_validate(
+        {"name": "write RTO", "phase": "run", "write_unavailable_s": {"max": 10}}
+    )
+    prom = FakeProm(instant=[])
+    check_queries([ledger, SLOS[0]], prom, at=100.0, source="s.yaml")
+    assert [c[1] for c in prom.calls] == [expand(SLOS[0], 10.0)]
 
 
 def test_a_refused_query_is_a_usage_error_naming_the_slo() -> None:
