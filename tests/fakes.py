@@ -17,6 +17,7 @@ from typing import Any
 
 import docker.errors
 
+from harness import vocabulary as v
 from harness.errors import InfraError
 from harness.faults.effects import FaultEffects
 from harness.faults.runtime import FaultContext
@@ -169,12 +170,15 @@ class FakeContainers:
 
 
 def default_services() -> dict[str, list[str]]:
-    services: dict[str, list[str]] = {
-        "geo-router": ["geo-router"], "queue": ["queue"], "shard-2": ["shard-2"],
-    }  # fmt: skip
+    """The bundled stack's services with one web and two workers per region: per region its
+    tiers, its queue and its copy of every shard (one container each)."""
+    services: dict[str, list[str]] = {"geo-router": ["geo-router"], "witness": ["witness"]}
     for r in t.REGIONS:
         services[f"web-{r}"] = [f"web-{r}-1"]
         services[f"worker-{r}"] = [f"worker-{r}-1", f"worker-{r}-2"]
+        services[v.queue_service(r)] = [v.queue_service(r)]
+        for s in range(t.SHARD_COUNT):
+            services[t.shard_node(s, r)] = [t.shard_node(s, r)]
     return services
 
 
