@@ -59,10 +59,49 @@ def test_created_objects_all_carry_stack_labels(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(lifecycle, "tear_down", record_then_tear)
     with pytest.raises(InfraError):
         lifecycle.bring_up(client, StackConfig(name="lab"), timeout_s=1, progress=lambda m: None)  # type: ignore[arg-type]
-    # every container, the network, and the volumes of the queue and the four shards
-    assert len(snapshot) == len(stack_spec(StackConfig())) + 1 + 5
+    # every container, a network per site, and the volumes of each region's queue and of
+    # its copy of the four shards
+    assert len(snapshot) == len(stack_spec(StackConfig())) + 3 + 2 * (1 + 4)
     assert all(o.labels[labels.STACK] == "lab" for o in snapshot)
     assert all(o.labels[labels.OWNER] == labels.OWNER_UP for o in snapshot)
+
+
+def test_each_container_is_on_its_sites_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    def stop_after_create(*a: Any, **k: Any) -> None:
+        raise InfraError("stop here")
+
+    monkeypatch.setattr(lifecycle, "wait_healthy", stop_after_create)
+    client = FakeDocker()
+    nets: dict[str, dict[str, Any]] = {}
+    created: dict[str, str] = {}
+    orig = lifecycle.tear_down
+
+    def record_then_tear(c: Any, stack: str | None) -> str:
+        nets.update({n.name: dict(n.attrs.get("Containers", {})) for n in client.networks.items})
+        created.update(
+            {o.name: o.attrs["HostConfig"]["NetworkMode"] for o in client.containers.items}
+        )
+        return orig(c, stack)
+
+    monkeypatch.setattr(lifecycle, "tear_down", record_then_tear)
+    with pytest.raises(InfraError):
+        lifecycle.bring_up(client, StackConfig(name="lab"), timeout_s=1, progress=lambda m: None)  # type: ignore[arg-type]
+    assert sorted(nets) == ["chaos-lab", "chaos-lab-us-east", "chaos-lab-us-west"]
+    # created on its own (first) site's network: the witness site's is the stack's own
+    assert created["chaos-lab-witness"] == "chaos-lab"
+    assert created["chaos-lab-geo-router"] == "chaos-lab"
+    assert created["chaos-lab-shard-0-us-west"] == "chaos-lab-us-west"
+    assert created["chaos-lab-queue-us-east"] == "chaos-lab-us-east"
+    assert created["chaos-lab-web-us-east-1"] == "chaos-lab-us-east"
+    # and connected to every other site's: only the WAN (Toxiproxy) and the observer span sites
+    spanning = ["chaos-lab-prometheus", "chaos-lab-toxiproxy"]
+    for net, connected in nets.items():
+        assert sorted(connected) == [c for c in spanning if created[c] != net]
+    for name in spanning:
+        on = {created[name], *(net for net, connected in nets.items() if name in connected)}
+        assert on == set(nets)
+    aliases = nets["chaos-lab-us-west"]["chaos-lab-toxiproxy"]["Aliases"]
+    assert aliases[0] == "toxiproxy" and "edge-us-west" in aliases
 
 
 def test_tear_down_touches_only_its_stack() -> None:
