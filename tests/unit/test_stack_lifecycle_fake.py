@@ -154,3 +154,50 @@ def test_a_network_with_a_stale_endpoint_is_disconnected_then_removed() -> None:
 
     _remove_network(Stale())  # type: ignore[arg-type]
     assert removed == ["net"]
+
+
+def running_stack(client: FakeDocker, config_label: str | None) -> None:
+    """A stack's containers as Docker lists them: published ports, and the config label."""
+    ports = {
+        "geo-router": {8080: 40001, 8405: 40002},
+        "prometheus": {9090: 40003},
+        "toxiproxy": {8474: 40004},
+        **{f"queue-{r}": {6379: 40005 + i} for i, r in enumerate(("us-east", "us-west"))},
+        **{
+            f"shard-{s}-{r}": {5432: 40010 + 10 * i + s}
+            for s in range(4)
+            for i, r in enumerate(("us-east", "us-west"))
+        },
+    }
+    for instance, published in ports.items():
+        own = labels.container_labels("lab", "up", service=instance, instance=instance)
+        if config_label is not None:
+            own[lifecycle.CONFIG] = config_label
+        container = client.containers.create("img", name=f"chaos-lab-{instance}", labels=own)
+        container.attrs["NetworkSettings"] = {
+            "Ports": {
+                f"{port}/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(host)}]
+                for port, host in published.items()
+            }
+        }
+    network = client.networks.create("chaos-lab", labels=labels.stack_labels("lab", "up"))
+    network.attrs["IPAM"] = {"Config": [{"Gateway": "172.30.0.1"}]}
+
+
+def test_discovered_endpoints_carry_the_wan_latency_the_stack_was_started_with() -> None:
+    client = FakeDocker()
+    running_stack(client, StackConfig(name="lab", wan_latency_ms=70).as_json())
+    endpoints = lifecycle.discover_endpoints(client, "lab")  # type: ignore[arg-type]
+    assert endpoints.wan_latency_ms == 70
+    assert endpoints.gateway == "172.30.0.1"  # the witness site's network: the stack's own
+    assert endpoints.queues["us-west"] == "redis://127.0.0.1:40006/0"
+    assert endpoints.shards[1] == (
+        "postgresql://harness@127.0.0.1:40011/harness",
+        "postgresql://harness@127.0.0.1:40021/harness",
+    )
+
+
+def test_a_stack_without_a_readable_config_label_has_no_wan_latency() -> None:
+    client = FakeDocker()
+    running_stack(client, None)
+    assert lifecycle.discover_endpoints(client, "lab").wan_latency_ms == 0  # type: ignore[arg-type]
