@@ -326,3 +326,15 @@ def test_the_scenario_offers_exactly_the_stacks_seeded_bugs() -> None:
     from harness.stack.config import BUGS
 
     assert set(get_args(Bug)) == set(BUGS)
+
+
+def test_the_schemas_service_pattern_takes_every_service_and_no_single_dc_name() -> None:
+    import re
+
+    from harness.faults.spec import ServiceSpec
+
+    pattern = ServiceSpec.model_json_schema()["properties"]["service"]["pattern"]
+    for name in service_names(StackOverrides(web_replicas=3, workers_per_region=3)):
+        assert re.match(pattern, name), name
+    for stale in ("queue", "shard-0", "shard-4-us-east", "queue-eu-west", "witness-us-east"):
+        assert not re.match(pattern, stale), stale
