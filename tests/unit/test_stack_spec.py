@@ -215,3 +215,20 @@ def test_prometheus_scrapes_every_service_each_second() -> None:
 def test_file_sd_target_names_its_source() -> None:
     doc = json.loads(file_sd_target("loadgen", "172.18.0.1:9646"))
     assert doc == [{"targets": ["172.18.0.1:9646"], "labels": {"source": "loadgen"}}]
+
+
+def test_every_shard_node_and_queue_is_scraped_with_its_region() -> None:
+    doc = json.loads(prometheus_config(StackConfig()))
+    jobs = {job["job_name"]: job for job in doc["scrape_configs"]}
+    shard_targets = {
+        target: sc["labels"] for sc in jobs["shard"]["static_configs"] for target in sc["targets"]
+    }
+    for shard in range(t.SHARD_COUNT):
+        for region in t.REGIONS:
+            node = t.shard_node(shard, region)
+            labels = shard_targets[f"{node}:{t.SHARD_EXPORTER_PORT}"]
+            assert labels == {"shard": str(shard), "region": region, "service": node}
+    queue_labels = [sc["labels"] for sc in jobs["queue"]["static_configs"]]
+    assert {(lb["region"], lb["service"]) for lb in queue_labels} == {
+        (r, f"queue-{r}") for r in t.REGIONS
+    }
