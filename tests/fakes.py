@@ -17,6 +17,7 @@ from typing import Any
 
 import docker.errors
 
+from harness import vocabulary as v
 from harness.errors import InfraError
 from harness.faults.effects import FaultEffects
 from harness.faults.runtime import FaultContext
@@ -169,12 +170,15 @@ class FakeContainers:
 
 
 def default_services() -> dict[str, list[str]]:
-    services: dict[str, list[str]] = {
-        "geo-router": ["geo-router"], "queue": ["queue"], "shard-2": ["shard-2"],
-    }  # fmt: skip
+    """The bundled stack's services with one web and two workers per region: per region its
+    tiers, its queue and its copy of every shard (one container each)."""
+    services: dict[str, list[str]] = {"geo-router": ["geo-router"], "witness": ["witness"]}
     for r in t.REGIONS:
         services[f"web-{r}"] = [f"web-{r}-1"]
         services[f"worker-{r}"] = [f"worker-{r}-1", f"worker-{r}-2"]
+        services[v.queue_service(r)] = [v.queue_service(r)]
+        for s in range(t.SHARD_COUNT):
+            services[t.shard_node(s, r)] = [t.shard_node(s, r)]
     return services
 
 
@@ -477,6 +481,10 @@ class FakeObj:
     def disconnect(self, container: str, *, force: bool = False) -> None:
         self.attrs.get("Containers", {}).pop(container, None)
 
+    def connect(self, container: FakeObj, *, aliases: list[str] | None = None) -> None:
+        """A network's: one more container on it (Docker's create takes only one network)."""
+        self.attrs.setdefault("Containers", {})[container.name] = {"Aliases": aliases or []}
+
 
 def _matches(obj: FakeObj, filters: dict[str, list[str]] | None) -> bool:
     for cond in (filters or {}).get("label", []):
@@ -495,15 +503,28 @@ class FakeCollection:
         self.fail_create_after = fail_create_after
 
     def create(
-        self, *args: Any, name: str | None = None, labels: dict[str, str], **_: Any
+        self,
+        *args: Any,
+        name: str | None = None,
+        labels: dict[str, str],
+        network: str | None = None,
+        **_: Any,
     ) -> FakeObj:
         if self.fail_create_after is not None and len(self.items) >= self.fail_create_after:
             raise InfraError("engine said no")
-        obj = FakeObj(
-            name=name or str(args[0]), labels=labels, registry=self.items, attrs={"Labels": labels}
-        )
+        attrs: dict[str, Any] = {"Labels": labels}
+        if network is not None:  # a container's: the one network it is created on
+            attrs["HostConfig"] = {"NetworkMode": network}
+        obj = FakeObj(name=name or str(args[0]), labels=labels, registry=self.items, attrs=attrs)
         self.items.append(obj)
         return obj
+
+    def get(self, name: str) -> FakeObj:
+        """By name, or docker-py's NotFound."""
+        for obj in self.items:
+            if obj.name == name:
+                return obj
+        raise docker.errors.NotFound(f"no such object: {name}")
 
     def list(self, filters: dict[str, list[str]] | None = None, **_: Any) -> list[FakeObj]:
         return [o for o in self.items if _matches(o, filters)]

@@ -98,8 +98,9 @@ class ServiceSpec(FaultSpec):
 
     service: str = Field(
         description=(
-            "A service of the stack (geo-router, queue, toxiproxy, prometheus, shard-N, "
-            "web-<region>, worker-<region>) or one instance (web-<region>-N, worker-<region>-N)."
+            "A service of the stack (geo-router, toxiproxy, prometheus, witness, queue-<region>, "
+            "shard-N-<region>, web-<region>, worker-<region>) or one instance (web-<region>-N, "
+            "worker-<region>-N)."
         ),
         json_schema_extra={"pattern": _SERVICE_PATTERN},
     )

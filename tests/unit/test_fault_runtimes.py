@@ -65,25 +65,67 @@ def test_toxic_keeps_stream_and_toxicity() -> None:
         assert (toxic["stream"], toxic["toxicity"]) == ("upstream", 0.5)
 
 
-def test_region_outage_network_disables_every_link_of_the_region_only() -> None:
+def test_region_outage_network_cuts_the_regions_entry_the_wan_and_its_witness_link() -> None:
     ctx, tox, containers, _ = make_context()
     with inject(spec(type="region_outage", region="us-east"), ctx):
         down = sorted(n for n, e in tox.enabled.items() if not e)
-        assert down == sorted(link.name for link in t.region_links("us-east"))
+        wan = [link.name for link in t.wan_links()]
+        assert down == sorted(["edge-us-east", *wan, "witness-us-east"])
+        # The region keeps running: its links inside the region stay up, and so does the
+        # other region's entry and its way to the witness.
+        assert not {"queue-us-east", "shard0-us-east", "edge-us-west", "witness-us-west"} & {*down}
         assert containers.down() == []
     assert tox.dirty() == []
 
 
-def test_region_outage_stop_stops_web_and_workers_and_starts_them_again() -> None:
+def test_region_outage_network_cuts_the_users_entry_first() -> None:
+    ctx, tox, _, _ = make_context()
+    with inject(spec(type="region_outage", region="us-west"), ctx):
+        pass
+    disabled = [name for verb, name in tox.calls if verb == "disable"]
+    assert disabled[0] == "edge-us-west"
+    assert len(disabled) == 1 + len(t.wan_links()) + 1
+
+
+def test_region_outage_stop_stops_every_container_of_the_region_and_starts_them_again() -> None:
     ctx, tox, containers, _ = make_context()
     with inject(spec(type="region_outage", region="us-west", mode="stop"), ctx):
-        assert sorted(containers.down()) == [
-            "web-us-west-1",
-            "worker-us-west-1",
-            "worker-us-west-2",
-        ]
+        assert sorted(containers.down()) == sorted(
+            [
+                "web-us-west-1",
+                "worker-us-west-1",
+                "worker-us-west-2",
+                "queue-us-west",
+                *(f"shard-{s}-us-west" for s in range(t.SHARD_COUNT)),
+            ]
+        )
         assert tox.dirty() == []
     assert containers.down() == []
+    stopped = [name for verb, name in containers.calls if verb == "stop"]
+    started = [name for verb, name in containers.calls if verb == "start"]
+    assert stopped[:4] == ["web-us-west-1", "worker-us-west-1", "worker-us-west-2", "queue-us-west"]
+    assert started == list(reversed(stopped))  # the data tier back first, the web tier last
+
+
+def test_wan_partition_cuts_the_wan_and_the_regions_witness_link_but_not_its_entry() -> None:
+    ctx, tox, containers, events = make_context()
+    with inject(spec(type="wan_partition", region="us-west"), ctx):
+        down = sorted(n for n, e in tox.enabled.items() if not e)
+        assert down == sorted(link.name for link in t.isolation_links("us-west"))
+        assert "witness-us-west" in down and "witness-us-east" not in down
+        assert tox.enabled["edge-us-west"] and tox.enabled["edge-us-east"]
+        assert all(tox.enabled[link.name] for link in t.region_links("us-west"))
+        assert containers.down() == []
+    assert tox.dirty() == []
+    assert [kind for kind, _ in events] == ["links_disabled", "links_enabled"]
+
+
+def test_wan_partition_names_its_region_and_every_link_it_cuts() -> None:
+    fault = spec(type="wan_partition", region="us-east")
+    assert fault.targets() == (
+        "region:us-east",
+        *(f"link:{link.name}" for link in t.isolation_links("us-east")),
+    )
 
 
 @pytest.mark.parametrize(
@@ -111,11 +153,19 @@ def test_consumer_death_without_restart_leaves_them_dead() -> None:
     assert sorted(containers.down()) == ["worker-us-west-1", "worker-us-west-2"]
 
 
-def test_shard_hotspot_adds_latency_on_both_regions_links_of_the_shard() -> None:
+def test_shard_hotspot_adds_latency_on_every_link_into_the_shards_nodes() -> None:
     ctx, tox, _, events = make_context()
     with inject(spec(type="shard_hotspot", shard=2, share=0.5, latency_ms=40), ctx):
         slowed = sorted(n for n, ts in tox.toxics.items() if ts)
-        assert slowed == ["shard2-us-east", "shard2-us-west"]
+        # each region to its own copy, and each region to the other's copy over the WAN
+        assert slowed == [
+            "shard2-us-east", "shard2-us-west", "wan-shard2-us-east", "wan-shard2-us-west",
+        ]  # fmt: skip
+        assert all(
+            toxic["attributes"] == {"latency": 40, "jitter": 0}
+            for name in slowed
+            for toxic in tox.toxics[name].values()
+        )
     assert tox.dirty() == []
     assert any(kind == "hotspot" for kind, _ in events)
 
@@ -156,7 +206,8 @@ def test_link_down_disables_and_reenables() -> None:
         {"type": "region_outage", "region": "us-east"},
         {"type": "region_outage", "region": "us-east", "mode": "stop"},
         {"type": "consumer_death"},
-        {"type": "container_pause", "service": "queue"},
+        {"type": "container_pause", "service": "queue-us-east"},
+        {"type": "wan_partition", "region": "us-west"},
         {"type": "shard_hotspot", "shard": 0, "share": 1, "latency_ms": 5},
     ],
 )
@@ -170,9 +221,10 @@ def test_an_exception_inside_the_window_still_removes_the_fault(fields: dict[str
 
 def test_partial_apply_is_undone_when_one_link_fails() -> None:
     ctx, tox, _, _ = make_context()
-    tox.fail_on = "queue-us-east"  # the second link of the region
+    tox.fail_on = "wan-shard0-us-east"  # the second link region_outage cuts, after the edge
     with pytest.raises(InfraError), inject(spec(type="region_outage", region="us-east"), ctx):
         pass
+    assert tox.calls[:2] == [("disable", "edge-us-east"), ("enable", "edge-us-east")]
     assert tox.dirty() == []
 
 

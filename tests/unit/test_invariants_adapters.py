@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from harness.errors import InfraError
-from harness.invariants.queue import QueueReader, QueueStats
-from harness.invariants.shards import ShardReader
+from harness.invariants.queue import QueueReader, QueueStats, RegionQueues
+from harness.invariants.shards import ShardReader, primary_url
 
 
 def closed_port() -> int:
@@ -72,3 +72,92 @@ def test_a_silent_queue_is_bounded(silent_port: int) -> None:
 def test_queue_stats_text() -> None:
     text = QueueStats(length=12, pending=3, lag=None).describe()
     assert text == "queue: 12 entries, 3 pending (unacked), lag unknown"
+
+
+EAST = "postgresql://harness@127.0.0.1:40010/harness"
+WEST = "postgresql://harness@127.0.0.1:40020/harness"
+
+
+def test_a_shards_nodes_make_one_url_that_finds_the_primary() -> None:
+    assert primary_url([EAST, WEST]) == (
+        "postgresql://harness@127.0.0.1:40010,127.0.0.1:40020/harness"
+        "?target_session_attrs=read-write"
+    )
+    assert primary_url([WEST]) == WEST  # a single node is read as it is
+
+
+def test_a_shard_given_as_its_nodes_is_read_on_its_primary() -> None:
+    reader = ShardReader([(EAST, WEST), WEST, (EAST,)])
+    assert reader.urls == (primary_url([EAST, WEST]), WEST, EAST)
+    assert reader.count == 3
+
+
+def test_an_unreachable_shard_with_two_nodes_names_both() -> None:
+    a, b = closed_port(), closed_port()
+    nodes = [f"postgresql://harness@127.0.0.1:{port}/harness" for port in (a, b)]
+    reader = ShardReader([nodes])
+    with pytest.raises(InfraError) as caught:
+        reader.users_present(0, [4])
+    assert caught.value.message.startswith(f"shard-0 at {primary_url(nodes)} could not be read")
+    assert f"127.0.0.1:{a},127.0.0.1:{b}" in caught.value.message
+    reader.close()
+
+
+def region_queues(
+    monkeypatch: pytest.MonkeyPatch, answers: dict[str, QueueStats | Exception]
+) -> RegionQueues:
+    """RegionQueues whose QueueReaders answer from `answers` by URL, without Redis."""
+
+    def stats(self: QueueReader) -> QueueStats:
+        answer = answers[self.url]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(QueueReader, "stats", stats)
+    return RegionQueues({f"r{i}": url for i, url in enumerate(answers)})
+
+
+def test_region_queues_add_up_every_regions_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    queues = region_queues(
+        monkeypatch,
+        {
+            "redis://127.0.0.1:1/0": QueueStats(length=10, pending=2, lag=3),
+            "redis://127.0.0.1:2/0": QueueStats(length=5, pending=1, lag=4),
+        },
+    )
+    assert [r.url for r in queues.readers] == ["redis://127.0.0.1:1/0", "redis://127.0.0.1:2/0"]
+    assert queues.stats() == QueueStats(length=15, pending=3, lag=7)
+    queues.close()
+
+
+def test_one_regions_unknown_lag_makes_the_lag_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    queues = region_queues(
+        monkeypatch,
+        {
+            "redis://127.0.0.1:1/0": QueueStats(length=10, pending=2, lag=0),
+            "redis://127.0.0.1:2/0": QueueStats(length=5, pending=0, lag=None),
+        },
+    )
+    assert queues.stats() == QueueStats(length=15, pending=2, lag=None)
+
+
+def test_one_unreadable_regions_queue_fails_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = InfraError("the queue at redis://127.0.0.1:2/0 could not be read: timeout")
+    queues = region_queues(
+        monkeypatch,
+        {
+            "redis://127.0.0.1:1/0": QueueStats(length=1, pending=0, lag=0),
+            "redis://127.0.0.1:2/0": broken,
+        },
+    )
+    with pytest.raises(InfraError, match=r"redis://127\.0\.0\.1:2/0"):
+        queues.stats()
+
+
+def test_region_queues_read_each_regions_redis() -> None:
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    queues = RegionQueues({"us-east": url}, timeout_s=1.0)
+    with pytest.raises(InfraError, match="the queue at redis://127"):
+        queues.stats()
+    queues.close()

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
 import pytest
+from requests.structures import CaseInsensitiveDict
 
-from harness.load.ledger import LedgerWriter, UnknownWrite, outcome_unknown, read_ledger
+from harness.load.ledger import (
+    LedgerWriter,
+    UnknownWrite,
+    commit_of,
+    outcome_unknown,
+    read_ledger,
+)
 
 
 def test_writer_and_merge_of_several_process_files(tmp_path, monkeypatch):
@@ -97,3 +104,62 @@ def test_which_failed_writes_have_an_unknown_outcome(
     status: int, error: BaseException | None, unknown: bool
 ) -> None:
     assert outcome_unknown(status, error) is unknown
+
+
+COMMIT_HEADERS = {
+    "X-Committed-By": "shard-2-us-west",
+    "X-Commit-Timeline": "3",
+    "X-Commit-Time": "1700000000.250000",
+}
+
+
+def test_a_writes_answer_says_where_it_was_committed():
+    assert commit_of(COMMIT_HEADERS) == {
+        "node": "shard-2-us-west",
+        "timeline": 3,
+        "committed_at": 1700000000.25,
+    }
+
+
+def test_commit_headers_are_read_whatever_their_case():
+    # Locust's answers carry requests' case-insensitive headers, as a server may send them
+    headers = CaseInsensitiveDict({k.lower(): v for k, v in COMMIT_HEADERS.items()})
+    assert commit_of(headers)["node"] == "shard-2-us-west"
+    assert commit_of(headers)["timeline"] == 3
+
+
+def test_an_answer_without_commit_headers_commits_nowhere_known():
+    assert commit_of({}) == {"node": None, "timeline": None, "committed_at": None}
+    assert commit_of({"X-Committed-By": ""})["node"] is None
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        {"X-Commit-Timeline": "three", "X-Commit-Time": "yesterday"},
+        {"X-Commit-Timeline": "3.5", "X-Commit-Time": ""},
+        {"X-Commit-Timeline": "", "X-Commit-Time": "12:00"},
+    ],
+)
+def test_unreadable_commit_headers_are_none_not_an_error(garbage):
+    commit = commit_of({"X-Committed-By": "shard-0-us-east", **garbage})
+    assert commit == {"node": "shard-0-us-east", "timeline": None, "committed_at": None}
+
+
+def test_commit_info_is_kept_in_the_ledger_and_read_back(tmp_path):
+    writer = LedgerWriter(tmp_path)
+    writer.user(id=6, shard=2, home="us-east", served="us-east", commit=commit_of(COMMIT_HEADERS))
+    writer.job(id="6-ab", user_id=6, home="us-east", served="us-west", commit=commit_of({}))
+    writer.user(id=10, shard=2, home="us-west", served="us-west")  # from before commit info
+    writer.close()
+    ledger = read_ledger(tmp_path)
+    first, old = ledger.users
+    assert (first.node, first.timeline, first.committed_at) == (
+        "shard-2-us-west",
+        3,
+        1700000000.25,
+    )
+    assert (old.node, old.timeline, old.committed_at) == (None, None, None)
+    (job,) = ledger.jobs
+    assert (job.node, job.timeline, job.committed_at) == (None, None, None)
+    assert ledger.skipped_lines == 0

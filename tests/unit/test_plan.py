@@ -189,7 +189,18 @@ REJECTED: dict[str, tuple[Scenario, tuple[str | int, ...], str]] = {
             ]
         ),
         ("faults", 1),
-        "on link shard3-us-east",
+        # the outage cuts the WAN link into the shard's us-east node, which the hotspot slows
+        "on link wan-shard3-us-east",
+    ),
+    "wan partition and a fault on the cut-off region's witness link": (
+        scenario(
+            [
+                {"type": "wan_partition", "region": "us-west", "at": 10, "duration": 20},
+                {"type": "link_down", "link": "witness-us-west", "at": 20, "duration": 5},
+            ]
+        ),
+        ("faults", 1),
+        "faults[0] (wan_partition, 10s-30s) on link witness-us-west",
     ),
     "time to recover from a missing fault": (
         scenario(
@@ -251,6 +262,10 @@ def test_impossible_plans_are_rejected(case: tuple[Scenario, tuple[str | int, ..
             {"type": "shard_hotspot", "shard": 1, "share": 0.5, "at": 10, "duration": 20},
             {"type": "link_down", "link": "shard1-us-east", "at": 10, "duration": 20},
         ],
+        [
+            {"type": "wan_partition", "region": "us-west", "at": 10, "duration": 20},
+            {"type": "link_down", "link": "edge-us-west", "at": 10, "duration": 20},
+        ],
     ],
     ids=[
         "two links",
@@ -258,6 +273,7 @@ def test_impossible_plans_are_rejected(case: tuple[Scenario, tuple[str | int, ..
         "two instances",
         "two regions",
         "hotspot without latency",
+        "wan partition leaves the region's entry alone",
     ],
 )
 def test_faults_on_different_targets_may_overlap(faults: list[dict[str, Any]]) -> None:

@@ -3,6 +3,7 @@ called: none of them talks to anything until used)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,8 @@ import pytest
 from harness.errors import InfraError
 from harness.faults.containers import DockerContainers
 from harness.faults.toxiproxy_client import ToxiproxyClient
-from harness.invariants.queue import QueueReader
-from harness.invariants.shards import ShardReader
+from harness.invariants.queue import RegionQueues
+from harness.invariants.shards import ShardReader, primary_url
 from harness.load.runner import start_load
 from harness.run.compose import BundledStack, bundled_target
 from harness.run.exporter import FaultExporter
@@ -19,20 +20,29 @@ from harness.run.options import RunOptions
 from harness.run.stackuse import StackUse
 from harness.scenario.model import Scenario
 from harness.slo.prometheus import PrometheusClient
+from harness.stack.wan import wan_toxics
 from tests.fakes import ENDPOINTS, FakeDocker
 
 LOAD = {"users": 1, "spawn_rate": 1, "duration": "10s", "geography": {"us-east": 100}}
 
 
 def test_the_bundled_target_holds_the_real_adapters_of_the_stack() -> None:
-    use = StackUse(name="lab", endpoints=ENDPOINTS, owned=True, images={"queue": "sha256:q"})
+    endpoints = replace(ENDPOINTS, wan_latency_ms=35)
+    use = StackUse(name="lab", endpoints=endpoints, owned=True, images={"queue": "sha256:q"})
     target = bundled_target(FakeDocker(), use, run_id="r1")
-    assert target.name == "lab" and target.endpoints == ENDPOINTS
+    assert target.name == "lab" and target.endpoints == endpoints
     assert isinstance(target.links, ToxiproxyClient) and target.links.url == ENDPOINTS.toxiproxy
+    # the WAN latency the stack was started with is the links' baseline
+    assert target.links.baseline and target.links.baseline == tuple(wan_toxics(35))
     assert isinstance(target.containers, DockerContainers) and target.containers.stack == "lab"
     assert isinstance(target.prometheus, PrometheusClient)
-    assert isinstance(target.open_shards(), ShardReader)
-    assert isinstance(target.open_queue(), QueueReader)
+    shards = target.open_shards()
+    assert isinstance(shards, ShardReader)
+    # each shard is read on its primary, wherever it is: one multi-host URL per shard
+    assert shards.urls == tuple(primary_url(nodes) for nodes in ENDPOINTS.shards)
+    queues = target.open_queue()
+    assert isinstance(queues, RegionQueues) and len(queues.readers) == len(ENDPOINTS.queues)
+    queues.close()
     assert target.load is start_load and isinstance(target.fault_gauge, FaultExporter)
     host, _, port = target.loadgen_metrics.rpartition(":")
     assert host == target.fault_gauge.host and port.isdigit()

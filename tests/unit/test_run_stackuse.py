@@ -51,8 +51,13 @@ def test_no_stack_block_against_a_running_default_stack_is_fine() -> None:
          "scenario asks web_replicas 2, the running stack 'default' has 1;"
          " bugs [failover_off] vs []"),
         ({"workers_per_region": 3}, "scenario asks workers_per_region 3, the running stack"),
+        ({"wan_latency_ms": 80},
+         "scenario asks wan_latency_ms 80, the running stack 'default' has 35"),
+        ({"replication": "async", "primaries": "us-west"},
+         "scenario asks replication async, the running stack 'default' has sync;"
+         " primaries us-west vs spread"),
     ],
-    ids=["replicas", "replicas and bugs", "workers"],
+    ids=["replicas", "replicas and bugs", "workers", "wan latency", "replication and placement"],
 )  # fmt: skip
 def test_a_differing_stack_block_is_a_usage_error_naming_the_difference(
     stack: dict[str, Any], said: str

@@ -14,6 +14,7 @@ from harness.faults.kinds.container_kill import ContainerKillSpec
 from harness.faults.kinds.latency import LatencySpec
 from harness.faults.kinds.region_outage import RegionOutageSpec
 from harness.faults.kinds.shard_hotspot import ShardHotspotSpec
+from harness.faults.kinds.wan_partition import WanPartitionSpec
 from harness.faults.spec import FaultSpec, LinkSpec, ToxicSpec, spec_type
 from harness.scenario.loader import parse_scenario
 from harness.scenario.model import Load, Scenario, StackOverrides, service_names
@@ -38,7 +39,7 @@ LOAD = {"users": 10, "spawn_rate": 5, "duration": "1m", "geography": {"us-east":
 KINDS = [
     "region_outage", "consumer_death", "shard_hotspot", "latency", "bandwidth", "timeout",
     "reset_peer", "slow_close", "slicer", "limit_data", "link_down", "container_kill",
-    "container_stop", "container_pause",
+    "container_stop", "container_pause", "wan_partition",
 ]  # fmt: skip
 
 
@@ -144,7 +145,9 @@ def test_link_down_has_a_link_but_no_toxic_fields() -> None:
         ({"type": "region_outage", "region": "us-west"}, RegionOutageSpec),
         ({"type": "consumer_death"}, ConsumerDeathSpec),
         ({"type": "shard_hotspot", "shard": 2, "share": 0.6}, ShardHotspotSpec),
-        ({"type": "container_kill", "service": "queue"}, ContainerKillSpec),
+        ({"type": "container_kill", "service": "queue-us-east"}, ContainerKillSpec),
+        ({"type": "container_kill", "service": "shard-3-us-west"}, ContainerKillSpec),
+        ({"type": "wan_partition", "region": "us-east"}, WanPartitionSpec),
     ],
 )
 def test_fault_union_picks_the_kind_by_type(fault: dict[str, Any], kind: type) -> None:
@@ -157,6 +160,8 @@ def test_fault_union_picks_the_kind_by_type(fault: dict[str, Any], kind: type) -
     [
         ({"type": "region_outage", "region": "mars"}, "unknown_name"),
         ({"type": "region_outage", "region": "us-east", "mode": "flood"}, "literal_error"),
+        ({"type": "wan_partition", "region": "mars"}, "unknown_name"),
+        ({"type": "wan_partition"}, "missing"),
         ({"type": "consumer_death", "count": 0}, "worker_count"),
         ({"type": "consumer_death", "count": "some"}, "worker_count"),
         ({"type": "shard_hotspot", "shard": 4, "share": 0.5}, "less_than_equal"),
@@ -197,21 +202,30 @@ def test_consumer_death_counts() -> None:
 
 def test_service_names_follow_the_stack() -> None:
     names = service_names(StackOverrides(web_replicas=2, workers_per_region=3))
-    assert names[:8] == [
+    assert names[:14] == [
         "geo-router",
-        "queue",
         "toxiproxy",
         "prometheus",
-        "shard-0",
-        "shard-1",
-        "shard-2",
-        "shard-3",
+        "witness",
+        "queue-us-east",
+        "queue-us-west",
+        # every shard has a node in each region
+        "shard-0-us-east",
+        "shard-0-us-west",
+        "shard-1-us-east",
+        "shard-1-us-west",
+        "shard-2-us-east",
+        "shard-2-us-west",
+        "shard-3-us-east",
+        "shard-3-us-west",
     ]
+    assert "queue" not in names and "shard-0" not in names  # the single-DC names are gone
     assert {"web-us-east", "web-us-east-1", "web-us-east-2", "web-us-west-2"} <= set(names)
     assert "web-us-east-3" not in names
     assert {"worker-us-west", "worker-us-west-3"} <= set(names)
     assert "worker-us-west-4" not in names
-    assert len(names) == 8 + 2 * (1 + 2) + 2 * (1 + 3)
+    assert len(names) == 14 + 2 * (1 + 2) + 2 * (1 + 3)
+    assert len(set(names)) == len(names)
 
 
 def test_unknown_service_is_rejected_with_the_valid_names() -> None:
@@ -285,6 +299,26 @@ def test_time_to_recover_reads_from_by_its_alias() -> None:
     assert slo.time_to_recover_s == RecoverBound(max=9, fault=0, from_="end", level=0.01)
 
 
+def test_the_stack_block_defaults_to_sync_replication_spread_primaries_a_coast_wan() -> None:
+    stack = StackOverrides()
+    assert (stack.wan_latency_ms, stack.replication, stack.primaries) == (35, "sync", "spread")
+    chosen = StackOverrides(wan_latency_ms=0, replication="async", primaries="us-west")
+    assert (chosen.wan_latency_ms, chosen.replication, chosen.primaries) == (0, "async", "us-west")
+
+
+@pytest.mark.parametrize(
+    ("stack", "error"),
+    [
+        ({"wan_latency_ms": -1}, "greater_than_equal"),
+        ({"wan_latency_ms": 1001}, "less_than_equal"),
+        ({"replication": "semi-sync"}, "literal_error"),
+        ({"primaries": "eu-west"}, "literal_error"),
+    ],
+)
+def test_the_stack_blocks_data_centre_fields_are_checked(stack: dict[str, Any], error: str) -> None:
+    assert error in [e["type"] for e in _errors(StackOverrides, stack)]
+
+
 def test_the_scenario_offers_exactly_the_stacks_seeded_bugs() -> None:
     from typing import get_args
 
@@ -292,3 +326,15 @@ def test_the_scenario_offers_exactly_the_stacks_seeded_bugs() -> None:
     from harness.stack.config import BUGS
 
     assert set(get_args(Bug)) == set(BUGS)
+
+
+def test_the_schemas_service_pattern_takes_every_service_and_no_single_dc_name() -> None:
+    import re
+
+    from harness.faults.spec import ServiceSpec
+
+    pattern = ServiceSpec.model_json_schema()["properties"]["service"]["pattern"]
+    for name in service_names(StackOverrides(web_replicas=3, workers_per_region=3)):
+        assert re.match(pattern, name), name
+    for stale in ("queue", "shard-0", "shard-4-us-east", "queue-eu-west", "witness-us-east"):
+        assert not re.match(pattern, stale), stale

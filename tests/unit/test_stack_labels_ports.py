@@ -56,8 +56,10 @@ def ports_fixture() -> dict[str, dict[int, int]]:
         "geo-router": {8080: 40001, 8405: 40002},
         "prometheus": {9090: 40003},
         "toxiproxy": {8474: 40004},
-        "queue": {6379: 40005},
-        **{f"shard-{s}": {5432: 40010 + s} for s in range(4)},
+        "queue-us-east": {6379: 40005},
+        "queue-us-west": {6379: 40006},
+        **{f"shard-{s}-us-east": {5432: 40010 + s, 8008: 40030 + s} for s in range(4)},
+        **{f"shard-{s}-us-west": {5432: 40020 + s, 8008: 40040 + s} for s in range(4)},
     }
 
 
@@ -67,9 +69,28 @@ def test_endpoints_are_loopback_urls_from_discovered_ports() -> None:
     assert ep.router_metrics == "http://127.0.0.1:40002/metrics"
     assert ep.prometheus == "http://127.0.0.1:40003"
     assert ep.toxiproxy == "http://127.0.0.1:40004"
-    assert ep.queue == "redis://127.0.0.1:40005/0"
-    assert ep.shards[2] == "postgresql://harness@127.0.0.1:40012/harness"
+    assert ep.queues == {
+        "us-east": "redis://127.0.0.1:40005/0",
+        "us-west": "redis://127.0.0.1:40006/0",
+    }
+    # per shard, its nodes in region order
+    assert ep.shards[2] == (
+        "postgresql://harness@127.0.0.1:40012/harness",
+        "postgresql://harness@127.0.0.1:40022/harness",
+    )
+    assert len(ep.shards) == 4 and all(len(nodes) == 2 for nodes in ep.shards)
     assert ep.as_dict()["gateway"] == "172.20.0.1"
+    assert ep.wan_latency_ms == 0  # unless told what the stack was started with
+    assert (
+        endpoints_from_ports(ports_fixture(), gateway="g", wan_latency_ms=35).wan_latency_ms == 35
+    )
+
+
+def test_a_missing_shard_node_names_it() -> None:
+    ports = ports_fixture()
+    del ports["shard-1-us-west"]
+    with pytest.raises(KeyError, match="shard-1-us-west publishes no port 5432"):
+        endpoints_from_ports(ports, gateway="g")
 
 
 def test_missing_port_names_the_instance() -> None:
@@ -77,5 +98,5 @@ def test_missing_port_names_the_instance() -> None:
     del ports["prometheus"]
     with pytest.raises(KeyError, match="prometheus publishes no port 9090"):
         endpoints_from_ports(ports, gateway="g")
-    with pytest.raises(KeyError, match="queue publishes no port 1"):
-        host_port(ports, "queue", 1)
+    with pytest.raises(KeyError, match="queue-us-east publishes no port 1"):
+        host_port(ports, "queue-us-east", 1)

@@ -59,10 +59,49 @@ def test_created_objects_all_carry_stack_labels(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(lifecycle, "tear_down", record_then_tear)
     with pytest.raises(InfraError):
         lifecycle.bring_up(client, StackConfig(name="lab"), timeout_s=1, progress=lambda m: None)  # type: ignore[arg-type]
-    # every container, the network, and the volumes of the queue and the four shards
-    assert len(snapshot) == len(stack_spec(StackConfig())) + 1 + 5
+    # every container, a network per site, and the volumes of each region's queue and of
+    # its copy of the four shards
+    assert len(snapshot) == len(stack_spec(StackConfig())) + 3 + 2 * (1 + 4)
     assert all(o.labels[labels.STACK] == "lab" for o in snapshot)
     assert all(o.labels[labels.OWNER] == labels.OWNER_UP for o in snapshot)
+
+
+def test_each_container_is_on_its_sites_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    def stop_after_create(*a: Any, **k: Any) -> None:
+        raise InfraError("stop here")
+
+    monkeypatch.setattr(lifecycle, "wait_healthy", stop_after_create)
+    client = FakeDocker()
+    nets: dict[str, dict[str, Any]] = {}
+    created: dict[str, str] = {}
+    orig = lifecycle.tear_down
+
+    def record_then_tear(c: Any, stack: str | None) -> str:
+        nets.update({n.name: dict(n.attrs.get("Containers", {})) for n in client.networks.items})
+        created.update(
+            {o.name: o.attrs["HostConfig"]["NetworkMode"] for o in client.containers.items}
+        )
+        return orig(c, stack)
+
+    monkeypatch.setattr(lifecycle, "tear_down", record_then_tear)
+    with pytest.raises(InfraError):
+        lifecycle.bring_up(client, StackConfig(name="lab"), timeout_s=1, progress=lambda m: None)  # type: ignore[arg-type]
+    assert sorted(nets) == ["chaos-lab", "chaos-lab-us-east", "chaos-lab-us-west"]
+    # created on its own (first) site's network: the witness site's is the stack's own
+    assert created["chaos-lab-witness"] == "chaos-lab"
+    assert created["chaos-lab-geo-router"] == "chaos-lab"
+    assert created["chaos-lab-shard-0-us-west"] == "chaos-lab-us-west"
+    assert created["chaos-lab-queue-us-east"] == "chaos-lab-us-east"
+    assert created["chaos-lab-web-us-east-1"] == "chaos-lab-us-east"
+    # and connected to every other site's: only the WAN (Toxiproxy) and the observer span sites
+    spanning = ["chaos-lab-prometheus", "chaos-lab-toxiproxy"]
+    for net, connected in nets.items():
+        assert sorted(connected) == [c for c in spanning if created[c] != net]
+    for name in spanning:
+        on = {created[name], *(net for net, connected in nets.items() if name in connected)}
+        assert on == set(nets)
+    aliases = nets["chaos-lab-us-west"]["chaos-lab-toxiproxy"]["Aliases"]
+    assert aliases[0] == "toxiproxy" and "edge-us-west" in aliases
 
 
 def test_tear_down_touches_only_its_stack() -> None:
@@ -115,3 +154,50 @@ def test_a_network_with_a_stale_endpoint_is_disconnected_then_removed() -> None:
 
     _remove_network(Stale())  # type: ignore[arg-type]
     assert removed == ["net"]
+
+
+def running_stack(client: FakeDocker, config_label: str | None) -> None:
+    """A stack's containers as Docker lists them: published ports, and the config label."""
+    ports = {
+        "geo-router": {8080: 40001, 8405: 40002},
+        "prometheus": {9090: 40003},
+        "toxiproxy": {8474: 40004},
+        **{f"queue-{r}": {6379: 40005 + i} for i, r in enumerate(("us-east", "us-west"))},
+        **{
+            f"shard-{s}-{r}": {5432: 40010 + 10 * i + s}
+            for s in range(4)
+            for i, r in enumerate(("us-east", "us-west"))
+        },
+    }
+    for instance, published in ports.items():
+        own = labels.container_labels("lab", "up", service=instance, instance=instance)
+        if config_label is not None:
+            own[lifecycle.CONFIG] = config_label
+        container = client.containers.create("img", name=f"chaos-lab-{instance}", labels=own)
+        container.attrs["NetworkSettings"] = {
+            "Ports": {
+                f"{port}/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(host)}]
+                for port, host in published.items()
+            }
+        }
+    network = client.networks.create("chaos-lab", labels=labels.stack_labels("lab", "up"))
+    network.attrs["IPAM"] = {"Config": [{"Gateway": "172.30.0.1"}]}
+
+
+def test_discovered_endpoints_carry_the_wan_latency_the_stack_was_started_with() -> None:
+    client = FakeDocker()
+    running_stack(client, StackConfig(name="lab", wan_latency_ms=70).as_json())
+    endpoints = lifecycle.discover_endpoints(client, "lab")  # type: ignore[arg-type]
+    assert endpoints.wan_latency_ms == 70
+    assert endpoints.gateway == "172.30.0.1"  # the witness site's network: the stack's own
+    assert endpoints.queues["us-west"] == "redis://127.0.0.1:40006/0"
+    assert endpoints.shards[1] == (
+        "postgresql://harness@127.0.0.1:40011/harness",
+        "postgresql://harness@127.0.0.1:40021/harness",
+    )
+
+
+def test_a_stack_without_a_readable_config_label_has_no_wan_latency() -> None:
+    client = FakeDocker()
+    running_stack(client, None)
+    assert lifecycle.discover_endpoints(client, "lab").wan_latency_ms == 0  # type: ignore[arg-type]

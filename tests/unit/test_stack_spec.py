@@ -6,6 +6,7 @@ import pytest
 
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
+from harness.stack.patroni import patroni_yaml
 from harness.stack.probes import Probe
 from harness.stack.scrape import file_sd_target, prometheus_config
 from harness.stack.spec import ContainerSpec, services, stack_spec
@@ -19,8 +20,13 @@ def by_instance(config: StackConfig) -> dict[str, ContainerSpec]:
 def test_default_stack_has_every_service_once() -> None:
     names = services(StackConfig())
     assert names == [
-        "queue", "shard-0", "shard-1", "shard-2", "shard-3", "toxiproxy", "geo-router",
-        "prometheus", "web-us-east", "worker-us-east", "web-us-west", "worker-us-west",
+        "witness",
+        "queue-us-east", "shard-0-us-east", "shard-1-us-east", "shard-2-us-east",
+        "shard-3-us-east",
+        "queue-us-west", "shard-0-us-west", "shard-1-us-west", "shard-2-us-west",
+        "shard-3-us-west",
+        "toxiproxy", "geo-router", "prometheus",
+        "web-us-east", "worker-us-east", "web-us-west", "worker-us-west",
     ]  # fmt: skip
 
 
@@ -30,7 +36,8 @@ def test_replicas_follow_config(workers: int, web: int) -> None:
     for region in t.REGIONS:
         assert sum(s.service == f"worker-{region}" for s in specs.values()) == workers
         assert sum(s.service == f"web-{region}" for s in specs.values()) == web
-    assert len(specs) == 8 + 2 * (workers + web)
+    # the witness, per region a queue and a node of every shard, Toxiproxy, router, Prometheus
+    assert len(specs) == 1 + 2 * (1 + t.SHARD_COUNT) + 3 + 2 * (workers + web)
 
 
 def test_region_tiers_reach_data_only_through_their_own_proxies() -> None:
@@ -43,6 +50,76 @@ def test_region_tiers_reach_data_only_through_their_own_proxies() -> None:
             ports = [int(a.split(":")[1]) for a in env["SHARD_ADDRS"].split(",")]
             assert ports == [t.shard_link(s, region).listen_port for s in range(t.SHARD_COUNT)]
             assert all(a.startswith("toxiproxy:") for a in env["SHARD_ADDRS"].split(","))
+
+
+def test_writes_try_the_regions_own_copy_first_then_the_other_regions_over_the_wan() -> None:
+    specs = by_instance(StackConfig())
+    for region in t.REGIONS:
+        other = t.other_region(region)
+        for name in (f"web-{region}-1", f"worker-{region}-2"):
+            groups = specs[name].env["SHARD_WRITE_ADDRS"].split(",")
+            assert groups == [
+                f"toxiproxy:{t.shard_link(s, region).listen_port}"
+                f"|toxiproxy:{t.wan_pg_link(s, other).listen_port}"
+                for s in range(t.SHARD_COUNT)
+            ]
+    # what the us-east web tries for shard 1: its own copy, then us-west's over the WAN
+    upstream = {f"toxiproxy:{link.listen_port}": link.upstream for link in t.all_links()}
+    choices = specs["web-us-east-1"].env["SHARD_WRITE_ADDRS"].split(",")[1].split("|")
+    assert [upstream[a] for a in choices] == ["shard-1-us-east:5432", "shard-1-us-west:5432"]
+
+
+@pytest.mark.parametrize(
+    ("primaries", "leaders"),
+    [
+        ("spread", {0: "us-east", 1: "us-west", 2: "us-east", 3: "us-west"}),
+        ("us-east", dict.fromkeys(range(4), "us-east")),
+        ("us-west", dict.fromkeys(range(4), "us-west")),
+    ],
+)
+def test_each_shards_primary_node_bootstraps_as_leader_and_its_peer_as_replica(
+    primaries: str, leaders: dict[int, str]
+) -> None:
+    specs = by_instance(StackConfig(primaries=primaries))
+    for shard, leader in leaders.items():
+        for region in t.REGIONS:
+            env = specs[f"shard-{shard}-{region}"].env
+            assert env["BOOTSTRAP"] == ("leader" if region == leader else "replica")
+            assert env["LEADER_KEY"] == f"/chaos/shard-{shard}/leader"
+            # etcd only through the region's witness link (nothing crosses sites otherwise)
+            assert env["ETCD_ADDR"] == f"toxiproxy:{t.witness_link(region).listen_port}"
+
+
+def test_every_shard_node_gets_its_own_patroni_config() -> None:
+    config = StackConfig(replication="async")
+    specs = by_instance(config)
+    for shard in range(t.SHARD_COUNT):
+        for region in t.REGIONS:
+            node = specs[t.shard_node(shard, region)]
+            assert node.files == {"/etc/patroni.yml": patroni_yaml(config, shard, region)}
+            assert json.loads(node.files["/etc/patroni.yml"])["name"] == node.instance
+            assert node.publish == [t.SHARD_PORT, t.PATRONI_PORT]
+            assert node.volume_path == "/var/lib/postgresql/data"
+
+
+def test_each_container_lives_on_its_site_and_only_the_wan_and_observer_span_sites() -> None:
+    specs = by_instance(StackConfig())
+    for name, spec in specs.items():
+        if name in ("toxiproxy", "prometheus"):
+            assert sorted(spec.sites) == sorted(t.SITES), name
+        elif name in ("witness", "geo-router"):
+            assert spec.sites == (t.WITNESS_SITE,), name
+        else:
+            region = next(r for r in t.REGIONS if name.endswith(r) or f"-{r}-" in name)
+            assert spec.sites == (region,), name
+    assert {specs[f"queue-{r}"].sites for r in t.REGIONS} == {("us-east",), ("us-west",)}
+    assert specs["shard-2-us-west"].sites == ("us-west",)
+
+
+def test_stale_reads_bug_maps_to_the_web_tiers_environment() -> None:
+    assert by_instance(StackConfig())["web-us-east-1"].env["BUG_STALE_READS"] == "0"
+    broken = by_instance(StackConfig(bugs=frozenset({"stale_reads"})))
+    assert all(broken[f"web-{r}-1"].env["BUG_STALE_READS"] == "1" for r in t.REGIONS)
 
 
 def test_router_routes_through_edge_links_and_bug_turns_failover_off() -> None:
@@ -72,18 +149,28 @@ def test_every_link_is_a_toxiproxy_proxy_with_a_unique_port() -> None:
     proxies = json.loads(toxiproxy_config())
     names = [p["name"] for p in proxies]
     assert names == list(t.LINK_NAMES)
-    assert len(names) == 2 * (2 + t.SHARD_COUNT)
+    # inside each region: edge, queue, a link per shard; between them: PostgreSQL and
+    # Patroni's API into every shard node; a witness link per region
+    assert len(names) == 2 * (2 + t.SHARD_COUNT) + 2 * 2 * t.SHARD_COUNT + 2
     assert {"edge-us-east", "queue-us-west", "shard0-us-east", "shard3-us-west"} <= set(names)
+    assert {"wan-shard0-us-east", "wan-api3-us-west", "witness-us-east"} <= set(names)
+    assert len(set(names)) == len(names)
     assert len({p["listen"] for p in proxies}) == len(proxies)
     assert all(p["enabled"] for p in proxies)
-    edge = next(p for p in proxies if p["name"] == "edge-us-west")
-    assert edge["upstream"] == "web-us-west:8080"
+    upstream = {p["name"]: p["upstream"] for p in proxies}
+    assert upstream["edge-us-west"] == "web-us-west:8080"
+    assert upstream["queue-us-west"] == "queue-us-west:6379"
+    assert upstream["shard1-us-east"] == "shard-1-us-east:5432"
+    assert upstream["wan-shard1-us-east"] == "shard-1-us-east:5432"
+    assert upstream["wan-api1-us-east"] == "shard-1-us-east:8008"
+    assert upstream["witness-us-west"] == "witness:2379"
 
 
 def test_only_loopback_ports_are_published_for_the_entry_points() -> None:
     specs = by_instance(StackConfig())
     published = {name for name, spec in specs.items() if spec.publish}
-    assert {"geo-router", "prometheus", "toxiproxy", "queue", "shard-0"} <= published
+    assert {"geo-router", "prometheus", "toxiproxy", "witness"} <= published
+    assert {"queue-us-east", "queue-us-west", "shard-0-us-east", "shard-3-us-west"} <= published
     # web replicas publish only their API port, for the harness's readiness probe (users reach
     # them through the router); workers only their metrics port, which consumer_death polls
     assert all(specs[n].publish == [t.WEB_PORT] for n in published if n.startswith("web-"))
@@ -117,9 +204,8 @@ def test_prometheus_scrapes_every_service_each_second() -> None:
         for target in sc["targets"]
     }
     for spec in stack_spec(config):
-        if spec.service.startswith(("web-", "worker-", "shard-")) or spec.instance in (
+        if spec.service.startswith(("web-", "worker-", "shard-", "queue-")) or spec.instance in (
             "geo-router",
-            "queue",
             "toxiproxy",
         ):
             assert any(tg.startswith(f"{spec.instance}:") for tg in targets), spec.instance
@@ -129,3 +215,20 @@ def test_prometheus_scrapes_every_service_each_second() -> None:
 def test_file_sd_target_names_its_source() -> None:
     doc = json.loads(file_sd_target("loadgen", "172.18.0.1:9646"))
     assert doc == [{"targets": ["172.18.0.1:9646"], "labels": {"source": "loadgen"}}]
+
+
+def test_every_shard_node_and_queue_is_scraped_with_its_region() -> None:
+    doc = json.loads(prometheus_config(StackConfig()))
+    jobs = {job["job_name"]: job for job in doc["scrape_configs"]}
+    shard_targets = {
+        target: sc["labels"] for sc in jobs["shard"]["static_configs"] for target in sc["targets"]
+    }
+    for shard in range(t.SHARD_COUNT):
+        for region in t.REGIONS:
+            node = t.shard_node(shard, region)
+            labels = shard_targets[f"{node}:{t.SHARD_EXPORTER_PORT}"]
+            assert labels == {"shard": str(shard), "region": region, "service": node}
+    queue_labels = [sc["labels"] for sc in jobs["queue"]["static_configs"]]
+    assert {(lb["region"], lb["service"]) for lb in queue_labels} == {
+        (r, f"queue-{r}") for r in t.REGIONS
+    }

@@ -10,10 +10,14 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
 from harness.stack import topology as t
+from harness.stack.config import StackConfig
+from harness.stack.spec import stack_spec
+from harness.vocabulary import COMMIT_TIME_HEADER, COMMIT_TIMELINE_HEADER, COMMITTED_BY_HEADER
 
 APP_DIR = Path(__file__).resolve().parents[2] / "target-stack" / "app"
 
@@ -28,6 +32,10 @@ def _load_common() -> ModuleType:
 
 
 common = _load_common()
+
+
+def by_instance(config: StackConfig) -> dict[str, Any]:
+    return {spec.instance: spec for spec in stack_spec(config)}
 
 
 def test_constants_match_the_topology_contract() -> None:
@@ -65,6 +73,71 @@ def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.queue_addr == ("toxiproxy", 21001)
     assert settings.shard_addrs[3] == ("s", 4)
     assert (settings.db_name, settings.db_user) == (t.DB_NAME, t.DB_USER)
+
+
+def test_write_addrs_are_each_shards_nodes_in_shard_order() -> None:
+    value = "toxiproxy:22000|toxiproxy:23010,b:2|c:3,d:4,e:5|f:6|g:7"
+    assert common.parse_write_addrs(value) == [
+        [("toxiproxy", 22000), ("toxiproxy", 23010)],
+        [("b", 2), ("c", 3)],
+        [("d", 4)],  # a shard with one node is fine: its primary is that node
+        [("e", 5), ("f", 6), ("g", 7)],
+    ]
+
+
+def test_the_stacks_write_addrs_parse_local_copy_first() -> None:
+    web = by_instance(StackConfig())["web-us-west-1"]
+    parsed = common.parse_write_addrs(web.env["SHARD_WRITE_ADDRS"])
+    assert parsed == [
+        [
+            ("toxiproxy", t.shard_link(s, "us-west").listen_port),
+            ("toxiproxy", t.wan_pg_link(s, "us-east").listen_port),
+        ]
+        for s in range(t.SHARD_COUNT)
+    ]
+
+
+@pytest.mark.parametrize("bad", ["a:1|b:2,c:3", "a:1,b:2,c:3,d:4,e:5", "a:1,b:2,c:3,d", ""])
+def test_write_addrs_need_every_shard_and_valid_addresses(bad: str) -> None:
+    with pytest.raises(ValueError):
+        common.parse_write_addrs(bad)
+
+
+def test_settings_read_the_write_addrs_when_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGION", "us-east")
+    monkeypatch.setenv("QUEUE_ADDR", "toxiproxy:21000")
+    monkeypatch.setenv("SHARD_ADDRS", "s:1,s:2,s:3,s:4")
+    monkeypatch.delenv("SHARD_WRITE_ADDRS", raising=False)
+    assert common.Settings.from_env().shard_write_addrs is None  # writes go to SHARD_ADDRS
+    monkeypatch.setenv("SHARD_WRITE_ADDRS", "s:1|w:1,s:2|w:2,s:3|w:3,s:4|w:4")
+    settings = common.Settings.from_env()
+    assert settings.shard_write_addrs is not None
+    assert settings.shard_write_addrs[2] == [("s", 3), ("w", 3)]
+    assert settings.shard_addrs[2] == ("s", 3)  # reads stay on the region's own copy
+
+
+@pytest.mark.parametrize(
+    ("walfile", "timeline"),
+    [
+        ("000000010000000000000001", 1),
+        ("000000030000000000000004", 3),
+        ("0000000A00000002000000FF", 10),
+        ("000001000000000000000000", 256),
+    ],
+)
+def test_the_timeline_is_the_wal_files_first_eight_hex_digits(walfile: str, timeline: int) -> None:
+    assert common.timeline_of_walfile(walfile) == timeline
+
+
+def test_a_name_that_is_no_wal_file_has_no_timeline() -> None:
+    with pytest.raises(ValueError):
+        common.timeline_of_walfile("not-a-walfile")
+
+
+def test_the_web_tier_names_the_commit_in_the_headers_the_ledger_reads() -> None:
+    web = (APP_DIR / "web.py").read_text()
+    for header in (COMMITTED_BY_HEADER, COMMIT_TIMELINE_HEADER, COMMIT_TIME_HEADER):
+        assert f'"{header}"' in web
 
 
 def test_job_id_names_its_user_and_so_its_shard() -> None:

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from harness.stack import topology as t
+from harness.stack.config import StackConfig
+from harness.stack.patroni import patroni_config
 
 STACK = Path(__file__).resolve().parents[2] / "target-stack"
-IMAGES = ("app", "router", "queue", "shard", "prometheus", "toxiproxy")
+IMAGES = ("app", "router", "queue", "shard", "prometheus", "toxiproxy", "witness")
 
 
 @pytest.mark.parametrize("image", IMAGES)
@@ -81,10 +83,37 @@ def test_shard_schema_has_the_tables_the_invariants_read() -> None:
 
 def test_shard_keeps_fsync_and_declares_its_data_volume_after_initdb() -> None:
     dockerfile = (STACK / "shard" / "Dockerfile").read_text()
-    assert '"fsync = on"' in dockerfile
+    # fsync is PostgreSQL's default (on): neither the image nor Patroni's parameters touch it
+    parameters = patroni_config(StackConfig(), 0, "us-east")["postgresql"]["parameters"]
+    assert "fsync" not in dockerfile.replace("fsync stays on", "")
+    assert "fsync" not in parameters and "synchronous_commit" not in parameters
     # A VOLUME before the RUN that fills it would throw the initialized cluster away.
-    assert dockerfile.index("initdb") < dockerfile.index("VOLUME /var/lib/postgresql/data")
-    assert f"{t.DB_USER}" in dockerfile and f"DATABASE {t.DB_NAME}" in dockerfile
+    volume = dockerfile.index("VOLUME /var/lib/postgresql/data")
+    assert dockerfile.index("initdb") < volume
+    # and the mark of a never-started data directory is made in it (entrypoint.sh reads it)
+    assert dockerfile.index('touch "$PGDATA/.from-image"') < volume
+    assert f"ROLE {t.DB_USER} LOGIN" in dockerfile and f"DATABASE {t.DB_NAME}" in dockerfile
+    # the readiness check reads pg_stat_replication as the harness user
+    assert f"GRANT pg_read_all_stats TO {t.DB_USER}" in dockerfile
+    assert f"EXPOSE {t.SHARD_PORT} {t.PATRONI_PORT} {t.SHARD_EXPORTER_PORT}" in dockerfile
+
+
+def test_shard_node_runs_patroni_and_only_a_fresh_replica_throws_the_image_cluster_away() -> None:
+    entrypoint = (STACK / "shard" / "entrypoint.sh").read_text()
+    assert entrypoint.rstrip().endswith("exec patroni /etc/patroni.yml")
+    fresh = entrypoint.split('if [ -f "$PGDATA/.from-image" ]; then', 1)[1].split("\nfi\n", 1)[0]
+    replica, leader = fresh.split("else", 1)
+    assert '"${BOOTSTRAP:-leader}" = replica' in replica
+    assert 'find "$PGDATA" -mindepth 1 -delete' in replica
+    assert "wait_for_etcd.py leader" in replica
+    assert "-delete" not in leader and 'rm -f "$PGDATA/.from-image"' in leader
+    assert f":{t.SHARD_EXPORTER_PORT}" in entrypoint
+
+
+def test_witness_is_etcd_on_the_witness_port() -> None:
+    dockerfile = (STACK / "witness" / "Dockerfile").read_text()
+    assert "etcd-server" in dockerfile
+    assert f"--listen-client-urls=http://0.0.0.0:{t.WITNESS_PORT}" in dockerfile
 
 
 def test_queue_runs_redis_with_aof_in_data() -> None:

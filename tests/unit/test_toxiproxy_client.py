@@ -7,13 +7,16 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
 
 from harness.errors import InfraError
-from harness.faults.toxiproxy_client import ToxiproxyClient
+from harness.faults.toxiproxy_client import ToxiproxyClient, stack_links
+from harness.stack.wan import BaselineToxic, wan_toxics
+from tests.fakes import ENDPOINTS
 
 
 class FakeToxiproxyHandler(BaseHTTPRequestHandler):
@@ -52,7 +55,12 @@ class FakeToxiproxyHandler(BaseHTTPRequestHandler):
         body = self._body()
         parts = self.path.split("/")
         if self.path == "/reset":
-            self._send(204 if not s.get("reset_fails") else 500, {})
+            if s.get("reset_fails"):
+                self._send(500, {})
+                return
+            for proxy in s["proxies"].values():  # as Toxiproxy does: all enabled, no toxics
+                proxy["enabled"], proxy["toxics"] = True, {}
+            self._send(204, {})
         elif len(parts) == 3:
             s["proxies"][parts[2]]["enabled"] = body["enabled"]
             self._send(200, {})
@@ -152,3 +160,77 @@ def test_nothing_listening_is_an_infra_error_with_a_hint() -> None:
     with pytest.raises(InfraError) as err:
         ToxiproxyClient(f"http://127.0.0.1:{port}").proxies()
     assert err.value.hint is not None and "harness status" in err.value.hint
+
+
+WAN = "wan-shard0-us-east"
+
+
+def with_wan(state: dict[str, Any]) -> None:
+    state["proxies"][WAN] = {"enabled": True, "toxics": {}}
+
+
+def wan_baseline(latency_ms: int = 35) -> list[BaselineToxic]:
+    return [b for b in wan_toxics(latency_ms) if b.link == WAN]
+
+
+def test_reset_puts_the_wans_latency_back_at_once(fake: tuple[str, dict[str, Any]]) -> None:
+    url, state = fake
+    with_wan(state)
+    client = ToxiproxyClient(url, baseline=wan_baseline())
+    client.add_toxic(WAN, name="f0-latency-downstream", type="latency", attributes={"latency": 9})
+    client.set_enabled(WAN, False)
+    client.reset()
+    wan = state["proxies"][WAN]
+    assert wan["enabled"] is True
+    assert sorted(wan["toxics"]) == ["wan-latency-downstream", "wan-latency-upstream"]
+    for stream in ("upstream", "downstream"):
+        toxic = wan["toxics"][f"wan-latency-{stream}"]
+        assert (toxic["type"], toxic["stream"]) == ("latency", stream)
+        assert toxic["attributes"] == {"latency": 35, "jitter": 0}
+    assert state["proxies"]["edge-us-east"]["toxics"] == {}  # no baseline there
+    client.reset()  # again: the same two, not four
+    assert len(state["proxies"][WAN]["toxics"]) == 2
+
+
+def test_a_client_without_a_baseline_resets_to_no_toxics(fake: tuple[str, dict[str, Any]]) -> None:
+    url, state = fake
+    with_wan(state)
+    client = ToxiproxyClient(url)
+    client.add_toxic(WAN, name="f0-latency-downstream", type="latency", attributes={"latency": 9})
+    client.reset()
+    assert state["proxies"][WAN]["toxics"] == {}
+    assert client.all_clean() == []
+
+
+def test_all_clean_ignores_the_baseline_but_not_a_faults_toxic(
+    fake: tuple[str, dict[str, Any]],
+) -> None:
+    url, state = fake
+    with_wan(state)
+    client = ToxiproxyClient(url, baseline=wan_baseline())
+    client.reset()
+    assert client.all_clean() == []  # the WAN's own latency is the healthy state
+    client.add_toxic(WAN, name="f0-latency-downstream", type="latency", attributes={"latency": 9})
+    assert client.all_clean() == [f"{WAN} has toxic f0-latency-downstream"]
+    client.remove_toxic(WAN, "f0-latency-downstream")
+    assert client.all_clean() == []
+
+
+def test_a_baseline_toxic_name_on_another_link_is_a_leftover(
+    fake: tuple[str, dict[str, Any]],
+) -> None:
+    url, state = fake
+    with_wan(state)
+    client = ToxiproxyClient(url, baseline=wan_baseline())
+    # the baseline of the WAN link says nothing about the edge: the same name there is dirty
+    client.add_toxic(
+        "edge-us-east", name="wan-latency-upstream", type="latency", attributes={"latency": 1}
+    )
+    assert client.all_clean() == ["edge-us-east has toxic wan-latency-upstream"]
+
+
+def test_the_stacks_links_carry_the_wan_latency_it_was_started_with() -> None:
+    client = stack_links(replace(ENDPOINTS, wan_latency_ms=20))
+    assert client.url == ENDPOINTS.toxiproxy
+    assert client.baseline == tuple(wan_toxics(20))
+    assert stack_links(replace(ENDPOINTS, wan_latency_ms=0)).baseline == ()
