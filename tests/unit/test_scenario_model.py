@@ -39,7 +39,7 @@ LOAD = {"users": 10, "spawn_rate": 5, "duration": "1m", "geography": {"us-east":
 KINDS = [
     "region_outage", "consumer_death", "shard_hotspot", "latency", "bandwidth", "timeout",
     "reset_peer", "slow_close", "slicer", "limit_data", "link_down", "container_kill",
-    "container_stop", "container_pause", "wan_partition",
+    "container_stop", "container_pause", "wan_partition", "wan_latency",
 ]  # fmt: skip
 
 

@@ -164,7 +164,7 @@ def running_stack(client: FakeDocker, config_label: str | None) -> None:
         "toxiproxy": {8474: 40004},
         **{f"queue-{r}": {6379: 40005 + i} for i, r in enumerate(("us-east", "us-west"))},
         **{
-            f"shard-{s}-{r}": {5432: 40010 + 10 * i + s}
+            f"shard-{s}-{r}": {5432: 40010 + 10 * i + s, 8008: 40030 + 10 * i + s}
             for s in range(4)
             for i, r in enumerate(("us-east", "us-west"))
         },
