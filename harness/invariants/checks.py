@@ -325,8 +325,11 @@ def single_primary(ledger: Ledger) -> InvariantResult:
             name="single_primary", verdict="error", detail=f"{seen}; so nothing was checked"
         )
     conflicts = _split_brains(reigns)
+    # Every write either side committed while the other also did: which side's survive is
+    # for no_lost_writes to say (the shard's primary after recovery), not for the timelines:
+    # a node promoted over and over without the witness climbs to the higher ones.
     at_risk = sorted(
-        {(at, what, r.node) for c in conflicts for r in c.losers() for at, what in r.writes
+        {(at, what, r.node) for c in conflicts for r in (c.a, c.b) for at, what in r.writes
          if c.start <= at <= c.end}
     )  # fmt: skip
     shards: dict[int, list[_Reign]] = {}
@@ -337,9 +340,20 @@ def single_primary(ledger: Ledger) -> InvariantResult:
         for shard, found in shards.items()
     )
     if conflicts:
+        by_shard: dict[int, list[_SplitBrain]] = {}
+        for conflict in conflicts:
+            by_shard.setdefault(conflict.a.shard, []).append(conflict)
+        parts = []
+        for shard, found in sorted(by_shard.items()):
+            nodes = sorted({r.node for c in found for r in (c.a, c.b)})
+            overlap = sum(c.end - c.start for c in found)
+            parts.append(
+                f"shard {shard}: {' and '.join(nodes)} took writes at the same time "
+                f"{len(found)} times, {overlap:.1f} s in all (first: {found[0].describe()})"
+            )
         finding = (
-            f"split brain: {'; '.join(c.describe() for c in conflicts)}; {len(at_risk)} writes "
-            "committed meanwhile by the superseded node (what its rejoin discards)"
+            f"split brain: {'; '.join(parts)}; {len(at_risk)} writes committed during the "
+            "overlaps (which side's survive: no_lost_writes)"
         )
     else:
         finding = f"one primary at a time on every shard ({history})"

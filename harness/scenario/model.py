@@ -55,6 +55,7 @@ Bug = Literal[
     "slow_workers",
     "async_replication",
     "stale_reads",
+    "no_fencing",
 ]
 LoadModel = Literal["closed", "open"]
 MAX_RATE = 10_000.0  # iterations/s: far beyond what one machine's Locust sends; catches typos

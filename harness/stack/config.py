@@ -18,6 +18,7 @@ BUGS = {
     "slow_workers": "every photo job takes 5 times as long: the workers cannot keep up",
     "async_replication": "a shard's primary acknowledges a write before its standby has it",
     "stale_reads": "the web tier reads only its region's copy, even for a user's own writes",
+    "no_fencing": "a primary cut off from the witness is promoted straight back when fenced",
 }
 REPLICATION_MODES = ("sync", "async")
 # Where each shard's primary starts: spread over both regions (shard s in REGIONS[s % 2]: both

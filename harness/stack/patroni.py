@@ -88,6 +88,12 @@ def patroni_config(config: StackConfig, shard: int, region: str) -> dict[str, An
                 "max_connections": 100,
                 NODE_SETTING: node,
             },
+            # Seeded bug no_fencing: a callback promotes a primary Patroni fenced straight back.
+            **(
+                {"callbacks": {"on_role_change": "/keep_primary.sh"}}
+                if "no_fencing" in config.bugs
+                else {}
+            ),
             # Trust: a throwaway stack on private networks (as the single-node shards had).
             "pg_hba": [
                 "local all all trust",

@@ -95,14 +95,16 @@ SPLIT_BRAIN = "\n".join(
         pytest.param(
             SPLIT_BRAIN,
             "fail",
-            (8, 6, 2),
+            (8, 5, 3),
             [
-                "split brain: shard 0: shard-0-us-east (timeline 1, 4 writes) and "
-                "shard-0-us-west (timeline 2, 2 writes) both took writes for 11.0 s "
-                "(e.g. user 20, job 7-0 by shard-0-us-east; user 12 by shard-0-us-west)",
-                "2 writes committed meanwhile by the superseded node",
+                "split brain: shard 0: shard-0-us-east and shard-0-us-west took writes at the"
+                " same time 1 times, 11.0 s in all",
+                "(first: shard-0-us-east (timeline 1, 4 writes) and shard-0-us-west (timeline"
+                " 2, 2 writes) both took writes for 11.0 s",
+                "3 writes committed during the overlaps",
             ],
             [
+                "user 12 (committed by shard-0-us-west during a split brain)",
                 "user 20 (committed by shard-0-us-east during a split brain)",
                 "job 7-0 (committed by shard-0-us-east during a split brain)",
             ],
