@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import docker
 import pytest
 
+from harness.faults.toxiproxy_client import stack_links
 from harness.stack import labels
 from harness.stack.config import StackConfig
 from harness.stack.docker_client import connect
@@ -44,6 +45,7 @@ def stack(docker_client: docker.DockerClient, stack_name: str) -> Iterator[Endpo
         progress=lambda m: print(f"[stack] {m}", file=sys.stderr),
         owner=labels.run_owner(),
     )
+    stack_links(endpoints).reset()  # the WAN's latency, as `harness up` puts it
     try:
         yield endpoints
     finally:

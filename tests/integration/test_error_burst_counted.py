@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import requests
 
-from harness.faults.toxiproxy_client import ToxiproxyClient
+from harness.faults.toxiproxy_client import stack_links
 from harness.stack.endpoints import Endpoints
 
 BURST = 20
@@ -44,7 +44,7 @@ def wait_for(
 def test_a_burst_of_503s_on_a_route_that_never_failed_is_counted(stack: Endpoints) -> None:
     before = wait_for(stack.prometheus, f"sum({SELECTOR})", lambda v: v is not None)
     assert before is not None, "the web tier's 503 series is not pre-created at 0"
-    toxiproxy = ToxiproxyClient(stack.toxiproxy)
+    toxiproxy = stack_links(stack)
     toxiproxy.set_enabled(LINK, False)
     try:
         started = time.time()

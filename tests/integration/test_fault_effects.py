@@ -24,8 +24,8 @@ from harness.faults.containers import DockerContainers
 from harness.faults.effects import FaultEffects
 from harness.faults.runtime import FaultContext, inject
 from harness.faults.spec import fault_union
-from harness.faults.toxiproxy_client import ToxiproxyClient
-from harness.invariants.queue import QueueReader
+from harness.faults.toxiproxy_client import stack_links
+from harness.invariants.queue import RegionQueues
 from harness.plan import ScheduledFault
 from harness.run.scheduler import FaultScheduler
 from harness.stack.endpoints import Endpoints
@@ -41,7 +41,7 @@ def scheduled(**fields: Any) -> ScheduledFault:
 
 @pytest.fixture
 def make(stack: Endpoints, stack_name: str, docker_client: docker.DockerClient) -> Iterator[Any]:
-    tox = ToxiproxyClient(stack.toxiproxy)
+    tox = stack_links(stack)
     containers = DockerContainers(docker_client, stack_name)
 
     def build(fault: ScheduledFault, effects: FaultEffects) -> Any:
@@ -111,7 +111,7 @@ def test_mid_job_kills_under_load_land_inside_a_job(stack: Endpoints, make: Any)
 
 
 def test_mid_job_kills_without_a_job_in_flight_end_in_an_error(stack: Endpoints, make: Any) -> None:
-    queue = QueueReader(stack.queue)
+    queue = RegionQueues(stack.queues)
     deadline = time.monotonic() + 60
     while (stats := queue.stats()).lag or stats.pending:  # jobs left by an earlier test
         assert time.monotonic() < deadline, f"the queue did not drain: {stats.describe()}"

@@ -14,10 +14,10 @@ from pydantic import TypeAdapter
 
 import harness.faults  # noqa: F401  (registers every kind)
 from harness.faults.containers import DockerContainers
-from harness.faults.runtime import FaultContext, inject, links_down
+from harness.faults.runtime import FaultContext, inject
 from harness.faults.spec import FaultSpec, fault_union
-from harness.faults.toxiproxy_client import ToxiproxyClient
-from harness.invariants.queue import QueueReader
+from harness.faults.toxiproxy_client import stack_links
+from harness.invariants.queue import RegionQueues
 from harness.stack.endpoints import Endpoints
 from harness.stack.status import wait_until_healthy
 from harness.stack.topology import QUEUE_GROUP, QUEUE_STREAM
@@ -34,7 +34,7 @@ def spec(**fields: Any) -> FaultSpec:
 def ctx(
     stack: Endpoints, stack_name: str, docker_client: docker.DockerClient
 ) -> Iterator[FaultContext]:
-    tox = ToxiproxyClient(stack.toxiproxy)
+    tox = stack_links(stack)
     containers = DockerContainers(docker_client, stack_name)
     yield FaultContext(links=tox, containers=containers, event=lambda k, m: None, label="it")
     tox.reset()
@@ -102,7 +102,7 @@ def job_status(router: str, job_id: str) -> dict[str, Any]:
 def test_consumer_death_stops_all_work_and_the_backlog_drains_after(
     stack: Endpoints, ctx: FaultContext
 ) -> None:
-    queue = QueueReader(stack.queue)
+    queue = RegionQueues(stack.queues)
     # No job is in flight here, so a mid-job kill would not bite (FaultDidNotBite): kill at once.
     with inject(spec(type="consumer_death", mid_job=False), ctx):
         wait_for(lambda: live_workers(stack.prometheus) == 0, 10, "workers reported down")
@@ -133,21 +133,29 @@ def held_by(queue_url: str, prefix: str) -> list[str]:
 def test_jobs_held_by_a_killed_worker_are_taken_over_by_a_live_one(
     stack: Endpoints, ctx: FaultContext
 ) -> None:
-    # us-east's workers cannot reach the shards, so every job they take stays pending with
-    # them; then they die for good. us-west's workers must reclaim exactly those jobs.
-    shard_links = [f"shard{s}-us-east" for s in range(4)]
-    with links_down(ctx, shard_links):
-        jobs = submit_jobs(stack.router, 20, region="us-west")
-        wait_for(lambda: len(held_by(stack.queue, "worker-us-east")) >= 2, 30, "us-east holds jobs")
-        with inject(spec(type="consumer_death", region="us-east", restart=False), ctx):
-            orphaned = held_by(stack.queue, "worker-us-east")
-            ctx.links.reset()  # the shards are reachable again; only the dead hold jobs
-            wait_for(
-                lambda: all(job_status(stack.router, j)["status"] == "done" for j in jobs),
-                60,
-                "every job done",
-            )
-            done_by = {j: job_status(stack.router, j)["worker"] for j in orphaned}
+    # Each region's workers consume their own region's queue. With worker-us-east-2 paused,
+    # worker-us-east-1 takes every job; killed while it holds one, the job must be taken over
+    # by worker-us-east-2 once it runs again (XAUTOCLAIM after RECLAIM_IDLE_MS).
+    (second,) = ctx.containers.instances("worker-us-east-2")
+    (first,) = ctx.containers.instances("worker-us-east-1")
+    ctx.containers.pause(second)
+    try:
+        jobs = submit_jobs(stack.router, 20, region="us-east")
+        wait_for(
+            lambda: len(held_by(stack.queues["us-east"], "worker-us-east-1")) >= 1,
+            30,
+            "worker-us-east-1 holds a job",
+        )
+        ctx.containers.kill(first)
+        orphaned = held_by(stack.queues["us-east"], "worker-us-east-1")
+    finally:
+        ctx.containers.unpause(second)
+    wait_for(
+        lambda: all(job_status(stack.router, j)["status"] == "done" for j in jobs),
+        60,
+        "every job done",
+    )
+    done_by = {j: job_status(stack.router, j)["worker"] for j in orphaned}
     assert orphaned
-    assert all(w.startswith("worker-us-west") for w in done_by.values()), done_by
-    assert QueueReader(stack.queue).stats().pending == 0
+    assert all(w == "worker-us-east-2" for w in done_by.values()), done_by
+    assert RegionQueues(stack.queues).stats().pending == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import docker
 
-from harness.faults.toxiproxy_client import ToxiproxyClient
+from harness.faults.toxiproxy_client import stack_links
 from harness.stack.endpoints import Endpoints
 from tests.integration.helpers import labelled
 
@@ -65,7 +65,7 @@ def test_sigint_on_a_reused_stack_removes_every_fault_and_keeps_the_stack(
 ) -> None:
     proc, reports = start_run(tmp_path, "--stack", stack_name, "--reuse-stack")
     run_dir = wait_for_faults(reports, proc)
-    tox = ToxiproxyClient(stack.toxiproxy)
+    tox = stack_links(stack)
     assert tox.all_clean() != []  # the faults really are in place
     code, stderr = interrupt(proc)
     assert code == 130, stderr[-2000:]
@@ -104,7 +104,7 @@ def test_heal_repairs_a_stack_whose_run_was_killed_mid_fault(
     proc.kill()  # SIGKILL: no chance to clean up
     proc.communicate(timeout=30)
     subprocess.run(["pkill", "-KILL", "-f", f"{reports}"], check=False)  # its Locust, too
-    tox = ToxiproxyClient(stack.toxiproxy)
+    tox = stack_links(stack)
     assert tox.all_clean() != []  # the killed run left its faults behind
     done = subprocess.run(
         [sys.executable, "-m", "harness", "heal", "--stack", stack_name],

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.faults.toxiproxy_client import ToxiproxyClient
+from harness.faults.toxiproxy_client import stack_links
 from harness.load.registry import STATE_ENV, process_start
 from harness.stack.endpoints import Endpoints
 
@@ -92,7 +92,7 @@ def test_a_load_generator_killed_mid_run_is_exit_3_and_not_judged(
     assert record["exit_code"] == 3 and record["deviation"]
     assert record["slos"] == [] and record["invariants"] == []
     assert [f["status"] for f in record["faults"]] == ["never_ran"]  # due at 10 s, never applied
-    assert ToxiproxyClient(stack.toxiproxy).all_clean() == []
+    assert stack_links(stack).all_clean() == []
     assert list((tmp_path / "state" / "load").glob("*.json")) == []  # the record went with it
 
 

@@ -15,7 +15,10 @@ from tests.integration.helpers import harness_cli, labelled
 
 
 def test_endpoints_are_on_loopback(stack: Endpoints) -> None:
-    for url in (stack.router, stack.prometheus, stack.toxiproxy, stack.queue, *stack.shards):
+    nodes = [url for shard in stack.shards for url in shard]
+    patroni = [url for shard in stack.patroni for url in shard]
+    queues = list(stack.queues.values())
+    for url in (stack.router, stack.prometheus, stack.toxiproxy, *queues, *nodes, *patroni):
         assert "127.0.0.1:" in url
 
 
@@ -56,7 +59,9 @@ def test_prometheus_reports_every_scrape_target_up(stack: Endpoints) -> None:
         time.sleep(1)
     jobs = {tg["labels"]["job"] for tg in static}
     assert jobs == {"geo-router", "web", "worker", "queue", "shard", "toxiproxy", "prometheus"}
-    assert len(static) == 1 + 2 + 4 + 1 + 4 + 1 + 1
+    # router, web per region, 2 workers per region, queue per region, 4 shards x 2 regions,
+    # toxiproxy, prometheus
+    assert len(static) == 1 + 2 + 4 + 2 + 8 + 1 + 1
 
 
 def test_toxiproxy_lists_every_link(stack: Endpoints) -> None:
@@ -71,7 +76,8 @@ def test_status_json_shows_every_service_healthy(stack: Endpoints, stack_name: s
     report = json.loads(done.stdout)
     assert report["healthy"] is True
     names = {s["name"] for s in report["services"]}
-    assert {"geo-router", "prometheus", "toxiproxy", "queue", "web-us-east-1"} <= names
+    assert {"geo-router", "prometheus", "toxiproxy", "queue-us-east", "web-us-east-1"} <= names
+    assert {"witness", "shard-0-us-east", "shard-0-us-west"} <= names
     assert report["endpoints"]["router"] == stack.router
 
 
