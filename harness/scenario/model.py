@@ -56,6 +56,8 @@ Bug = Literal[
     "async_replication",
     "stale_reads",
     "no_fencing",
+    "sticky_primary",
+    "delayed_standby",
 ]
 LoadModel = Literal["closed", "open"]
 MAX_RATE = 10_000.0  # iterations/s: far beyond what one machine's Locust sends; catches typos

@@ -19,6 +19,8 @@ BUGS = {
     "async_replication": "a shard's primary acknowledges a write before its standby has it",
     "stale_reads": "the web tier reads only its region's copy, even for a user's own writes",
     "no_fencing": "a primary cut off from the witness is promoted straight back when fenced",
+    "sticky_primary": "writes keep going to the node first found as primary, after a failover",
+    "delayed_standby": "standbys apply what they receive 5 s late (a delayed replica)",
 }
 REPLICATION_MODES = ("sync", "async")
 # Where each shard's primary starts: spread over both regions (shard s in REGIONS[s % 2]: both

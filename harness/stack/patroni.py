@@ -87,6 +87,8 @@ def patroni_config(config: StackConfig, shard: int, region: str) -> dict[str, An
                 "shared_buffers": "32MB",
                 "max_connections": 100,
                 NODE_SETTING: node,
+                # Seeded bug delayed_standby: a standby replays WAL 5 s after it arrives.
+                **({"recovery_min_apply_delay": "5s"} if "delayed_standby" in config.bugs else {}),
             },
             # Seeded bug no_fencing: a callback promotes a primary Patroni fenced straight back.
             **(

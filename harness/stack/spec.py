@@ -123,6 +123,7 @@ def _web(config: StackConfig, region: str) -> list[ContainerSpec]:
                 "BUG_ACK_BEFORE_COMMIT": "1" if "ack_before_commit" in config.bugs else "0",
                 "BUG_SHARED_DB_POOL": "1" if "shared_db_pool" in config.bugs else "0",
                 "BUG_STALE_READS": "1" if "stale_reads" in config.bugs else "0",
+                "BUG_STICKY_PRIMARY": "1" if "sticky_primary" in config.bugs else "0",
             },
             aliases=[f"web-{region}"],  # the edge proxy's upstream; replicas share it
             publish=[t.WEB_PORT],  # for the harness's readiness probe
@@ -140,6 +141,7 @@ def _workers(config: StackConfig, region: str) -> list[ContainerSpec]:
         # Seeded bug slow_workers: the simulated fetch of the original takes 1 s, not 200 ms,
         # so four workers finish about 4 jobs/s, fewer than the bundled loads submit.
         "PHOTO_FETCH_MS": "1000" if "slow_workers" in config.bugs else "200",
+        "BUG_STICKY_PRIMARY": "1" if "sticky_primary" in config.bugs else "0",
     }
     return [
         ContainerSpec(

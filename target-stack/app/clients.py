@@ -10,10 +10,12 @@ import asyncio
 
 import asyncpg
 import redis.asyncio as aioredis
-from common import GROUP, STREAM, Settings
+from common import GROUP, STREAM, Settings, env_flag
 from redis.exceptions import ResponseError
 
 CONNECT_TIMEOUT = 2.0
+# Seeded bug sticky_primary: writes stay with the node first found as a shard's primary.
+BUG_STICKY_PRIMARY = env_flag("BUG_STICKY_PRIMARY")
 COMMAND_TIMEOUT = 2.0
 
 # Errors that mean "the connection is broken, or no longer to the node it should be" (a
@@ -153,6 +155,9 @@ class Primaries(Shards):
         raise NoPrimary(f"no primary for shard {shard} ({', '.join(seen)})")
 
     async def _forget(self, shard: int, pool: asyncpg.Pool) -> None:
+        if BUG_STICKY_PRIMARY:  # seeded bug: keep the node, only its connections are new
+            await pool.expire_connections()
+            return
         # The next write finds the primary again: this one may have been demoted or be gone.
         if self._pools.get(shard) is pool:
             del self._pools[shard]
