@@ -121,14 +121,19 @@ def restore_placement(
             continue
         api = endpoints.patroni[shard][t.REGIONS.index(region_of_node(primary) or "")]
         progress(f"switching shard {shard}'s primary back to {wanted} (from {primary})")
-        try:
-            answer = requests.post(
-                f"{api}/switchover",
-                json={"leader": primary, "candidate": wanted},
-                timeout=max(1.0, min(30.0, deadline - time.monotonic())),
-            )
-        except requests.RequestException as exc:
-            raise InfraError(f"Patroni at {api} did not answer a switchover: {exc}") from exc
+        while True:
+            try:
+                answer = requests.post(
+                    f"{api}/switchover",
+                    json={"leader": primary, "candidate": wanted},
+                    timeout=max(1.0, min(30.0, deadline - time.monotonic())),
+                )
+            except requests.RequestException as exc:
+                raise InfraError(f"Patroni at {api} did not answer a switchover: {exc}") from exc
+            # 412: the candidate is not the synchronous standby yet (just rejoined): wait.
+            if answer.status_code != 412 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
         if answer.status_code != 200:
             raise InfraError(
                 f"Patroni refused to switch shard {shard} over to {wanted}: "

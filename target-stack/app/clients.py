@@ -154,6 +154,20 @@ class Primaries(Shards):
             seen.append(f"{host}:{port} standby")
         raise NoPrimary(f"no primary for shard {shard} ({', '.join(seen)})")
 
+    async def read(self, shard: int, method: str, query: str, *args):
+        """A read that must see what the primary has (a row the region's copy does not have
+        yet). A read succeeds on a standby as well, so the pool's node is asked first: one
+        that is no longer the primary (demoted, rewound, lagging) is dropped, not read."""
+        pool = await self._pool(shard)
+        try:
+            async with pool.acquire(timeout=self._timeout) as conn:
+                if await conn.fetchval("SELECT pg_is_in_recovery()", timeout=self._timeout):
+                    raise NoPrimary(f"shard {shard}: the node found as primary is a standby now")
+                return await getattr(conn, method)(query, *args, timeout=self._timeout)
+        except (*CONNECTION_ERRORS, NoPrimary):
+            await self._forget(shard, pool)
+            raise
+
     async def _forget(self, shard: int, pool: asyncpg.Pool) -> None:
         if BUG_STICKY_PRIMARY:  # seeded bug: keep the node, only its connections are new
             await pool.expire_connections()

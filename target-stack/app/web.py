@@ -90,17 +90,26 @@ def error(status: int, message: str) -> web.Response:
 
 
 async def db(
-    request: web.Request, shard: int, op: str, method: str, query: str, *args, primary=False
+    request: web.Request,
+    shard: int,
+    op: str,
+    method: str,
+    query: str,
+    *args,
+    primary=False,
+    verified=False,
 ):
     """One shard query, timed and counted; any failure becomes Unavailable (503). Reads go
     to the region's own copy; `primary=True` (every write) to the shard's primary, wherever
-    it is now."""
+    it is now; `verified=True` (a read that must see the primary's data) checks first that
+    the node is the primary still."""
     started = time.perf_counter()
     pools = request.app["primaries" if primary else "shards"]
+    call = pools.read if verified else pools.run
     try:
         # The wait for a shared slot is timed too: it is what a starved shard's callers feel.
         async with request.app["db_slots"]:
-            return await pools.run(shard, method, query, *args)
+            return await call(shard, method, query, *args)
     except Exception as exc:
         DB_ERRORS.labels(REGION, str(shard)).inc()
         kind = NotWritten if isinstance(exc, NoPrimary) else Unavailable
@@ -119,9 +128,9 @@ async def read(request: web.Request, shard: int, op: str, method: str, query: st
     except Unavailable:
         if BUG_STALE_READS:
             raise
-        return await db(request, shard, op, method, query, *args, primary=True)
+        return await db(request, shard, op, method, query, *args, primary=True, verified=True)
     if found is None and not BUG_STALE_READS:
-        return await db(request, shard, op, method, query, *args, primary=True)
+        return await db(request, shard, op, method, query, *args, primary=True, verified=True)
     return found
 
 
