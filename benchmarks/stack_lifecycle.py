@@ -42,6 +42,7 @@ from harness.stack.images import BASE_IMAGE, ensure_images
 from harness.stack.lifecycle import CONFIG_HASH, _create, bring_up, config_hash, network_name
 from harness.stack.spec import stack_spec
 from harness.stack.teardown import tear_down
+from harness.stack.topology import SITES
 
 STACK = "bench-lifecycle"
 UP_TARGET_S, DOWN_TARGET_S, MEMORY_TARGET_MB = 20.0, 10.0, 2048.0
@@ -78,14 +79,16 @@ def warm_up(client: docker.DockerClient, config: StackConfig) -> None:
 def one_by_one(client: docker.DockerClient, config: StackConfig) -> None:
     """The same network and containers as `up`, started one after another, each healthy
     before the next starts."""
-    specs = stack_spec(config)
+    # A shard's replica node waits for its leader: leaders (and everything else) first.
+    specs = sorted(stack_spec(config), key=lambda s: s.env.get("BOOTSTRAP") == "replica")
     base = {
         **labels.stack_labels(config.name, labels.run_owner()),
         CONFIG_HASH: config_hash(config),
     }
-    net = network_name(config.name)
-    client.networks.create(net, driver="bridge", labels=base, check_duplicate=True)
-    created = [_create(client, config.name, net, spec, base) for spec in specs]
+    for site in SITES:
+        net = network_name(config.name, site)
+        client.networks.create(net, driver="bridge", labels=base, check_duplicate=True)
+    created = [_create(client, config.name, spec, base) for spec in specs]
     for spec, container in zip(specs, created, strict=True):
         container.start()
         wait_healthy(client, config.name, [spec], timeout_s=HEALTH_TIMEOUT_S, progress=quiet)
