@@ -242,13 +242,16 @@ def heal(stack: StackOpt = "default") -> None:
 
 @app.command()
 def check(stack: StackOpt = "default") -> None:
-    """Send a few requests through both regions and a photo job; show where each was served."""
+    """Check that both regions run the same images and configuration, then send a few
+    requests through both regions and a photo job; show where each was served."""
     from harness.stack.docker_client import connect
     from harness.stack.lifecycle import discover_endpoints
-    from harness.stack.smoke import check_stack
+    from harness.stack.smoke import check_regions_identical, check_stack
 
     try:
-        router = discover_endpoints(connect(), stack).router
+        client = connect()
+        router = discover_endpoints(client, stack).router
+        print(check_regions_identical(client, stack))
         results = check_stack(router)
     except HarnessError as err:
         _fail(err)

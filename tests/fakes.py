@@ -8,6 +8,7 @@ Target were asked to do, so a test can read the order of a run's cleanups.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -486,6 +487,11 @@ class FakeObj:
         self.attrs.setdefault("Containers", {})[container.name] = {"Aliases": aliases or []}
 
 
+def image_id(tag: str) -> str:
+    """A fake engine's image id for a tag: `sha256:` and 64 hex digits, like Docker's."""
+    return "sha256:" + hashlib.sha256(tag.encode()).hexdigest()
+
+
 def _matches(obj: FakeObj, filters: dict[str, list[str]] | None) -> bool:
     for cond in (filters or {}).get("label", []):
         key, _, value = cond.partition("=")
@@ -508,6 +514,8 @@ class FakeCollection:
         name: str | None = None,
         labels: dict[str, str],
         network: str | None = None,
+        environment: dict[str, str] | None = None,
+        command: list[str] | None = None,
         **_: Any,
     ) -> FakeObj:
         if self.fail_create_after is not None and len(self.items) >= self.fail_create_after:
@@ -515,6 +523,15 @@ class FakeCollection:
         attrs: dict[str, Any] = {"Labels": labels}
         if network is not None:  # a container's: the one network it is created on
             attrs["HostConfig"] = {"NetworkMode": network}
+        if environment is not None:  # a container's, as `docker inspect` shows it
+            attrs["Config"] = {
+                "Image": args[0],
+                "Env": [f"{k}={v}" for k, v in environment.items()],
+                "Cmd": command,
+                "Entrypoint": None,
+                "Labels": labels,
+            }
+            attrs["Image"] = image_id(args[0])  # the id of the image it was created from
         obj = FakeObj(name=name or str(args[0]), labels=labels, registry=self.items, attrs=attrs)
         self.items.append(obj)
         return obj

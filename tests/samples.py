@@ -1,6 +1,7 @@
 """A realistic RunRecord for the report tests (shared data, not a test module).
 
-`sample_record()`: a 180 s region-outage run with three phases, one fault, most charts filled,
+`sample_record()`: a 180 s region-outage run with three phases, one fault, most charts filled
+(us-east's primaries fail over to us-west, with their promotion and demotion events),
 SLOs passing, failing and erroring, and an invariant that lost writes.
 """
 
@@ -81,8 +82,44 @@ def _series() -> dict[str, list[Series]]:
         "shard_latency": [
             _line({"shard": str(n)}, lambda s, n=n: 8 + 3 * n + (s % 10) / 2) for n in range(4)
         ],
+        # us-east's primaries (shards 0 and 2) cannot write until us-west's copies take over
+        "db_errors": [
+            _line({"shard": str(n)}, lambda s, n=n: 12 if n % 2 == 0 and 60 <= s < 75 else 0)
+            for n in range(4)
+        ],
+        # no standby connected while us-east is cut off: no lag series (a gap)
+        "replication_lag": [
+            Series(
+                labels={"shard": str(n)},
+                points=[(T0 + s, 0.02 + 0.01 * n) for s in range(0, 181, 5) if not _down(s)],
+            )
+            for n in range(4)
+        ],
+        "shard_primary": [_primary(n, r) for n in range(4) for r in ("us-east", "us-west")],
         "faults_active": [],  # drawn as "no data"
     }
+
+
+def _primary(shard: int, region: str) -> Series:
+    """Spread primaries (shards 0 and 2 in us-east); us-east's are fenced 5 s into its outage
+    and us-west's copies promoted 10 s later, and stay primary after it (no failback)."""
+    starts_primary = (shard % 2 == 0) == (region == "us-east")
+    moves = shard % 2 == 0
+    labels = {"shard": str(shard), "region": region, "service": f"shard-{shard}-{region}"}
+    if not moves:
+        return _line(labels, lambda s: 1 if starts_primary else 0)
+    if starts_primary:
+        return _line(labels, lambda s: 1 if s < 65 else 0)
+    return _line(labels, lambda s: 1 if s >= 75 else 0)
+
+
+# What harness.slo.failover derives from the "shard_primary" series above.
+FAILOVER_EVENTS = [
+    Event(t=T0 + 65, kind="demoted", message="shard 0: shard-0-us-east demoted"),
+    Event(t=T0 + 65, kind="demoted", message="shard 2: shard-2-us-east demoted"),
+    Event(t=T0 + 75, kind="promoted", message="shard 0: shard-0-us-west promoted"),
+    Event(t=T0 + 75, kind="promoted", message="shard 2: shard-2-us-west promoted"),
+]
 
 
 def _slos() -> list[SloResult]:
@@ -179,6 +216,7 @@ def sample_record(**changes: object) -> RunRecord:
             Event(t=T0 + 60.4, kind="fault_applied", message="region_outage us-east", fault=0),
             Event(t=T0 + 61.0, kind="container_stopped", message="web-us-east-1 stopped"),
             Event(t=T0 + 120.2, kind="fault_removed", message="region_outage us-east", fault=0),
+            *FAILOVER_EVENTS,
         ],
         slos=_slos(),
         invariants=[

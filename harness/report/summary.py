@@ -1,7 +1,8 @@
 """The end-of-run summary: one row per SLO and invariant, in one wording everywhere.
 
 The terminal prints `summary_text()` at the end of every run (the table of every check, as k6
-prints its thresholds, then a line per failure and the verdict); JUnit's failure messages and
+prints its thresholds, a line per promotion or demotion of a shard node, then a line per
+failure and the verdict); JUnit's failure messages and
 the HTML report take their per-row text (`measure`, `bound_text`, `failure_lines`) from here,
 so a bound reads "max 2, min 1" wherever it is shown. Pure: a RunRecord in, text out.
 """
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.record import InvariantResult, RunRecord, SloResult
-from harness.report._common import load_model, number, run_label
+from harness.report._common import load_model, number, run_label, time_zero
+from harness.slo.failover import FAILOVER_KINDS, in_order
 
 COLUMNS = ("check", "name", "phase", "observed", "bound", "verdict")
 
@@ -115,6 +117,14 @@ def failure_lines(record: RunRecord) -> list[str]:
     return lines
 
 
+def failover_lines(record: RunRecord) -> list[str]:
+    """The failover manager's promotions and demotions (derived after the run from where
+    each shard's primary was, harness.slo.failover), one a line, in time order."""
+    t0 = time_zero(record)
+    found = in_order(e for e in record.events if e.kind in FAILOVER_KINDS)
+    return [f"failover at {e.t - t0:+.1f} s: {e.message}" for e in found]
+
+
 def run_lines(record: RunRecord) -> list[str]:
     """What the run guard and the heal found: a run not judged (and why not), the faults
     that never ran, what was left broken and a verdict it overrides."""
@@ -157,9 +167,10 @@ def summary_lines(record: RunRecord, run_dir: Path | str, *, full_error: bool = 
 
 
 def summary_text(record: RunRecord, run_dir: Path | str) -> str:
-    """What the terminal shows when a run ends: the table of checks, then `summary_lines`."""
+    """What the terminal shows when a run ends: the table of checks, the failover manager's
+    promotions and demotions, then `summary_lines`."""
     checks = table(record)
     ran = record.load_started_at is not None and checks
-    parts = [checks, f"load: {load_model(record)}" if ran else ""]
+    parts = [checks, f"load: {load_model(record)}" if ran else "", *failover_lines(record)]
     parts += summary_lines(record, run_dir, full_error=True)
     return "\n".join(part for part in parts if part)

@@ -49,6 +49,8 @@ from harness.run.phases import actual_phases
 from harness.run.scheduler import FaultScheduler
 from harness.run.signals import deferred_interrupts, interrupts_raise
 from harness.scenario.model import Scenario
+from harness.slo.charts import PRIMARY_CHART
+from harness.slo.failover import failover_events
 from harness.slo.judge import judge_slos
 from harness.slo.preflight import check_queries
 from harness.slo.series import collect_series
@@ -324,6 +326,8 @@ class ScenarioRun:
         end = self.record.load_ended_at or time.time()
         start = self.record.load_started_at
         self.record.series = collect_series(target.prometheus, start - 5, end + 5)
+        # The failover manager's promotions and demotions, from where each primary was.
+        self.record.events += failover_events(self.record.series.get(PRIMARY_CHART, []))
         self.record.load_summary = locust_summary(self.run_dir)
 
     def _collect_logs(self) -> None:

@@ -4,7 +4,7 @@ One list, beside the PromQL shorthands it reuses, shared by the collector (which
 queries after the load and stores the series in the RunRecord) and the HTML report (which
 draws them with the fault windows).
 Metric names are those the stack and the load generator export (target-stack/README.md,
-harness/load/client_metrics.py).
+target-stack/shard/exporter-queries.yaml, harness/load/client_metrics.py).
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 from harness.slo.promql import BACKLOG_SERIES, PENDING_SERIES
 
+# The series key of the chart of where each shard's primary is: the failover manager's
+# events (harness.slo.failover) are derived from it after the run.
+PRIMARY_CHART = "shard_primary"
+
 
 @dataclass(frozen=True, kw_only=True)
 class ChartDef:
@@ -20,6 +24,11 @@ class ChartDef:
     title: str
     unit: str
     queries: tuple[tuple[str, str], ...]  # (PromQL, legend label template using {label})
+    # What a newcomer needs to read the chart, shown under its title ("" for none).
+    note: str = ""
+    # Drawn as lanes instead of lines: each line is an on/off series (1 or 0) drawn as a bar
+    # in the lane of this label's value (one lane per shard), only while it is 1.
+    lanes: str | None = None
 
 
 CHARTS: tuple[ChartDef, ...] = (
@@ -92,6 +101,39 @@ CHARTS: tuple[ChartDef, ...] = (
                 "shard {shard}",
             ),
         ),
+    ),
+    ChartDef(
+        key="db_errors",
+        title="Failed shard queries by shard: writes and reads (web tier)",
+        unit="errors/s",
+        queries=(("sum by (shard) (rate(web_db_errors_total[5s]))", "shard {shard}"),),
+        note="Every shard query the web tier of either region could not complete (a write with "
+        "no primary to take it, a read whose copy and primary are both out of reach).",
+    ),
+    ChartDef(
+        key="replication_lag",
+        title="Replication lag by shard (its worst standby, as the primary reports it)",
+        unit="s",
+        queries=(("max by (shard) (pg_replica_replay_lag_seconds)", "shard {shard}"),),
+        note="PostgreSQL's replay_lag: how long the standby takes to replay what the primary "
+        "committed. A gap: no standby connected to the shard's primary (or no primary).",
+    ),
+    ChartDef(
+        key=PRIMARY_CHART,
+        title="Where each shard's primary is",
+        unit="primary",
+        # 1 while the node is the primary (not in recovery), 0 while it is a standby; no point
+        # while its exporter does not answer (the node or its PostgreSQL down).
+        queries=(
+            (
+                "max by (shard, region, service) (1 - pg_node_standby)",
+                "shard {shard} primary in {region}",
+            ),
+        ),
+        note="One row per shard; a bar in a region's colour while that region's node is the "
+        "shard's primary. No bar: no node was the primary (a failover under way, or the "
+        "node not reporting). Two bars at once: two primaries (split brain).",
+        lanes="shard",
     ),
     ChartDef(
         key="faults_active",

@@ -24,6 +24,8 @@ LOOP_WAIT_S = 2
 RETRY_TIMEOUT_S = 4
 # What the web tier and the ledger read to name the node that committed a write.
 NODE_SETTING = "chaos.node"
+# Where the harness writes each node's configuration (the shard image runs `patroni` on it).
+PATRONI_FILE = "/etc/patroni.yml"
 
 
 def leader_key(shard: int) -> str:
@@ -107,5 +109,5 @@ def patroni_config(config: StackConfig, shard: int, region: str) -> dict[str, An
 
 
 def patroni_yaml(config: StackConfig, shard: int, region: str) -> str:
-    """/etc/patroni.yml as text (JSON is YAML)."""
+    """PATRONI_FILE's content (JSON is YAML)."""
     return json.dumps(patroni_config(config, shard, region), indent=2) + "\n"

@@ -1,8 +1,11 @@
-"""A quick end-to-end check of a running stack through the geo router.
+"""A quick end-to-end check of a running stack through the geo router, and of its regions.
 
 For each region: create a user as a user of that region, read it back, and check that the
 home region answered; then submit a photo job and wait until a worker has done it. Used by
 `harness check` and the integration tests; traffic goes only to the router's loopback port.
+
+`check_regions_identical` reads every container through the Docker SDK and compares both
+regions (harness/stack/parity.py): `harness check` fails on any difference.
 """
 
 from __future__ import annotations
@@ -11,10 +14,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import docker
 import requests
+from docker.models.containers import Container
 
 from harness.errors import InfraError
+from harness.stack import labels
 from harness.stack import topology as t
+from harness.stack.config import StackConfig
+from harness.stack.lifecycle import CONFIG, stack_containers
+from harness.stack.parity import Deployed, Parity, compare
+from harness.stack.spec import stack_spec
 from harness.vocabulary import HOME_HEADER, SERVED_HEADER
 
 TIMEOUT_S = 5.0
@@ -91,3 +101,62 @@ def check_region(
 
 def check_stack(router: str) -> list[SmokeResult]:
     return [check_region(router, region) for region in t.REGIONS]
+
+
+def deployed(container: Container, files: dict[str, str]) -> Deployed:
+    """A container as Docker inspects it: its labels, the id of its image, its entrypoint and
+    command, and its environment (the image's own variables included: the same image gives
+    the same ones)."""
+    config = container.attrs.get("Config") or {}
+    env = {}
+    for item in config.get("Env") or []:
+        key, _, value = str(item).partition("=")
+        env[key] = value
+    own = container.labels
+    return Deployed(
+        instance=own.get(labels.INSTANCE, container.name or ""),
+        service=own.get(labels.SERVICE, ""),
+        image=str(container.attrs.get("Image", "")),
+        command=(*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])),
+        env=env,
+        files=files,
+    )
+
+
+def region_parity(client: docker.DockerClient, stack: str) -> tuple[Parity, str | None]:
+    """Both regions of the running stack compared, and a note when the files could not be.
+
+    The files (each shard node's Patroni configuration) are the ones the harness wrote at
+    the start: they are made from the spec of the config the stack was started with, which
+    its containers carry in their config label."""
+    containers = stack_containers(client, stack)
+    files: dict[str, dict[str, str]] = {}
+    note = None
+    label = next((c.labels[CONFIG] for c in containers if c.labels.get(CONFIG)), "")
+    try:
+        config = StackConfig.from_json(label, name=stack)
+    except ValueError:
+        note = "configuration files not compared: the stack has no readable config label"
+    else:
+        files = {spec.instance: spec.files for spec in stack_spec(config)}
+    found = [deployed(c, files.get(c.labels.get(labels.INSTANCE, ""), {})) for c in containers]
+    return compare(found), note
+
+
+def check_regions_identical(client: docker.DockerClient, stack: str) -> str:
+    """The line `harness check` prints for identical regions; InfraError naming every
+    difference (the containers and what differs) otherwise."""
+    parity, note = region_parity(client, stack)
+    if parity.pairs == 0 and parity.identical:
+        raise InfraError(
+            f"stack {stack!r} has no container of either region to compare",
+            hint="start it with `harness up`",
+        )
+    if not parity.identical:
+        raise InfraError(
+            f"the two data centres of stack {stack!r} differ: {parity.summary()}",
+            hint="every container of both regions is made from one spec: `harness down` then "
+            "`harness up` makes them again from the same images and configuration",
+            detail="\n".join(f"  {d.message()}" for d in parity.differences),
+        )
+    return parity.summary() + (f" ({note})" if note else "")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from harness.stack import probes
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
-from harness.stack.patroni import leader_key, patroni_yaml
+from harness.stack.patroni import PATRONI_FILE, leader_key, patroni_yaml
 from harness.stack.probes import Probe
 from harness.stack.scrape import prometheus_config
 from harness.stack.toxiproxy_config import toxiproxy_config
@@ -206,7 +206,7 @@ def _data_tier(config: StackConfig, region: str) -> list[ContainerSpec]:
                     t.DB_NAME,
                 ],
                 volume_path="/var/lib/postgresql/data",
-                files={"/etc/patroni.yml": patroni_yaml(config, s, region)},
+                files={PATRONI_FILE: patroni_yaml(config, s, region)},
             )
         )
     return [queue, *nodes]

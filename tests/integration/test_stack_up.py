@@ -10,7 +10,7 @@ import requests
 
 from harness.stack import topology as t
 from harness.stack.endpoints import Endpoints
-from harness.stack.smoke import check_region
+from harness.stack.smoke import check_region, check_regions_identical
 from tests.integration.helpers import harness_cli, labelled
 
 
@@ -27,6 +27,15 @@ def test_each_region_serves_its_own_users_and_does_the_photo_job(stack: Endpoint
         result = check_region(stack.router, region)
         assert result.served_by == region
         assert t.shard_of(result.user_id) == result.user_id % 4
+
+
+def test_both_regions_run_the_same_images_and_configuration(
+    stack: Endpoints, docker_client: docker.DockerClient, stack_name: str
+) -> None:
+    # the session's stack: one web replica and two workers a region, a queue, four shard nodes
+    assert check_regions_identical(docker_client, stack_name) == (
+        "regions identical: 8 pairs of containers, same images and configuration"
+    )
 
 
 def test_user_created_in_one_region_is_readable_from_the_other(stack: Endpoints) -> None:

@@ -260,3 +260,94 @@ def test_the_faults_table_shows_each_time_of_the_window_and_the_effects() -> Non
     table = page[page.index('id="faults"') : page.index('id="slos"')]
     for shown in ("+58.4 s", "+60.4 s", "+119.2 s", "+120.2 s", "container_stopped 3"):
         assert shown in table
+
+
+def _drawn(record, key: str) -> dict:
+    index = CHARTS.index(next(c for c in CHARTS if c.key == key))
+    return chart_data(render_html(record))[f"chart-{index}"]
+
+
+def test_the_two_data_centres_charts_are_drawn_with_the_fault_windows() -> None:
+    record = sample_record()
+    for key in ("db_errors", "replication_lag", "shard_primary"):
+        figure = _drawn(record, key)
+        rects = [s for s in figure["layout"]["shapes"] if s["type"] == "rect"]
+        assert [(r["x0"], r["x1"]) for r in rects] == [pytest.approx((60.4, 120.2))]
+    names = [t["name"] for t in _drawn(record, "db_errors")["data"]]
+    assert names == ["shard 0", "shard 1", "shard 2", "shard 3"]
+    lag = _drawn(record, "replication_lag")["data"][0]
+    assert 55 in lag["x"] and 60 not in lag["x"]  # no standby while us-east was cut off
+    # and the line does not bridge that: a null between the last point before and the first after
+    gap = lag["x"].index(87.5)
+    assert lag["y"][gap] is None and lag["x"][gap - 1 : gap + 2] == [55, 87.5, 120]
+
+
+def test_where_each_primary_is_is_a_lane_per_shard_with_a_bar_per_region() -> None:
+    figure = _drawn(sample_record(), "shard_primary")
+    axis = figure["layout"]["yaxis"]
+    assert axis["ticktext"] == ["shard 0", "shard 1", "shard 2", "shard 3"]
+    assert axis["tickvals"] == [0, 1, 2, 3] and axis["range"] == [3.5, -0.5]  # shard 0 on top
+    traces = {t["name"]: t for t in figure["data"]}
+    assert list(traces)[:2] == ["shard 0 primary in us-east", "shard 0 primary in us-west"]
+    east, west = traces["shard 0 primary in us-east"], traces["shard 0 primary in us-west"]
+    # a bar only while the node is the primary: us-east's until it was fenced, then us-west's
+    at = dict(zip(east["x"], east["y"], strict=True))
+    assert at[60] == pytest.approx(-0.15) and at[65] is None
+    at = dict(zip(west["x"], west["y"], strict=True))
+    assert at[70] is None and at[75] == pytest.approx(0.15) and at[180] == pytest.approx(0.15)
+    assert east["line"]["color"] != west["line"]["color"]
+    assert traces["shard 2 primary in us-east"]["line"]["color"] == east["line"]["color"]
+    assert set(traces["shard 3 primary in us-west"]["y"]) == {3.15}  # primary all along
+
+
+def test_a_primary_bar_never_bridges_missing_samples() -> None:
+    record = sample_record()
+    [east0] = [
+        s for s in record.series["shard_primary"] if s.labels["service"] == "shard-0-us-east"
+    ]
+    east0.points = [(T0 + s, 1.0) for s in (*range(0, 20), *range(40, 60))]
+    east = _drawn(record, "shard_primary")["data"][0]
+    gap = east["x"].index(29.5)  # inserted between the last point before it and the first after
+    assert east["y"][gap] is None
+    assert east["y"][gap - 1] is not None and east["y"][gap + 1] is not None
+
+
+def test_two_primaries_at_once_are_two_bars_in_the_lane() -> None:
+    record = sample_record()
+    for series in record.series["shard_primary"]:
+        if series.labels["shard"] == "1":
+            series.points = [(T0 + s, 1.0) for s in range(0, 181, 5)]
+    traces = {t["name"]: t for t in _drawn(record, "shard_primary")["data"]}
+    ys = [traces[f"shard 1 primary in {r}"]["y"][0] for r in ("us-east", "us-west")]
+    assert ys == [pytest.approx(0.85), pytest.approx(1.15)]
+
+
+def test_a_chart_says_how_to_read_it() -> None:
+    page = render_html(sample_record())
+    section = page[page.index("Where each shard&#39;s primary is") :].split('<div class="chart">')[
+        0
+    ]
+    assert "Two bars at once: two primaries (split brain)" in section
+
+
+def test_the_failover_managers_events_are_in_the_event_list() -> None:
+    page = render_html(sample_record())
+    events = page[page.index('id="events"') : page.index('id="steps"')]
+    assert "<code>demoted</code>" in events and "<code>promoted</code>" in events
+    assert "+75.0 s" in events and "shard 0: shard-0-us-west promoted" in events
+
+
+def test_a_record_from_before_the_two_data_centres_still_renders() -> None:
+    # results.json of an older harness: none of the new charts' series, no failover events
+    record = sample_record()
+    record.series = {
+        k: v
+        for k, v in record.series.items()
+        if k not in ("db_errors", "replication_lag", "shard_primary")
+    }
+    record.events = [e for e in record.events if e.kind not in ("promoted", "demoted")]
+    page = render_html(record)
+    for title in ("Where each shard", "Replication lag by shard", "Failed shard queries"):
+        section = page[page.index(title) :].split('<div class="chart">')[0]
+        assert '<div class="nodata">no data</div>' in section
+    assert "<code>promoted</code>" not in page

@@ -49,11 +49,28 @@ def test_the_terminal_shows_the_table_each_failure_the_whole_error_and_the_verdi
 
 
 def test_a_run_that_judged_nothing_is_just_the_verdict() -> None:
-    record = sample_record(status="passed", exit_code=0, slos=[], invariants=[])
+    record = sample_record(status="passed", exit_code=0, slos=[], invariants=[], events=[])
     assert (
         summary_text(record, "reports/r")
         == "PASSED: region-outage (exit code 0); report in reports/r"
     )
+
+
+def test_the_terminal_shows_each_promotion_and_demotion_after_the_table() -> None:
+    record = sample_record()
+    record.events.reverse()  # in time order whatever order they were recorded in
+    text = summary_text(record, "reports/r")
+    failover = [line for line in text.splitlines() if line.startswith("failover")]
+    assert failover == [
+        "failover at +65.0 s: shard 0: shard-0-us-east demoted",
+        "failover at +65.0 s: shard 2: shard-2-us-east demoted",
+        "failover at +75.0 s: shard 0: shard-0-us-west promoted",
+        "failover at +75.0 s: shard 2: shard-2-us-west promoted",
+    ]
+    assert text.index(failover[0]) > text.index(table(record))
+    assert text.index(failover[-1]) < text.index(failure_lines(record)[0])
+    # the other events (faults, containers) stay in the report's event list
+    assert "container_stopped" not in text and "fault_applied" not in text
 
 
 def test_the_terminal_and_the_report_say_which_load_model_ran() -> None:

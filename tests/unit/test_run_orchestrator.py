@@ -348,3 +348,31 @@ def test_a_reused_stack_that_differs_from_the_scenario_is_exit_2(tmp_path: Path)
     assert code == EXIT_USAGE and run.record.slos == []
     assert "scenario asks web_replicas 2" in (run.record.error or "")
     assert stack.journal == ["connected"]
+
+
+def test_the_collect_step_adds_the_failover_managers_events_from_the_primary_series(
+    tmp_path: Path,
+) -> None:
+    from harness.record import Series
+    from harness.slo.charts import CHARTS, PRIMARY_CHART
+
+    [(primary_q, _)] = next(c for c in CHARTS if c.key == PRIMARY_CHART).queries
+    t = time.time()
+    east = {"shard": "1", "region": "us-east", "service": "shard-1-us-east"}
+    west = {"shard": "1", "region": "us-west", "service": "shard-1-us-west"}
+    ranges: dict[str, Any] = {
+        primary_q: [
+            Series(labels=east, points=[(t + s, 0.0 if s < 3 else 1.0) for s in range(6)]),
+            Series(labels=west, points=[(t + s, 1.0 if s < 2 else 0.0) for s in range(6)]),
+        ]
+    }
+    stack = FakeStack(prom=FakeProm(instant=[({}, 0.01)], ranges=ranges))
+    code, _, _ = execute(tmp_path, stack, slos=[ERROR_RATIO])
+    assert code == EXIT_OK
+    saved = load_record(tmp_path)
+    failover = [(e.t - t, e.kind, e.message) for e in saved.events if e.fault is None][-2:]
+    assert failover == [
+        (2.0, "demoted", "shard 1: shard-1-us-west demoted"),
+        (3.0, "promoted", "shard 1: shard-1-us-east promoted"),
+    ]
+    assert len(saved.series[PRIMARY_CHART]) == 2

@@ -63,3 +63,38 @@ def test_custom_charts() -> None:
     )
     [line] = collect_series(prom, 0, 1, charts=(chart,))["k"]
     assert line.labels["legend"] == "theirs"
+
+
+@pytest.mark.parametrize("chart", CHARTS, ids=lambda c: c.key)
+def test_every_charts_promql_parses(chart: ChartDef) -> None:
+    import promql_parser
+
+    for promql, _ in chart.queries:
+        promql_parser.parse(promql)
+
+
+def test_the_two_data_centres_charts_are_collected_with_their_legends() -> None:
+    by_key = {c.key: c for c in CHARTS}
+    assert by_key["replication_lag"].queries == (
+        ("max by (shard) (pg_replica_replay_lag_seconds)", "shard {shard}"),
+    )
+    assert by_key["db_errors"].queries == (
+        ("sum by (shard) (rate(web_db_errors_total[5s]))", "shard {shard}"),
+    )
+    [(primary_q, _)] = by_key["shard_primary"].queries
+    assert "pg_node_standby" in primary_q and by_key["shard_primary"].lanes == "shard"
+    node = {"shard": "2", "region": "us-west", "service": "shard-2-us-west"}
+    prom = FakeProm(
+        AssertionError("charts use range queries only"),
+        ranges={
+            primary_q: [Series(labels=node, points=[(1.0, 0.0), (2.0, 1.0)])],
+            by_key["replication_lag"].queries[0][0]: [
+                Series(labels={"shard": "2"}, points=[(1.0, 0.004)])
+            ],
+        },
+    )
+    collected = collect_series(prom, 0.0, 3.0)
+    [line] = collected["shard_primary"]
+    assert line.labels == {**node, "legend": "shard 2 primary in us-west"}
+    assert [s.labels["legend"] for s in collected["replication_lag"]] == ["shard 2"]
+    assert collected["db_errors"] == []
