@@ -35,6 +35,7 @@ from harness.run.registration import ScrapeRegistration
 from harness.run.stackuse import StackUse, acquire_stack
 from harness.scenario.model import Scenario
 from harness.slo.prometheus import PrometheusClient
+from harness.stack.lifecycle import discover_endpoints
 from harness.stack.status import wait_until_healthy
 from harness.target import Target
 
@@ -91,8 +92,10 @@ def bundled_target(client: docker.DockerClient, use: StackUse, *, run_id: str) -
         links=stack_links(endpoints),
         containers=DockerContainers(client, use.name),
         prometheus=PrometheusClient(endpoints.prometheus),
-        open_shards=lambda: ShardReader(endpoints.shards),
-        open_queue=lambda: RegionQueues(endpoints.queues),
+        # Found again when opened: a container restarted after `mode: stop` (a region's queue
+        # and shard nodes) is published on a new host port.
+        open_shards=lambda: ShardReader(discover_endpoints(client, use.name).shards),
+        open_queue=lambda: RegionQueues(discover_endpoints(client, use.name).queues),
         load=start_load,
         fault_gauge=FaultExporter(host),
         scrape=lambda: ScrapeRegistration(client, use.name, run_id),

@@ -19,7 +19,9 @@ from harness.stack.endpoints import Endpoints
 BURST = 20
 SHARD = 1  # only one shard link is cut: the web's /healthz stays up, so the router keeps
 # sending us-east's users to us-east, and each read of a shard-1 user is a 503 from there
-LINK = f"shard{SHARD}-us-east"
+# Every way into the shard's nodes from us-east: its own copy, and the WAN link a read that
+# its copy cannot answer falls back to (the primary in the other region).
+LINKS = [f"shard{SHARD}-us-east", f"wan-shard{SHARD}-us-west"]
 SELECTOR = 'web_requests_total{region="us-east",route="/users/{id}",status="503"}'
 
 
@@ -45,7 +47,8 @@ def test_a_burst_of_503s_on_a_route_that_never_failed_is_counted(stack: Endpoint
     before = wait_for(stack.prometheus, f"sum({SELECTOR})", lambda v: v is not None)
     assert before is not None, "the web tier's 503 series is not pre-created at 0"
     toxiproxy = stack_links(stack)
-    toxiproxy.set_enabled(LINK, False)
+    for link in LINKS:
+        toxiproxy.set_enabled(link, False)
     try:
         started = time.time()
         statuses = [
@@ -57,7 +60,8 @@ def test_a_burst_of_503s_on_a_route_that_never_failed_is_counted(stack: Endpoint
             for i in range(1, BURST + 1)
         ]
     finally:
-        toxiproxy.set_enabled(LINK, True)
+        for link in LINKS:
+            toxiproxy.set_enabled(link, True)
     assert statuses.count(503) == BURST, statuses
     window = int(time.time() - started) + 15
     time.sleep(3)  # two scrapes after the last error

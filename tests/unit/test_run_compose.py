@@ -14,6 +14,7 @@ from harness.faults.toxiproxy_client import ToxiproxyClient
 from harness.invariants.queue import RegionQueues
 from harness.invariants.shards import ShardReader, primary_url
 from harness.load.runner import start_load
+from harness.run import compose
 from harness.run.compose import BundledStack, bundled_target
 from harness.run.exporter import FaultExporter
 from harness.run.options import RunOptions
@@ -26,8 +27,13 @@ from tests.fakes import ENDPOINTS, FakeDocker
 LOAD = {"users": 1, "spawn_rate": 1, "duration": "10s", "geography": {"us-east": 100}}
 
 
-def test_the_bundled_target_holds_the_real_adapters_of_the_stack() -> None:
+def test_the_bundled_target_holds_the_real_adapters_of_the_stack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     endpoints = replace(ENDPOINTS, wan_latency_ms=35)
+    # The shard and queue readers find the endpoints again when opened (ports change when a
+    # stopped container starts again): here they are the stack's as discovered now.
+    monkeypatch.setattr(compose, "discover_endpoints", lambda client, name: endpoints)
     use = StackUse(name="lab", endpoints=endpoints, owned=True, images={"queue": "sha256:q"})
     target = bundled_target(FakeDocker(), use, run_id="r1")
     assert target.name == "lab" and target.endpoints == endpoints
