@@ -22,6 +22,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from harness.errors import InfraError
+from harness.net import free_port
 from harness.stack import labels
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
@@ -194,7 +195,9 @@ def _create(
         labels=own,
         network=net,
         networking_config={net: endpoint},
-        ports={f"{p}/tcp": ("127.0.0.1", None) for p in spec.publish},
+        # Host ports chosen now, not by Docker at each start: a container stopped and started
+        # again (a region's `mode: stop`) keeps its endpoints, so what was discovered stays true.
+        ports={f"{p}/tcp": ("127.0.0.1", free_port("127.0.0.1")) for p in spec.publish},
         volumes=volumes,
         healthcheck=spec.healthcheck(),
         extra_hosts={"host.docker.internal": "host-gateway"} if spec.host_gateway else None,

@@ -42,14 +42,24 @@ def ctx(
     wait_until_healthy(docker_client, stack_name, timeout_s=120)  # leave it as we found it
 
 
+_PROBE_USERS: dict[str, int] = {}
+
+
 def served_region(router: str, home: str) -> str | None:
+    """Which region answers a read of `home`'s user. A read, not a write: while a region is
+    out, writes to the shards whose primaries it had wait for their failover (seconds more),
+    and every region has a copy of every user to read."""
     try:
-        resp = requests.post(
-            f"{router}/users", json={"name": "probe"}, headers={"X-Home-Region": home}, timeout=5
+        if router not in _PROBE_USERS:  # made once, while the stack is whole
+            made = requests.post(f"{router}/users", json={"name": "probe"}, timeout=5)
+            _PROBE_USERS[router] = int(made.json()["id"])
+            time.sleep(0.5)  # on both copies (synchronous), replayed
+        resp = requests.get(
+            f"{router}/users/{_PROBE_USERS[router]}", headers={"X-Home-Region": home}, timeout=5
         )
-    except requests.RequestException:
+    except (requests.RequestException, ValueError, KeyError):
         return None
-    return resp.headers.get("X-Served-Region") if resp.status_code == 201 else None
+    return resp.headers.get("X-Served-Region") if resp.status_code == 200 else None
 
 
 def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> float:
