@@ -129,8 +129,10 @@ def test_prometheus_sees_every_shard_replicated_with_its_lag(stack: Endpoints) -
 
 @pytest.mark.parametrize("mode", ["network", "stop"])
 def test_a_region_outage_promotes_the_other_regions_copies_and_the_region_rejoins(
-    stack: Endpoints, ctx: FaultContext, mode: str
+    stack: Endpoints, stack_name: str, ctx: FaultContext, mode: str
 ) -> None:
+    # From the stack's placement (an earlier test's failover may have moved primaries).
+    restore_placement(stack, StackConfig(name=stack_name), timeout_s=120, progress=print)
     before = primaries(stack)
     assert {region_of_node(p) for p in before.values()} == set(t.REGIONS)  # spread
     with inject(spec(type="region_outage", region="us-east", mode=mode), ctx):
