@@ -17,7 +17,7 @@ from harness.faults.containers import DockerContainers
 from harness.faults.runtime import FaultContext, inject
 from harness.faults.spec import FaultSpec, fault_union
 from harness.faults.toxiproxy_client import stack_links
-from harness.invariants.queue import RegionQueues
+from harness.invariants.queue import QueueReader, RegionQueues
 from harness.stack.endpoints import Endpoints
 from harness.stack.status import wait_until_healthy
 from harness.stack.topology import QUEUE_GROUP, QUEUE_STREAM
@@ -112,7 +112,7 @@ def job_status(router: str, job_id: str) -> dict[str, Any]:
 def test_consumer_death_stops_all_work_and_the_backlog_drains_after(
     stack: Endpoints, ctx: FaultContext
 ) -> None:
-    queue = RegionQueues(stack.queues)
+    queue = QueueReader(stack.queues["us-east"])  # submit_jobs sends us-east users' jobs
     # No job is in flight here, so a mid-job kill would not bite (FaultDidNotBite): kill at once.
     with inject(spec(type="consumer_death", mid_job=False), ctx):
         wait_for(lambda: live_workers(stack.prometheus) == 0, 10, "workers reported down")

@@ -19,7 +19,8 @@ def test_up_then_down_leaves_nothing(docker_client: docker.DockerClient) -> None
     up = harness_cli("up", "--stack", name, "--workers-per-region", "1")
     assert up.returncode == 0, up.stderr
     assert "http://127.0.0.1:" in up.stdout
-    assert labelled(docker_client, name)[0] == 8 + 2 + 2
+    # witness, router, toxiproxy, prometheus; per region a queue, 4 shard nodes, 1 web, 1 worker
+    assert labelled(docker_client, name)[0] == 4 + 2 * (1 + 4 + 1 + 1)
     down = harness_cli("down", "--stack", name)
     assert down.returncode == 0, down.stderr
     assert labelled(docker_client, name) == (0, 0, 0)
