@@ -179,7 +179,7 @@ def test_a_region_outage_promotes_the_other_regions_copies_and_the_region_rejoin
                 )
                 return found[-1].status_code == 201
 
-            wait_for(written, 20, f"a write to shard {shard} in us-west")
+            wait_for(written, 45, f"a write to shard {shard} in us-west")
             assert answers[-1].headers["X-Committed-By"] == f"shard-{shard}-us-west"
     # Back: every us-east node rejoins as a standby of its shard's us-west primary.
     replicated = wait_replicated(stack, timeout_s=120, progress=print)
