@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 
 import docker
 
@@ -27,3 +29,13 @@ def labelled(client: docker.DockerClient, stack: str) -> tuple[int, int, int]:
         len(client.networks.list(filters=f)),
         len(client.volumes.list(filters=f)),
     )
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float, what: str, poll_s: float = 0.2) -> float:
+    """Poll `check` until true; fail naming `what` after `timeout_s`. Returns the seconds it
+    took (a failover's time, when `check` is its end)."""
+    start = time.monotonic()
+    while not check():
+        assert time.monotonic() - start < timeout_s, f"{what}: not within {timeout_s} s"
+        time.sleep(poll_s)
+    return time.monotonic() - start

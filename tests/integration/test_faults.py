@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import docker
@@ -21,6 +21,7 @@ from harness.invariants.queue import QueueReader, RegionQueues
 from harness.stack.endpoints import Endpoints
 from harness.stack.status import wait_until_healthy
 from harness.stack.topology import QUEUE_GROUP, QUEUE_STREAM
+from tests.integration.helpers import wait_for
 
 FAULT = TypeAdapter(fault_union())
 FAILOVER_S = 6.0  # HAProxy: 2 failed checks 500 ms apart, 1 s check timeout, plus a retry
@@ -60,14 +61,6 @@ def served_region(router: str, home: str) -> str | None:
     except (requests.RequestException, ValueError, KeyError):
         return None
     return resp.headers.get("X-Served-Region") if resp.status_code == 200 else None
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> float:
-    start = time.monotonic()
-    while not check():
-        assert time.monotonic() - start < timeout_s, f"{what}: not within {timeout_s} s"
-        time.sleep(0.2)
-    return time.monotonic() - start
 
 
 @pytest.mark.parametrize("mode", ["network", "stop"])

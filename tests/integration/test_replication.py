@@ -7,7 +7,7 @@ API, Prometheus's scrape of the nodes' exporters."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import docker
@@ -28,19 +28,13 @@ from harness.stack.replication import restore_placement, shard_states, wait_repl
 from harness.stack.status import wait_until_healthy
 from harness.stack.wan import WAN_TOXIC_PREFIX, wan_links
 from harness.vocabulary import region_of_node
+from tests.integration.helpers import wait_for
 
 FAULT = TypeAdapter(fault_union())
 
 
 def spec(**fields: Any) -> FaultSpec:
     return FAULT.validate_python({"at": 0, "duration": 1, **fields})  # type: ignore[no-any-return]
-
-
-def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, f"not within {timeout_s:.0f} s: {what}"
-        time.sleep(0.5)
 
 
 @pytest.fixture
