@@ -44,6 +44,7 @@ ENDPOINTS = Endpoints(
         tuple(f"postgresql://harness@127.0.0.1:{10 + 2 * s + r}/harness" for r in range(2))
         for s in range(4)
     ),
+    patroni=tuple(tuple(f"http://127.0.0.1:{30 + 2 * s + r}" for r in range(2)) for s in range(4)),
     gateway="172.17.0.1",
 )
 

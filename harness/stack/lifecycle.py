@@ -91,7 +91,12 @@ def bring_up(
         wait_healthy(client, config.name, last, timeout_s=_left(deadline), progress=progress)
         endpoints = discover_endpoints(client, config.name)
         wait_routed(endpoints.router, t.REGIONS, timeout_s=_left(deadline), progress=progress)
-        wait_replicated(endpoints, timeout_s=_left(deadline), progress=progress)
+        wait_replicated(
+            endpoints,
+            timeout_s=_left(deadline),
+            progress=progress,
+            synchronous=config.synchronous,
+        )
         return endpoints
     except BaseException:
         progress(f"removing the partly started stack {config.name!r}")

@@ -62,9 +62,29 @@ def shard_states(endpoints: Endpoints) -> dict[int, list[NodeState]]:
     }
 
 
-def replication_problem(shard: int, states: list[NodeState]) -> str | None:
+def synchronous_standbys(apis: tuple[str, ...]) -> frozenset[str] | None:
+    """The nodes Patroni names the shard's synchronous standbys (its `/sync` key in etcd, as
+    the first node's REST API that answers reports it), or None when no API answers."""
+    for api in apis:
+        try:
+            answer = requests.get(f"{api}/cluster", timeout=CONNECT_TIMEOUT_S)
+            answer.raise_for_status()
+            members = answer.json().get("members", [])
+        except (requests.RequestException, ValueError, AttributeError):
+            continue
+        return frozenset(
+            str(m.get("name")) for m in members
+            if isinstance(m, dict) and m.get("role") == "sync_standby"
+        )  # fmt: skip
+    return None
+
+
+def replication_problem(
+    shard: int, states: list[NodeState], sync: frozenset[str] | None = None
+) -> str | None:
     """Why a shard is not replicated as it should be, or None: one primary, streaming to
-    every other node of the shard."""
+    every other node of the shard, and (when `sync` is given: Patroni's synchronous standbys)
+    every other node its synchronous standby."""
     primaries = [s for s in states if s.role == "primary"]
     if len(primaries) != 1:
         roles = ", ".join(f"{s.node} {s.role}" for s in states)
@@ -73,18 +93,38 @@ def replication_problem(shard: int, states: list[NodeState]) -> str | None:
     missing = sorted(others - set(primaries[0].streaming))
     if missing:
         return f"shard {shard}: {', '.join(missing)} not streaming from {primaries[0].node}"
+    if sync is not None and (not_sync := sorted(others - sync)):
+        return f"shard {shard}: Patroni has not made {', '.join(not_sync)} synchronous yet"
     return None
 
 
 def wait_replicated(
-    endpoints: Endpoints, *, timeout_s: float, progress: Callable[[str], None]
+    endpoints: Endpoints,
+    *,
+    timeout_s: float,
+    progress: Callable[[str], None],
+    synchronous: bool = False,
 ) -> dict[int, str]:
-    """Return once every shard has one primary streaming to its standby: shard -> primary."""
+    """Return once every shard has one primary streaming to its standby: shard -> primary.
+
+    `synchronous`: also wait until Patroni has named that standby the synchronous one in
+    etcd. Streaming, and even PostgreSQL's own `sync_state = 'sync'`, come first: Patroni
+    sets synchronous_standby_names, then writes its `/sync` key a loop later. Until that key
+    names the standby, Patroni will not promote it, and a standby lost in between leaves
+    the primary's commits waiting for it for good (Patroni 3.0 compares what it wants with
+    the key, not with the setting). A fault injected in that window measures the bootstrap,
+    not the failover."""
     deadline = time.monotonic() + timeout_s
     said = False
     while True:
         states = shard_states(endpoints)
-        problems = [p for s, st in states.items() if (p := replication_problem(s, st))]
+        problems = [
+            p
+            for s, st in states.items()
+            if (p := replication_problem(
+                s, st, synchronous_standbys(endpoints.patroni[s]) if synchronous else None
+            ))
+        ]  # fmt: skip
         if not problems:
             return {
                 shard: next(s.node for s in st if s.role == "primary")
@@ -112,7 +152,9 @@ def restore_placement(
     """Move each shard's primary back to the region the stack places it in (a switchover by
     Patroni's REST API), so every run starts from the same placement, whatever failovers an
     earlier run caused. Returns what was moved ("shard 0: shard-0-us-west -> ...-us-east")."""
-    primaries = wait_replicated(endpoints, timeout_s=timeout_s, progress=progress)
+    primaries = wait_replicated(
+        endpoints, timeout_s=timeout_s, progress=progress, synchronous=config.synchronous
+    )
     moved = []
     deadline = time.monotonic() + timeout_s
     for shard, primary in primaries.items():
@@ -150,7 +192,10 @@ def _wait_placed(
 ) -> None:
     while True:
         primaries = wait_replicated(
-            endpoints, timeout_s=max(0.0, deadline - time.monotonic()), progress=progress
+            endpoints,
+            timeout_s=max(0.0, deadline - time.monotonic()),
+            progress=progress,
+            synchronous=config.synchronous,
         )
         wrong = [
             f"shard {s} on {p}"

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
 from harness.errors import InfraError
 from harness.stack import replication
-from harness.stack.replication import NodeState, node_state, replication_problem, wait_replicated
+from harness.stack.replication import (
+    NodeState,
+    node_state,
+    replication_problem,
+    synchronous_standbys,
+    wait_replicated,
+)
 from tests.fakes import ENDPOINTS
 
 EAST, WEST = "shard-1-us-east", "shard-1-us-west"
@@ -120,3 +129,59 @@ def test_wait_replicated_gives_up_naming_every_problem(monkeypatch: pytest.Monke
     )
     assert "docker logs" in (caught.value.hint or "")
     assert len(said) == 1
+
+
+def test_a_streaming_standby_patroni_has_not_made_synchronous_is_a_problem_when_asked() -> None:
+    states = [primary(EAST, WEST), standby(WEST)]
+    assert replication_problem(1, states, sync=frozenset()) == (
+        "shard 1: Patroni has not made shard-1-us-west synchronous yet"
+    )
+    assert replication_problem(1, states, sync=frozenset({WEST})) is None
+    assert replication_problem(1, states) is None  # async: streaming is enough
+
+
+def test_wait_replicated_synchronous_waits_for_patronis_sync_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(replication, "shard_states", lambda endpoints: {1: healthy(1)})
+    keys = iter([frozenset(), frozenset({"shard-1-us-east"})])
+    monkeypatch.setattr(replication, "synchronous_standbys", lambda apis: next(keys))
+    monkeypatch.setattr(replication.time, "sleep", lambda s: None)
+    said: list[str] = []
+    assert wait_replicated(ENDPOINTS, timeout_s=10, progress=said.append, synchronous=True) == {
+        1: "shard-1-us-west"
+    }
+    assert said == [
+        "waiting for every shard's primary and standby"
+        " (shard 1: Patroni has not made shard-1-us-east synchronous yet)"
+    ]
+
+
+class _PatroniAPI(BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_synchronous_standbys_reads_patronis_cluster_view_from_the_first_api_that_answers() -> None:
+    _PatroniAPI.body = json.dumps(
+        {"members": [{"name": EAST, "role": "leader"}, {"name": WEST, "role": "sync_standby"}]}
+    ).encode()
+    server = HTTPServer(("127.0.0.1", 0), _PatroniAPI)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    try:
+        live = f"http://127.0.0.1:{server.server_address[1]}"
+        assert synchronous_standbys((dead, live)) == frozenset({WEST})
+        assert synchronous_standbys((dead,)) is None
+    finally:
+        server.shutdown()
