@@ -60,6 +60,22 @@ WITNESS_SITE = "witness"
 DEFAULT_WAN_LATENCY_MS = 35
 SITES: tuple[str, ...] = (*REGIONS, WITNESS_SITE)
 
+# Geo DNS: users find the service by name, and the stack's DNS server answers by the client's
+# network (EDNS Client Subnet) with its home region's entry while that entry passes the
+# server's health check, else the other region's. A user presents its home region's subnet:
+# RFC 5737 documentation ranges, a label inside a DNS query and never an address any traffic
+# goes to. Each region's entry listens on a loopback address of its own, on one port for both,
+# so the DNS answer alone decides where a user goes.
+SERVICE_NAME = "app.chaos.test"  # .test: reserved, never resolvable outside (RFC 2606)
+CLIENT_SUBNETS: dict[str, str] = {"us-east": "198.51.100.0/24", "us-west": "203.0.113.0/24"}
+ENTRY_ADDRESSES: dict[str, str] = {"us-east": "127.0.1.1", "us-west": "127.0.2.1"}
+# Defaults of the stack settings `dns_ttl_s` and `dns_check_interval_s`: a short TTL and fast
+# checks, as managed DNS failover offers them (Route 53's fast checks run every 10 s; TTLs of
+# failover records are commonly 5-60 s), scaled to runs of a minute or two.
+DEFAULT_DNS_TTL_S = 10
+DEFAULT_DNS_CHECK_INTERVAL_S = 2
+
+
 # Services: singletons, per region a queue, a copy of every shard (a node), and a web and a
 # worker tier whose instances are numbered from 1 (`web-us-east-1`).
 SINGLE_SERVICES: tuple[str, ...] = ("geo-router", "toxiproxy", "prometheus", "witness")
