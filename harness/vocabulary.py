@@ -53,7 +53,8 @@ INVARIANTS: tuple[str, ...] = get_args(Invariant)
 
 # Sites: each region is a data centre of its own (a Docker network), and a third site, the
 # witness, holds what must survive either region: the failover manager's consensus store
-# (etcd) and the observer (Prometheus). The geo router sits there too, as the users' entry.
+# (etcd) and the observer (Prometheus). The DNS server that sends users to a region sits
+# there too: a region's loss must not take the directory of regions with it.
 WITNESS_SITE = "witness"
 # One-way latency between the two regions' data centres: about what light in fibre and a few
 # routers cost between the US coasts (a round trip of about 70 ms).
@@ -76,9 +77,10 @@ DEFAULT_DNS_TTL_S = 10
 DEFAULT_DNS_CHECK_INTERVAL_S = 2
 
 
-# Services: singletons, per region a queue, a copy of every shard (a node), and a web and a
-# worker tier whose instances are numbered from 1 (`web-us-east-1`).
-SINGLE_SERVICES: tuple[str, ...] = ("geo-router", "toxiproxy", "prometheus", "witness")
+# Services: singletons, per region an entry (its load balancer), a queue, a copy of every
+# shard (a node), and a web and a worker tier whose instances are numbered from 1
+# (`web-us-east-1`).
+SINGLE_SERVICES: tuple[str, ...] = ("dns", "toxiproxy", "prometheus", "witness")
 REGIONAL_TIERS: tuple[str, ...] = ("web", "worker")
 
 
@@ -101,9 +103,15 @@ def queue_service(region: str) -> str:
     return f"queue-{region}"
 
 
+def entry_service(region: str) -> str:
+    """A region's entry: the load balancer in front of its web tier, the DNS answer's target."""
+    return f"entry-{region}"
+
+
 def regional_services(region: str) -> list[str]:
     """Every service that lives in a region's data centre (what `mode: stop` stops)."""
     return [
+        entry_service(region),
         *(tier_service(t, region) for t in REGIONAL_TIERS),
         queue_service(region),
         *(shard_node(s, region) for s in range(SHARD_COUNT)),
@@ -128,7 +136,7 @@ def all_services() -> list[str]:
     ]
 
 
-# Toxiproxy links. Inside a region: its edge (router -> web), and its web and workers to the
+# Toxiproxy links. Inside a region: its edge (users -> the region's entry), and its web and workers to the
 # region's queue and to the region's copy of every shard. The WAN, between sites: into every
 # shard node from the other region (PostgreSQL, and Patroni's REST API), and from each region
 # to the witness. Nothing crosses sites except through these.

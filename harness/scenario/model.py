@@ -35,6 +35,7 @@ from harness.vocabulary import (
     SINGLE_SERVICES,
     Invariant,
     Task,
+    entry_service,
     instance_names,
     queue_service,
     shard_node,
@@ -255,7 +256,8 @@ def service_names(stack: StackOverrides) -> list[str]:
 
     A service name (`web-us-east`) means all its replicas; `web-us-east-2` means one.
     """
-    names = [*SINGLE_SERVICES, *(queue_service(r) for r in REGIONS)]
+    names = [*SINGLE_SERVICES, *(entry_service(r) for r in REGIONS)]
+    names += [queue_service(r) for r in REGIONS]
     names += [shard_node(n, r) for n in range(SHARD_COUNT) for r in REGIONS]
     for tier, count in zip(
         REGIONAL_TIERS, (stack.web_replicas, stack.workers_per_region), strict=True

@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from harness.stack import topology as t
-from harness.vocabulary import queue_service
+from harness.vocabulary import ENTRY_ADDRESSES, queue_service
 
 Ports = dict[str, dict[int, int]]  # instance -> container port -> host port
 
 
 @dataclass(frozen=True, kw_only=True)
 class Endpoints:
-    router: str
-    router_metrics: str
+    # Per region, its entry as users reach it: http://<the region's loopback address>:PORT,
+    # one port for both (ENTRY_ADDRESSES). Which one a user goes to is the DNS server's answer.
+    entries: dict[str, str]
+    entry_port: int
+    dns: str  # the DNS server, host:port on 127.0.0.1 (UDP and TCP)
     prometheus: str
     toxiproxy: str
     queues: dict[str, str]  # region -> redis://127.0.0.1:PORT/0 of its queue
@@ -37,14 +40,16 @@ def host_port(ports: Ports, instance: str, container_port: int) -> int:
 
 
 def endpoints_from_ports(ports: Ports, *, gateway: str, wan_latency_ms: int = 0) -> Endpoints:
-    """Pure: build the URLs from discovered host ports (all published on 127.0.0.1)."""
+    """Pure: build the URLs from discovered host ports (on 127.0.0.1, but for the entries)."""
 
     def url(instance: str, port: int, scheme: str = "http", path: str = "") -> str:
         return f"{scheme}://127.0.0.1:{host_port(ports, instance, port)}{path}"
 
+    entry_port = host_port(ports, "toxiproxy", t.edge_link(t.REGIONS[0]).listen_port)
     return Endpoints(
-        router=url("geo-router", t.ROUTER_PORT),
-        router_metrics=url("geo-router", t.ROUTER_METRICS_PORT, path="/metrics"),
+        entries={r: f"http://{ENTRY_ADDRESSES[r]}:{entry_port}" for r in t.REGIONS},
+        entry_port=entry_port,
+        dns=f"127.0.0.1:{host_port(ports, 'dns', t.DNS_PORT)}",
         prometheus=url("prometheus", t.PROMETHEUS_PORT),
         toxiproxy=url("toxiproxy", t.TOXIPROXY_API_PORT),
         queues={
@@ -68,10 +73,12 @@ def endpoints_from_ports(ports: Ports, *, gateway: str, wan_latency_ms: int = 0)
 
 
 def parse_published(port_attrs: dict[str, list[dict[str, str]] | None]) -> dict[int, int]:
-    """Docker's NetworkSettings.Ports -> {container port: host port} for loopback bindings."""
+    """Docker's NetworkSettings.Ports -> {container port: host port} for loopback bindings
+    (any address of 127.0.0.0/8: the entries have addresses of their own)."""
     found: dict[int, int] = {}
     for key, bindings in port_attrs.items():
         for binding in bindings or []:
-            if binding.get("HostIp") in ("127.0.0.1", "") and binding.get("HostPort"):
+            host_ip = binding.get("HostIp", "")
+            if (host_ip == "" or host_ip.startswith("127.")) and binding.get("HostPort"):
                 found[int(key.split("/")[0])] = int(binding["HostPort"])
     return found

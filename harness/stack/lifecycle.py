@@ -22,7 +22,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from harness.errors import InfraError
-from harness.net import free_port
+from harness.net import free_port, free_port_on
 from harness.stack import labels
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
@@ -126,6 +126,19 @@ def _running_and_current(
     return all(why is None for why in probe_containers(by_name).values())
 
 
+def published_ports(spec: ContainerSpec) -> dict[str, tuple[str, int]]:
+    """The Docker SDK `ports=` of a spec, host ports chosen now (see _create)."""
+    ports = {f"{p}/tcp": ("127.0.0.1", free_port("127.0.0.1")) for p in spec.publish}
+    for port in spec.publish_udp:
+        shared = free_port_on(["127.0.0.1"], udp=True)
+        ports[f"{port}/tcp"] = ports[f"{port}/udp"] = ("127.0.0.1", shared)
+    if spec.publish_on:
+        shared = free_port_on(list(spec.publish_on.values()))
+        for port, address in spec.publish_on.items():
+            ports[f"{port}/tcp"] = (address, shared)
+    return ports
+
+
 def _left(deadline: float) -> float:
     """What is left of `up`'s time (`--timeout` bounds the whole of it, starting included)."""
     return max(0.0, deadline - time.monotonic())
@@ -202,7 +215,7 @@ def _create(
         networking_config={net: endpoint},
         # Host ports chosen now, not by Docker at each start: a container stopped and started
         # again (a region's `mode: stop`) keeps its endpoints, so what was discovered stays true.
-        ports={f"{p}/tcp": ("127.0.0.1", free_port("127.0.0.1")) for p in spec.publish},
+        ports=published_ports(spec),
         volumes=volumes,
         healthcheck=spec.healthcheck(),
         extra_hosts={"host.docker.internal": "host-gateway"} if spec.host_gateway else None,

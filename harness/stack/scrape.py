@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
-from harness.vocabulary import instance_names, queue_service
+from harness.vocabulary import entry_service, instance_names, queue_service
 
 FILE_SD_DIR = "/etc/prometheus/file_sd"
 
@@ -57,8 +57,14 @@ def scrape_jobs(config: StackConfig) -> list[dict[str, Any]]:
         (f"{queue_service(r)}:{t.QUEUE_EXPORTER_PORT}", {"region": r, "service": queue_service(r)})
         for r in t.REGIONS
     ]
+    entries = [
+        (f"{entry_service(r)}:{t.ROUTER_METRICS_PORT}", {"region": r, "service": entry_service(r)})
+        for r in t.REGIONS
+    ]
     return [
-        _static("geo-router", [(f"geo-router:{t.ROUTER_METRICS_PORT}", {"service": "geo-router"})]),
+        _static("entry", entries),
+        # The DNS server's own statistics (queries, answer latency): PowerDNS's webserver.
+        _static("dns", [(f"dns:{t.DNS_METRICS_PORT}", {"service": "dns"})]),
         _static("web", web),
         _static("worker", workers),
         _static("queue", queues),

@@ -15,7 +15,7 @@ from harness.stack.patroni import PATRONI_FILE, leader_key, patroni_yaml
 from harness.stack.probes import Probe
 from harness.stack.scrape import prometheus_config
 from harness.stack.toxiproxy_config import toxiproxy_config
-from harness.vocabulary import queue_service
+from harness.vocabulary import ENTRY_ADDRESSES, entry_service, queue_service, tier_service
 
 APP_IMAGE = "chaos-harness/app:latest"
 ROUTER_IMAGE = "chaos-harness/router:latest"
@@ -45,6 +45,12 @@ class ContainerSpec:
     env: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)  # extra DNS names on the stack network
     publish: list[int] = field(default_factory=list)  # container ports published on 127.0.0.1
+    # Container ports published each on a loopback address of its own, all at one host port
+    # (the regions' entries: 127.0.1.1:P and 127.0.2.1:P, so a DNS answer alone decides
+    # where a user goes).
+    publish_on: dict[int, str] = field(default_factory=dict)
+    # Container ports published on 127.0.0.1 for TCP and UDP alike, at one host port (DNS).
+    publish_udp: list[int] = field(default_factory=list)
     probe: Probe  # how the harness tells it is ready, through a published port
     health_cmd: list[str] | None = None  # Docker's check: no interpreter, every 30 s
     volume_path: str | None = None  # a named, labelled volume is mounted here
@@ -223,18 +229,36 @@ def _witness() -> ContainerSpec:
     )
 
 
+def _entry(region: str) -> ContainerSpec:
+    """The region's entry: HAProxy in front of its web replicas, inside the region. Users
+    reach it only through its edge link (Toxiproxy, published on the region's own loopback
+    address), so a region's outage, cut or stopped, takes its entry with it."""
+    return ContainerSpec(
+        instance=entry_service(region),
+        service=entry_service(region),
+        image=ROUTER_IMAGE,
+        sites=(region,),
+        start_last=True,  # once the web tier answers: the DNS checks see it healthy at once
+        env={
+            "ROLE": "entry",
+            "ENTRY_REGION": region,
+            "WEB_ADDR": f"{tier_service('web', region)}:{t.WEB_PORT}",
+        },
+        publish=[t.ROUTER_METRICS_PORT],
+        probe=probes.http(t.ROUTER_METRICS_PORT, "/stats"),
+        health_cmd=_tcp_health(t.ROUTER_PORT),
+    )
+
+
 def _infrastructure(config: StackConfig) -> list[ContainerSpec]:
-    # The router reaches each region's edge proxy by its own DNS name (an alias of the
-    # Toxiproxy container): HAProxy's resolver takes a second server with the same name and
-    # address as a duplicate and parks it in maintenance, which would disable failover.
-    edges = {r: f"{t.edge_link(r).name}:{t.edge_link(r).listen_port}" for r in t.REGIONS}
     return [
         ContainerSpec(
             instance="toxiproxy",
             service="toxiproxy",
             image=TOXIPROXY_IMAGE,
             sites=t.SITES,  # the WAN: the only way between sites
-            aliases=[t.edge_link(r).name for r in t.REGIONS],
+            # Each region's edge on that region's own loopback address, one port for both.
+            publish_on={t.edge_link(r).listen_port: ENTRY_ADDRESSES[r] for r in t.REGIONS},
             command=[
                 "-host=0.0.0.0",
                 f"-port={t.TOXIPROXY_API_PORT}",
@@ -244,20 +268,6 @@ def _infrastructure(config: StackConfig) -> list[ContainerSpec]:
             publish=[t.TOXIPROXY_API_PORT],
             probe=probes.http(t.TOXIPROXY_API_PORT, "/version"),
             files={"/toxiproxy.json": toxiproxy_config()},
-        ),
-        ContainerSpec(
-            instance="geo-router",
-            service="geo-router",
-            start_last=True,  # once the web tiers answer: it routes home from its first check
-            image=ROUTER_IMAGE,
-            env={
-                "EAST_ADDR": edges["us-east"],
-                "WEST_ADDR": edges["us-west"],
-                "FAILOVER": "off" if "failover_off" in config.bugs else "on",
-            },
-            publish=[t.ROUTER_PORT, t.ROUTER_METRICS_PORT],
-            probe=probes.http(t.ROUTER_METRICS_PORT, "/stats"),
-            health_cmd=_tcp_health(t.ROUTER_PORT),
         ),
         ContainerSpec(
             instance="prometheus",
@@ -281,6 +291,8 @@ def stack_spec(config: StackConfig) -> list[ContainerSpec]:
     specs += _infrastructure(config)
     for region in t.REGIONS:
         specs += _web(config, region) + _workers(config, region)
+    specs += [_entry(region) for region in t.REGIONS]
+    specs.append(_dns(config))
     return specs
 
 

@@ -24,8 +24,8 @@ shard_node = v.shard_node
 # Ports inside the containers (host ports are chosen by Docker and discovered).
 WEB_PORT = 8080  # web API and its /metrics
 WORKER_METRICS_PORT = 9100  # worker /metrics and /healthz
-ROUTER_PORT = 8080  # geo router front end
-ROUTER_METRICS_PORT = 8405  # HAProxy's Prometheus exporter (/metrics) and stats page (/stats)
+ROUTER_PORT = 8080  # a region entry's front end
+ROUTER_METRICS_PORT = 8405  # an entry's HAProxy Prometheus exporter (/metrics) and stats page (/stats)
 QUEUE_PORT = 6379
 QUEUE_EXPORTER_PORT = 9121
 SHARD_PORT = 5432
@@ -35,6 +35,8 @@ WITNESS_PORT = 2379  # etcd's client port
 PATRONI_NAMESPACE = "/chaos/"  # etcd key prefix: /chaos/shard-0/leader
 TOXIPROXY_API_PORT = 8474
 PROMETHEUS_PORT = 9090
+DNS_PORT = 53  # the DNS server, UDP and TCP
+DNS_METRICS_PORT = 8081  # PowerDNS's webserver: /metrics
 
 QUEUE_STREAM = "photo-jobs"
 QUEUE_GROUP = "photo-workers"
@@ -72,7 +74,7 @@ def edge_link(region: str) -> Link:
         region=region,
         kind="edge",
         listen_port=20000 + region_index(region),
-        upstream=f"{v.tier_service('web', region)}:{WEB_PORT}",
+        upstream=f"{v.entry_service(region)}:{ROUTER_PORT}",
     )
 
 
@@ -134,7 +136,7 @@ def witness_link(region: str) -> Link:
 
 
 def region_links(region: str) -> list[Link]:
-    """The links inside a region: its edge (router -> web) and its queue and shard links."""
+    """The links inside a region: its edge (users -> its entry) and its queue and shard links."""
     return [
         edge_link(region),
         queue_link(region),
