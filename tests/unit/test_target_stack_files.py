@@ -12,7 +12,7 @@ from harness.stack.config import StackConfig
 from harness.stack.patroni import patroni_config
 
 STACK = Path(__file__).resolve().parents[2] / "target-stack"
-IMAGES = ("app", "router", "queue", "shard", "prometheus", "toxiproxy", "witness")
+IMAGES = ("app", "router", "queue", "shard", "prometheus", "toxiproxy", "witness", "dns")
 
 
 @pytest.mark.parametrize("image", IMAGES)
