@@ -419,8 +419,10 @@ class FakeStack:
 
     def __init__(self, *, prom: FakeProm | None = None, fail_acquire: Exception | None = None,
                  load_fail: BaseException | None = None,
-                 load: LoadScript | None = None) -> None:  # fmt: skip
+                 load: LoadScript | None = None,
+                 endpoints: Endpoints = ENDPOINTS) -> None:  # fmt: skip
         self.journal: Journal = []
+        self.endpoints = endpoints
         self.links = FakeToxiproxy(self.journal)
         self.containers = FakeContainers(default_services(), journal=self.journal)
         self.prom = prom or FakeProm()
@@ -440,7 +442,7 @@ class FakeStack:
         self.journal.append("stack acquired")
         return Target(
             name="fake",
-            endpoints=ENDPOINTS,
+            endpoints=self.endpoints,
             links=self.links,
             containers=self.containers,
             prometheus=self.prom,
