@@ -9,6 +9,8 @@ Target were asked to do, so a test can read the order of a run's cleanups.
 from __future__ import annotations
 
 import hashlib
+import socket
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dns.edns
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rrset
 import docker.errors
 
 from harness import vocabulary as v
@@ -412,8 +419,10 @@ class FakeStack:
 
     def __init__(self, *, prom: FakeProm | None = None, fail_acquire: Exception | None = None,
                  load_fail: BaseException | None = None,
-                 load: LoadScript | None = None) -> None:  # fmt: skip
+                 load: LoadScript | None = None,
+                 endpoints: Endpoints = ENDPOINTS) -> None:  # fmt: skip
         self.journal: Journal = []
+        self.endpoints = endpoints
         self.links = FakeToxiproxy(self.journal)
         self.containers = FakeContainers(default_services(), journal=self.journal)
         self.prom = prom or FakeProm()
@@ -433,7 +442,7 @@ class FakeStack:
         self.journal.append("stack acquired")
         return Target(
             name="fake",
-            endpoints=ENDPOINTS,
+            endpoints=self.endpoints,
             links=self.links,
             containers=self.containers,
             prometheus=self.prom,
@@ -595,3 +604,100 @@ class FakeDocker:
         self.volumes = FakeCollection()
         self.images = FakeImages()
         self.api = FakeApi(self, fail_build)
+
+
+# --- The stack's DNS server ----------------------------------------------------------------
+
+
+class FakeDnsServer:
+    """A tiny authoritative DNS server on 127.0.0.1, UDP and TCP on one port, in threads: it
+    answers A queries by the query's EDNS Client Subnet (`answers`: subnet -> address), as
+    the stack's server does, with `ttl`. `mode` (changeable while it runs): `answer`,
+    `silent` (never answers: the client times out), `SERVFAIL`, `NXDOMAIN`, `empty` (NOERROR
+    without an A record), `truncate` (UDP answers truncated: the client asks again over TCP).
+    `seen` lists (transport, ECS subnet or None) of every query, in order. Every socket
+    operation is bounded, and leaving the block stops the threads."""
+
+    POLL_S = 0.05
+
+    def __init__(self, answers: dict[str, str], *, ttl: int = 10, mode: str = "answer"):
+        self.answers, self.ttl, self.mode = dict(answers), ttl, mode
+        self.seen: list[tuple[str, str | None]] = []
+        self.port = 0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def __enter__(self) -> FakeDnsServer:
+        self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._udp.bind(("127.0.0.1", 0))
+        self.port = self._udp.getsockname()[1]
+        self._tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._tcp.bind(("127.0.0.1", self.port))  # free on TCP too, almost always
+        self._tcp.listen(8)
+        for sock in (self._udp, self._tcp):
+            sock.settimeout(self.POLL_S)
+        for loop in (self._serve_udp, self._serve_tcp):
+            thread = threading.Thread(target=loop, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        self._udp.close()
+        self._tcp.close()
+
+    def _serve_udp(self) -> None:
+        while not self._stop.is_set():
+            try:
+                wire, peer = self._udp.recvfrom(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            response = self._respond(wire, "udp")
+            if response is not None:
+                self._udp.sendto(response, peer)
+
+    def _serve_tcp(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._tcp.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    size = int.from_bytes(conn.recv(2), "big")
+                    response = self._respond(conn.recv(size), "tcp")
+                    if response is not None:
+                        conn.sendall(len(response).to_bytes(2, "big") + response)
+                except OSError:
+                    continue
+
+    def _respond(self, wire: bytes, transport: str) -> bytes | None:
+        query = dns.message.from_wire(wire)
+        subnets = [
+            f"{o.address}/{o.srclen}" for o in query.options if isinstance(o, dns.edns.ECSOption)
+        ]
+        subnet = subnets[0] if subnets else None
+        self.seen.append((transport, subnet))
+        mode = self.mode
+        if mode == "silent":
+            return None
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.AA
+        if mode in ("SERVFAIL", "NXDOMAIN"):
+            response.set_rcode(dns.rcode.from_text(mode))
+        elif mode == "truncate" and transport == "udp":
+            response.flags |= dns.flags.TC
+        elif mode != "empty" and subnet in self.answers:
+            name = query.question[0].name
+            rrset = dns.rrset.from_text(name, self.ttl, "IN", "A", self.answers[subnet])
+            response.answer.append(rrset)
+        return response.to_wire()

@@ -3,6 +3,13 @@
     harness_client_requests_total{region, served_region, route, result}   counter
     harness_client_request_seconds{region, route}                         histogram
     harness_client_users{region}                                          gauge
+    harness_client_dns_answers_total{region, answered_region}             counter
+    harness_client_dns_failures_total{region}                             counter
+
+The DNS counters count questions the users' resolvers asked (harness.load.resolver), not
+requests: an answer once per TTL or so per user, `answered_region` the region whose entry the
+answer named (`other` for any other address); a failure each time a question got no usable
+answer (the user then serves its last answer, or its request fails without one).
 
 One `ClientMetrics` per load process. In a single process it is observed directly and served.
 With `--processes N`, each worker observes into its own and sends `take_delta()` to the master
@@ -30,6 +37,8 @@ from prometheus_client.core import (
     Metric,
 )
 
+from harness.load.resolver import OTHER_REGION
+
 # Upper bounds in seconds, from a fast loopback answer (5 ms) to a timed-out one (10 s).
 BUCKETS: tuple[float, ...] = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.4, 0.6, 1.0, 1.5, 2.5, 5.0, 10.0,
@@ -41,10 +50,12 @@ RESULTS = ("ok", "error")
 
 RequestKey = tuple[str, str, str, str]  # region, served_region, route, result
 LatencyKey = tuple[str, str]  # region, route
+AnswerKey = tuple[str, str]  # region, answered_region
 
 
 class ClientMetrics:
-    """Accumulates requests, latencies and user counts; a prometheus_client Collector."""
+    """Accumulates requests, latencies, user counts and the users' DNS answers; a
+    prometheus_client Collector (and a harness.load.resolver.ResolveObserver)."""
 
     def __init__(self) -> None:
         self.requests: dict[RequestKey, int] = {}
@@ -52,14 +63,20 @@ class ClientMetrics:
         self.latency: dict[LatencyKey, list[int]] = {}
         self.latency_sum: dict[LatencyKey, float] = {}
         self.users: dict[str, int] = {}
+        self.dns_answers: dict[AnswerKey, int] = {}
+        self.dns_failures: dict[str, int] = {}
         # Called at each scrape when set: the current users by region (from Locust's runner).
         self.users_source: Callable[[], Mapping[str, int]] | None = None
 
     def precreate(self, regions: Iterable[str], routes: Iterable[str]) -> None:
         """Every (home region, route) histogram and every (home region, served region or
-        `none`, route, result) counter at 0, keeping whatever was observed already."""
+        `none`, route, result) counter at 0, and the DNS counters of every (home region,
+        answered region or `other`) and home region, keeping whatever was observed already."""
         regions, routes = list(regions), list(routes)
         for region in regions:
+            self.dns_failures.setdefault(region, 0)
+            for answered in (*regions, OTHER_REGION):
+                self.dns_answers.setdefault((region, answered), 0)
             for route in routes:
                 lkey = (region, route)
                 self.latency.setdefault(lkey, [0] * (len(BUCKETS) + 1))
@@ -80,6 +97,15 @@ class ClientMetrics:
         counts[bisect_left(BUCKETS, seconds)] += 1
         self.latency_sum[lkey] = self.latency_sum.get(lkey, 0.0) + seconds
 
+    def dns_answer(self, *, region: str, answered: str) -> None:
+        """A resolver of a `region` client got an answer naming `answered`'s entry."""
+        key = (region, answered)
+        self.dns_answers[key] = self.dns_answers.get(key, 0) + 1
+
+    def dns_failure(self, *, region: str) -> None:
+        """A resolver of a `region` client got no usable answer."""
+        self.dns_failures[region] = self.dns_failures.get(region, 0) + 1
+
     def set_users(self, counts: Mapping[str, int]) -> None:
         self.users = dict(counts)
 
@@ -90,8 +116,11 @@ class ClientMetrics:
             "latency": [
                 [*key, list(counts), self.latency_sum[key]] for key, counts in self.latency.items()
             ],
+            "dns_answers": [[*key, n] for key, n in self.dns_answers.items()],
+            "dns_failures": [[region, n] for region, n in self.dns_failures.items()],
         }
         self.requests, self.latency, self.latency_sum = {}, {}, {}
+        self.dns_answers, self.dns_failures = {}, {}
         return delta
 
     def merge(self, delta: Mapping[str, Any]) -> None:
@@ -105,6 +134,11 @@ class ClientMetrics:
             for i, n in enumerate(counts):
                 mine[i] += int(n)
             self.latency_sum[lkey] = self.latency_sum.get(lkey, 0.0) + float(total)
+        for region, answered, n in delta.get("dns_answers", ()):
+            akey = (region, answered)
+            self.dns_answers[akey] = self.dns_answers.get(akey, 0) + int(n)
+        for region, n in delta.get("dns_failures", ()):
+            self.dns_failures[region] = self.dns_failures.get(region, 0) + int(n)
 
     def collect(self) -> Iterator[Metric]:
         requests = CounterMetricFamily(
@@ -135,6 +169,25 @@ class ClientMetrics:
         for region, n in sorted(self.users.items()):
             users.add_metric([region], n)
         yield users
+        yield from self._collect_dns()
+
+    def _collect_dns(self) -> Iterator[Metric]:
+        answers = CounterMetricFamily(
+            "harness_client_dns_answers",
+            "DNS answers the simulated users got, by home region and the region answered.",
+            labels=["region", "answered_region"],
+        )
+        for key, n in sorted(self.dns_answers.items()):
+            answers.add_metric(list(key), n)
+        yield answers
+        failures = CounterMetricFamily(
+            "harness_client_dns_failures",
+            "DNS questions of the simulated users without a usable answer, by home region.",
+            labels=["region"],
+        )
+        for region, n in sorted(self.dns_failures.items()):
+            failures.add_metric([region], n)
+        yield failures
 
 
 def serve(metrics: ClientMetrics, host: str, port: int) -> None:

@@ -6,7 +6,12 @@ X-Served-Region header (the request's home region), fast enough not to be the bo
 X-Home-Region, `GET /_created` the users and jobs it acknowledged, and `POST /_stall?s=2`
 holds every answer to a request arriving in the next 2 s until those 2 s are over (a stalled
 target, for the open model's latency correction). Run it as
-`python -m harness.load.fake_target`; it prints its port.
+`python -m harness.load.fake_target [PORT [ADDRESS ...]]`; it prints its port.
+
+Given several addresses (the regions' entries, ENTRY_ADDRESSES), it listens on each at the
+one port, as the stack's entries do for geo DNS; an answer through a region's entry says that
+region served it, and `GET /_entries` returns the requests seen per "<entry> <home region>"
+and per Host header.
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ import json
 import re
 import sys
 
-from harness.vocabulary import SHARD_COUNT
+from harness.vocabulary import ENTRY_ADDRESSES, SHARD_COUNT
 
 USER = re.compile(rb"^/users/(\d+)$")
 PHOTOS = re.compile(rb"^/users/(\d+)/photos$")
 JOB = re.compile(rb"^/jobs/([^/]+)$")
 STALL = re.compile(rb"^/_stall\?s=(\d+(?:\.\d+)?)$")
+REGION_OF_ENTRY = {address: region for region, address in ENTRY_ADDRESSES.items()}
 
 
 class Target:
@@ -31,7 +37,14 @@ class Target:
         self.jobs = itertools.count(1)
         self.users: set[int] = set()
         self.by_home: dict[str, int] = {}
+        self.by_entry: dict[str, int] = {}
+        self.by_host: dict[str, int] = {}
         self.stalled_until = 0.0  # on the event loop's clock
+
+    def count(self, entry: str, home: str, host: str) -> None:
+        key = f"{entry} {home}"
+        self.by_entry[key] = self.by_entry.get(key, 0) + 1
+        self.by_host[host] = self.by_host.get(host, 0) + 1
 
     def answer(self, method: bytes, path: bytes, home: str, body: bytes) -> tuple[int, object]:
         self.by_home[home] = self.by_home.get(home, 0) + 1
@@ -50,6 +63,8 @@ class Target:
             return 200, {"status": "done"}
         if method == b"GET" and path == b"/_counts":
             return 200, dict(self.by_home)
+        if method == b"GET" and path == b"/_entries":
+            return 200, {"by_entry": dict(self.by_entry), "by_host": dict(self.by_host)}
         if method == b"GET" and path == b"/_created":
             return 200, {"users": len(self.users), "jobs": next(self.jobs) - 1}
         return 404, {"error": "no such route"}
@@ -63,6 +78,7 @@ class Http(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.entry = str(transport.get_extra_info("sockname")[0])
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -76,7 +92,9 @@ class Http(asyncio.Protocol):
             self.buffer = self.buffer[end + 4 + length :]
             method, path, _ = head[0].split(b" ", 2)
             home = fields.get(b"x-home-region", b"none").decode()
-            served = "us-east" if home == "none" else home
+            served = REGION_OF_ENTRY.get(self.entry) or ("us-east" if home == "none" else home)
+            if not path.startswith(b"/_"):
+                self.target.count(self.entry, home, fields.get(b"host", b"").decode())
             loop = asyncio.get_running_loop()
             if method == b"POST" and (m := STALL.match(path)):
                 self.target.stalled_until = loop.time() + float(m.group(1))
@@ -104,14 +122,19 @@ def _field(line: bytes) -> tuple[bytes, bytes]:
     return name.strip().lower(), value.strip()
 
 
-async def serve(port: int = 0) -> None:
+async def serve(port: int = 0, addresses: tuple[str, ...] = ("127.0.0.1",)) -> None:
     target = Target()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Http(target), "127.0.0.1", port)
-    print(server.sockets[0].getsockname()[1], flush=True)
-    async with server:
-        await server.serve_forever()
+    servers = []
+    for address in addresses:  # the first picks the port (when 0), the others share it
+        server = await loop.create_server(lambda: Http(target), address, port)
+        port = server.sockets[0].getsockname()[1]
+        servers.append(server)
+    print(port, flush=True)
+    await asyncio.gather(*(s.serve_forever() for s in servers))
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0))
+    asyncio.run(
+        serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0, tuple(sys.argv[2:]) or ("127.0.0.1",))
+    )

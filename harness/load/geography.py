@@ -1,10 +1,12 @@
-"""Who lives where: the exact split of simulated users by home region, and their seeded RNGs.
+"""Who lives where: the exact split of simulated users by home region, their seeded RNGs, and
+which of them ignore DNS TTLs.
 
 Pure functions (no Locust, no I/O), so the split and the reproducibility are unit tested.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping
 from fractions import Fraction
@@ -43,3 +45,20 @@ def user_rng(seed: int, region: str, index: int, worker: int = 0) -> random.Rand
     """The RNG of the `index`-th user of `region` (in load process `worker`): the same inputs
     give the same sequence in every process and Python run (string seeds hash with SHA-512)."""
     return random.Random(f"chaos-load:{seed}:{region}:{worker}:{index}")
+
+
+class StaleSplit:
+    """Which clients of one region (in one load process) ignore DNS TTLs: `share` of them,
+    spread evenly. Client `index` is one iff floor((index + 1) * share + offset) passes
+    floor(index * share + offset), so the first n clients hold their exact share within one
+    client (while users are still starting too), and the seeded `offset` decides which."""
+
+    def __init__(self, share: float, *, seed: int, region: str, worker: int = 0):
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"share {share} not in 0..1")
+        self.share = share
+        self._offset = random.Random(f"chaos-load-stale:{seed}:{region}:{worker}").random()
+
+    def __call__(self, index: int) -> bool:
+        share, offset = self.share, self._offset
+        return math.floor((index + 1) * share + offset) > math.floor(index * share + offset)

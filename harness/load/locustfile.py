@@ -9,6 +9,11 @@ OpenLoad user per load process, whose task runs that process's slice of the arri
 (harness.load.arrivals), each iteration one of the same task functions in its own greenlet.
 Locust stats entries are named "<home region> <route template>". Every request gives up after
 the request timeout; a timeout, or an answer slower than it, is a failed request.
+
+Geo DNS (settings.uses_dns): users find the service by name (harness.load.resolver), each
+closed-model user with a cache of its own (a share of them ignoring TTLs), and send each
+request to http://<answer>:<entry port> with the Host the name; the home region header stays,
+as a label. Without it every request goes to settings.host, where the header routes it.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from gevent import GreenletExit
 from locust import FastHttpUser, events, task
 from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
-from locust.exception import StopUser
+from locust.exception import CatchResponseError, StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness.load import traffic as tr
@@ -35,6 +40,7 @@ from harness.load.arrivals import Arrival, CorrectedEvent, OpenLoop, Schedule
 from harness.load.client_metrics import DELTA_KEY, ClientMetrics, serve
 from harness.load.geography import region_counts
 from harness.load.ledger import LedgerWriter, commit_of, outcome_unknown
+from harness.load.resolver import CachingResolver, ResolveError, dns_query
 from harness.load.settings import SETTINGS_ENV, LoadSettings
 from harness.load.state import LoadState, celebrity_plan
 from harness.stack.topology import REGIONS
@@ -60,7 +66,58 @@ NAMES = {(r, route): tr.stats_name(r, route) for r in HOMES for route in tr.EXPE
 CONTEXTS = {
     (r, route): {"region": r, "route": route} for r in HOMES for route in tr.EXPECTED_STATUS
 }
-HEADERS = {r: {HOME_HEADER: r} for r in HOMES}
+# With geo DNS the header routes nothing (the answer does), and the Host is the service's name.
+NAME_HEADER = {"Host": SETTINGS.dns_name} if SETTINGS.uses_dns else {}
+HEADERS = {r: {HOME_HEADER: r, **NAME_HEADER} for r in HOMES}
+QUERY = (
+    dns_query(
+        server=SETTINGS.dns_host,
+        port=SETTINGS.dns_port,
+        name=SETTINGS.dns_name,
+        timeout_s=SETTINGS.dns_timeout_s,
+    )
+    if SETTINGS.uses_dns
+    else None
+)
+
+
+class _Origins(dict[str, str]):
+    """http://<address>:<entry port> of each answer, built at its first use (the hot path
+    reads a dict; the few addresses a run sees are built once)."""
+
+    def __missing__(self, address: str) -> str:
+        origin = self[address] = f"http://{address}:{SETTINGS.entry_port}"
+        return origin
+
+
+ORIGINS = _Origins()
+
+
+class Sender:
+    """What a task sends with: a user's HTTP session and, with geo DNS, the resolver that
+    says where its requests go (None: to the session's base URL, settings.host)."""
+
+    __slots__ = ("http", "resolver")
+
+    def __init__(self, http: Any, resolver: CachingResolver | None) -> None:
+        self.http, self.resolver = http, resolver
+
+    def url(self, path: str) -> str:
+        """Where to send `path`: an absolute URL at the resolved entry (FastHttpSession sends
+        an absolute URL as it is), else `path` for the base URL. ResolveError: no answer.
+        A question asked here is not in the closed model's response times (Locust times the
+        request alone); the open model's are timed from when the iteration was due, so it is."""
+        resolver = self.resolver
+        return path if resolver is None else ORIGINS[resolver.address()] + path
+
+
+def new_resolver(region: str, *, ignores_ttl: bool) -> CachingResolver | None:
+    """A client's DNS cache for a `region` user (None without geo DNS). One that ignores TTLs
+    keeps every answer settings.stale_keep_s."""
+    if QUERY is None:
+        return None
+    keep_s = SETTINGS.stale_keep_s if ignores_ttl else None
+    return CachingResolver(query=QUERY, region=region, keep_s=keep_s, observer=METRICS)
 
 
 TIMEOUT_MS = SETTINGS.request_timeout_s * 1000.0
@@ -82,6 +139,25 @@ def _failure(route: str, status: int, resp: Any) -> str:
     return f"no answer ({type(getattr(resp, 'error', None)).__name__}), expected {expected}"
 
 
+def unresolved(
+    sender: Sender, method: str, region: str, route: str, path: str, exc: ResolveError
+) -> None:
+    """A request that could not be sent for want of any DNS answer: a failed request of its
+    route, timed by the question (never sent, so nothing for the ledger: a definite no)."""
+    why = f"no answer (ResolveError: {exc.kind}), expected {tr.EXPECTED_STATUS[route]}"
+    sender.http.request_event.fire(
+        request_type=method,
+        name=NAMES[region, route],
+        response_time=exc.waited_s * 1000.0,
+        response_length=0,
+        response=None,
+        context=CONTEXTS[region, route],
+        exception=CatchResponseError(why),  # what resp.failure() reports, so grouped alike
+        start_time=time.time(),
+        url=path,
+    )
+
+
 def _late(resp: Any) -> None:
     """Answered, but after the request timeout: a failure like a timeout. (The socket gives
     up after request_timeout without progress; a trickling answer can take longer.) Called
@@ -90,14 +166,25 @@ def _late(resp: Any) -> None:
 
 
 def send(
-    client: Any, region: str, method: str, route: str, path: str, body: Any = None, user: int = 0
+    sender: Sender,
+    region: str,
+    method: str,
+    route: str,
+    path: str,
+    body: Any = None,
+    user: int = 0,
 ) -> Any:
     """One request, judged by traffic.is_ok; returns the parsed JSON body on success, else None.
     Writes the stack acknowledged (POSTs) go to the ledger, and so do writes whose outcome
     was not seen (no answer, 5xx, an unreadable 2xx): `user` is the photo's owner."""
-    with client.request(
+    try:
+        url = sender.url(path)
+    except ResolveError as exc:
+        unresolved(sender, method, region, route, path, exc)
+        return None
+    with sender.http.request(
         method,
-        path,
+        url,
         name=NAMES[region, route],
         json=body,
         headers=HEADERS[region],
@@ -140,13 +227,18 @@ def _unknown(resp: Any, region: str, route: str, status: int, user: int) -> None
     LEDGER.unknown(op=WRITE_OPS[route], home=region, served=served, status=status, user_id=owner)
 
 
-def read_back(client: Any, region: str, user_id: int) -> int:
+def read_back(sender: Sender, region: str, user_id: int) -> int:
     """GET the user just created; its status (0 without an answer). A 404 is a failure: the
     stack acknowledged this id a moment ago."""
-    route = tr.ROUTE_READ_USER
-    with client.request(
+    route, path = tr.ROUTE_READ_USER, f"/users/{user_id}"
+    try:
+        url = sender.url(path)
+    except ResolveError as exc:  # not after an answer: the resolver keeps the last one
+        unresolved(sender, "GET", region, route, path, exc)
+        return 0
+    with sender.http.request(
         "GET",
-        f"/users/{user_id}",
+        url,
         name=NAMES[region, route],
         headers=HEADERS[region],
         catch_response=True,
@@ -160,47 +252,47 @@ def read_back(client: Any, region: str, user_id: int) -> int:
         return status
 
 
-# The tasks, shared by both load models: what a user of `region` does with `client`, its
+# The tasks, shared by both load models: what a user of `region` does with `sender`, its
 # decisions drawn from `rng`.
 
 
-def create_user(client: Any, region: str, rng: random.Random) -> None:
+def create_user(sender: Sender, region: str, rng: random.Random) -> None:
     body = {"name": f"u-{region}-{rng.getrandbits(32):08x}"}
-    data = send(client, region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
+    data = send(sender, region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
     if data is None:
         return
     user_id = int(data["id"])
     STATE.user_acknowledged(user_id)
     # A signup lands on the new profile: read it back at once (read_your_writes).
-    LEDGER.readback(id=user_id, status=read_back(client, region, user_id))
+    LEDGER.readback(id=user_id, status=read_back(sender, region, user_id))
 
 
-def read_user(client: Any, region: str, rng: random.Random) -> None:
+def read_user(sender: Sender, region: str, rng: random.Random) -> None:
     user_id = STATE.pick_user(rng)
     if user_id is None:
-        return create_user(client, region, rng)
-    send(client, region, "GET", tr.ROUTE_READ_USER, f"/users/{user_id}")
+        return create_user(sender, region, rng)
+    send(sender, region, "GET", tr.ROUTE_READ_USER, f"/users/{user_id}")
 
 
-def submit_photo(client: Any, region: str, rng: random.Random) -> None:
+def submit_photo(sender: Sender, region: str, rng: random.Random) -> None:
     user_id = STATE.pick_user(rng)
     if user_id is None:
-        return create_user(client, region, rng)
+        return create_user(sender, region, rng)
     body = {"op": rng.choice(tr.PHOTO_OPS)}
     path = f"/users/{user_id}/photos"
-    data = send(client, region, "POST", tr.ROUTE_SUBMIT_PHOTO, path, body, user_id)
+    data = send(sender, region, "POST", tr.ROUTE_SUBMIT_PHOTO, path, body, user_id)
     if data is not None:
         STATE.job_acknowledged(str(data["job_id"]))
 
 
-def read_job(client: Any, region: str, rng: random.Random) -> None:
+def read_job(sender: Sender, region: str, rng: random.Random) -> None:
     job_id = STATE.pick_job(rng)
     if job_id is None:
-        return submit_photo(client, region, rng)
-    send(client, region, "GET", tr.ROUTE_READ_JOB, f"/jobs/{job_id}")
+        return submit_photo(sender, region, rng)
+    send(sender, region, "GET", tr.ROUTE_READ_JOB, f"/jobs/{job_id}")
 
 
-TASKS: dict[str, Callable[[Any, str, random.Random], None]] = {
+TASKS: dict[str, Callable[[Sender, str, random.Random], None]] = {
     "create_user": create_user,
     "read_user": read_user,
     "submit_photo": submit_photo,
@@ -220,12 +312,13 @@ class RegionUser(FastHttpUser):
         return low if low == high else self.rng.uniform(low, high)
 
     def on_start(self) -> None:
-        self.rng = STATE.new_user_rng(self.region)
-        create_user(self.client, self.region, self.rng)
+        self.rng, ignores_ttl = STATE.new_user(self.region)
+        self.sender = Sender(self.client, new_resolver(self.region, ignores_ttl=ignores_ttl))
+        create_user(self.sender, self.region, self.rng)
 
     @task
     def step(self) -> None:
-        TASKS[PICKER.pick(self.rng)](self.client, self.region, self.rng)
+        TASKS[PICKER.pick(self.rng)](self.sender, self.region, self.rng)
 
 
 class OpenModelUser(FastHttpUser):
@@ -262,11 +355,24 @@ class OpenModelUser(FastHttpUser):
             rng=random.Random(f"chaos-open:{SETTINGS.seed}:{worker}"),
         )
         why = f"dropped: {SETTINGS.in_flight_per_process} iterations in flight (max_in_flight)"
+        # The approximation: each iteration stands for a client, but a home region's iterations
+        # share one DNS cache (and one more for those ignoring TTLs), like the clients behind
+        # one resolver of their network. They all move to a new answer at once, where clients
+        # with caches of their own would move over a TTL.
+        senders = {
+            region: tuple(
+                Sender(self.client, new_resolver(region, ignores_ttl=stale))
+                for stale in (False, True)
+            )
+            for region in HOMES
+        }
 
         def iteration(arrival: Arrival) -> None:
-            corrected.due(arrival.due)
+            corrected.due(arrival.due)  # the latency from when due includes any DNS question
+            region = arrival.region
+            stale = SETTINGS.stale_share > 0 and STATE.next_client_ignores_ttl(region)
             try:
-                TASKS[arrival.task](self.client, arrival.region, body_rng)
+                TASKS[arrival.task](senders[region][stale], region, body_rng)
             except Exception:
                 log.exception("open-model iteration %s failed", arrival.task)
             except GreenletExit:
@@ -350,10 +456,11 @@ def create_celebrities(environment: Environment) -> None:
         network_timeout=SETTINGS.request_timeout_s,
         connection_timeout=SETTINGS.request_timeout_s,
     )
+    senders = {r: Sender(client, new_resolver(r, ignores_ttl=False)) for r in HOMES}
     for shard, region in celebrity_plan(SETTINGS.hotspots, list(HOMES)):
         for _attempt in range(3):
             body = {"name": f"celebrity-{shard}", "shard": shard}
-            data = send(client, region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
+            data = send(senders[region], region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
             if data is not None:
                 STATE.celebrity_acknowledged(shard, int(data["id"]))
                 break

@@ -7,11 +7,12 @@ class checks only its own contract (the scenario validator reports a person's mi
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from harness.vocabulary import REGIONS, SHARD_COUNT, TASKS
+from harness.vocabulary import REGIONS, SERVICE_NAME, SHARD_COUNT, TASKS
 
 SETTINGS_ENV = "CHAOS_LOAD_SETTINGS"
 SETTINGS_FILE = "load-settings.json"
@@ -56,7 +57,14 @@ class LoadSettings:
     (all processes together) whatever the answers, at most `max_in_flight` at once, each
     iteration's home region drawn by the geography's percents (harness.load.arrivals).
     Every request gives up after `request_timeout_s`, and one slower than that is a failure.
-    `processes` is the number of Locust processes sharing the load (set by start_load)."""
+    `processes` is the number of Locust processes sharing the load (set by start_load).
+
+    Geo DNS (harness.load.resolver), when `dns_host` is set: each user asks the DNS server at
+    dns_host:dns_port (an IP address) for `dns_name` with its home region's client subnet,
+    each question giving up after `dns_timeout_s`, and sends its requests to
+    http://<answer>:<entry_port> with the Host `dns_name`. `stale_share` of the users (0..1)
+    ignore TTLs and keep each answer `stale_keep_s`. Without `dns_host`, every request goes
+    to `host`, and the home region header routes it."""
 
     host: str
     users: int
@@ -75,6 +83,13 @@ class LoadSettings:
     max_in_flight: int = 0
     request_timeout_s: float = 5.0
     processes: int = 1
+    dns_host: str = ""
+    dns_port: int = 0
+    dns_name: str = SERVICE_NAME
+    dns_timeout_s: float = 1.0
+    entry_port: int = 0
+    stale_share: float = 0.0
+    stale_keep_s: float = 60.0
 
     def __post_init__(self) -> None:
         # Accept lists (as JSON and callers produce them) but store tuples: the class is frozen.
@@ -83,6 +98,11 @@ class LoadSettings:
         problems = _problems(self)
         if problems:
             raise ValueError("invalid load settings: " + "; ".join(problems))
+
+    @property
+    def uses_dns(self) -> bool:
+        """Whether users find the service through the DNS server (else `host` and the header)."""
+        return bool(self.dns_host)
 
     @property
     def in_flight_per_process(self) -> int:
@@ -133,4 +153,23 @@ def _problems(s: LoadSettings) -> list[str]:
         problems.append("the open model needs rate > 0 and max_in_flight >= 1")
     if s.request_timeout_s <= 0 or s.processes < 1:
         problems.append("request_timeout_s must be > 0 and processes >= 1")
+    return problems + _dns_problems(s)
+
+
+def _dns_problems(s: LoadSettings) -> list[str]:
+    problems = []
+    if not 0.0 <= s.stale_share <= 1.0 or s.stale_keep_s <= 0:
+        problems.append(f"stale_share {s.stale_share} must be in 0..1 and stale_keep_s > 0")
+    if not s.uses_dns:
+        if s.dns_port or s.entry_port or s.stale_share:
+            problems.append("dns_port, entry_port and stale_share need a dns_host")
+        return problems
+    try:
+        ipaddress.ip_address(s.dns_host)
+    except ValueError:
+        problems.append(f"dns_host {s.dns_host!r} is not an IP address (a resolver asks one)")
+    if not (0 < s.dns_port < 65536 and 0 < s.entry_port < 65536):
+        problems.append(f"dns_port {s.dns_port} and entry_port {s.entry_port} must be 1..65535")
+    if not s.dns_name or s.dns_timeout_s <= 0:
+        problems.append("dns_name must not be empty and dns_timeout_s must be > 0")
     return problems

@@ -8,10 +8,16 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from harness.load.geography import user_rng
+from harness.load.geography import StaleSplit, user_rng
 from harness.load.settings import Hotspot, LoadSettings
 from harness.load.traffic import HotTarget, IdPool, hot_target
+
+
+class NewUser(NamedTuple):
+    rng: random.Random  # its own decisions
+    ignores_ttl: bool  # keeps DNS answers settings.stale_keep_s, whatever their TTL
 
 
 class LoadState:
@@ -26,6 +32,8 @@ class LoadState:
         self.celebrities: dict[int, list[int]] = {}
         self._started: float | None = None
         self._next_index: dict[str, int] = {}
+        self._next_client: dict[str, int] = {}
+        self._stale: dict[str, StaleSplit] = {}
         # Pool replacement only; the users' own decisions come from their own RNGs.
         self._rng = random.Random(f"chaos-load-pool:{settings.seed}:{worker}")
 
@@ -37,10 +45,31 @@ class LoadState:
             return 0.0
         return (time.monotonic() if now is None else now) - self._started
 
-    def new_user_rng(self, region: str) -> random.Random:
+    def new_user(self, region: str) -> NewUser:
+        """The next user of `region` in this process: its RNG, and whether it ignores TTLs
+        (settings.stale_share of each region's users), both from (seed, region, worker, index)."""
         index = self._next_index.get(region, 0)
         self._next_index[region] = index + 1
-        return user_rng(self.settings.seed, region, index, self.worker)
+        rng = user_rng(self.settings.seed, region, index, self.worker)
+        return NewUser(rng, self._stale_split(region)(index))
+
+    def new_user_rng(self, region: str) -> random.Random:
+        return self.new_user(region).rng
+
+    def next_client_ignores_ttl(self, region: str) -> bool:
+        """The open model's clients are its iterations: whether the next one of `region`
+        in this process ignores TTLs (the same split as the closed model's users)."""
+        index = self._next_client.get(region, 0)
+        self._next_client[region] = index + 1
+        return self._stale_split(region)(index)
+
+    def _stale_split(self, region: str) -> StaleSplit:
+        split = self._stale.get(region)
+        if split is None:
+            s = self.settings
+            split = StaleSplit(s.stale_share, seed=s.seed, region=region, worker=self.worker)
+            self._stale[region] = split
+        return split
 
     def user_acknowledged(self, user_id: int) -> None:
         self.users.add(user_id, self._rng)

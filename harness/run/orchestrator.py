@@ -206,9 +206,11 @@ class ScenarioRun:
                 at=time.time(),
                 source=self.record.scenario_file,
             )
+        endpoints = target.endpoints
         settings = load_settings(
-            self.scenario, self.timeline, host=target.endpoints.router,
+            self.scenario, self.timeline, host=endpoints.router,
             metrics=target.loadgen_metrics, run_dir=self.run_dir,
+            dns=endpoints.dns, entry_port=endpoints.entry_port,
         )  # fmt: skip
         with self.step("load and faults"):
             self._drive(target, settings)

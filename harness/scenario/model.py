@@ -64,7 +64,15 @@ LoadModel = Literal["closed", "open"]
 MAX_RATE = 10_000.0  # iterations/s: far beyond what one machine's Locust sends; catches typos
 MAX_IN_FLIGHT = 10_000  # each one may hold a connection (file descriptor) of its own
 
-__all__ = ["SLO", "Load", "Scenario", "StackOverrides", "service_instances", "service_names"]
+__all__ = [
+    "SLO",
+    "Load",
+    "LoadDns",
+    "Scenario",
+    "StackOverrides",
+    "service_instances",
+    "service_names",
+]
 
 
 def _default_tasks() -> dict[Task, int]:
@@ -101,6 +109,52 @@ class StackOverrides(BaseModel):
         default="spread",
         description="Where each shard's primary starts: spread over both regions, or in one.",
     )
+
+
+def _default_dns() -> LoadDns:
+    return LoadDns()
+
+
+class LoadDns(BaseModel):
+    """How the simulated users resolve the service by name through the stack's geo DNS (each
+    asks with its home region's client subnet and caches the answer for its TTL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stale_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of each region's users (0..1) that ignore DNS TTLs and keep every"
+        " answer for `stale_keep`, as clients and resolvers that cache too long do; which"
+        " users follows the seed.",
+    )
+    stale_keep: Annotated[Duration, Field(gt=0, le=limits.MAX_DURATION_S)] = Field(
+        default=60.0,
+        description="How long those users keep an answer, whatever its TTL (default 1m).",
+    )
+
+    @field_validator("stale_share", mode="before")
+    @classmethod
+    def _a_share(cls, value: object) -> object:
+        # Before pydantic's own bounds, to say what a share is: 30 is likely meant as 30 %.
+        if isinstance(value, int | float) and not isinstance(value, bool) and not 0 <= value <= 1:
+            raise PydanticCustomError(
+                "share_range",
+                "a share of users must be between 0 and 1",
+                {"hint": "0.3 means 30 % of each region's users (stale_share: 0.3)"},
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _keep_needs_stale_users(self) -> LoadDns:
+        if "stale_keep" in self.model_fields_set and self.stale_share == 0:
+            raise PydanticCustomError(
+                "stale_keep_unused",
+                "stale_keep applies to the users that ignore TTLs, and stale_share is 0",
+                {"hint": "add stale_share: 0.3, or remove stale_keep"},
+            )
+        return self
 
 
 class Load(BaseModel):
@@ -154,6 +208,10 @@ class Load(BaseModel):
         default=5.0,
         description="Every request gives up after this long (0.1s..60s); a timed-out or"
         " slower answer is a failed request.",
+    )
+    dns: LoadDns = Field(
+        default_factory=_default_dns,
+        description="How users resolve the service through the stack's geo DNS server.",
     )
 
     @field_validator("geography")

@@ -17,6 +17,9 @@ def observe_some(metrics: ClientMetrics) -> None:
     metrics.observe(region="us-east", route="/users", served="us-east", ok=True, seconds=0.004)
     metrics.observe(region="us-east", route="/users", served="us-west", ok=True, seconds=0.2)
     metrics.observe(region="us-west", route="/users/{id}", served=None, ok=False, seconds=30.0)
+    metrics.dns_answer(region="us-west", answered="us-east")
+    metrics.dns_answer(region="us-west", answered="us-east")
+    metrics.dns_failure(region="us-east")
 
 
 def test_direct_observation_is_exported():
@@ -39,6 +42,10 @@ def test_direct_observation_is_exported():
     )
     assert 'harness_client_request_seconds_count{region="us-west",route="/users/{id}"} 1.0' in text
     assert 'harness_client_users{region="us-east"} 7.0' in text
+    assert (
+        'harness_client_dns_answers_total{answered_region="us-east",region="us-west"} 2.0' in text
+    )
+    assert 'harness_client_dns_failures_total{region="us-east"} 1.0' in text
 
 
 def test_buckets_cover_5ms_to_10s():
@@ -58,15 +65,23 @@ def test_worker_deltas_merged_on_the_master_equal_direct_observation():
     assert master.requests == direct.requests
     assert master.latency == direct.latency
     assert master.latency_sum == direct.latency_sum
+    assert master.dns_answers == direct.dns_answers == {("us-west", "us-east"): 4}
+    assert master.dns_failures == direct.dns_failures == {"us-east": 2}
 
 
 def test_take_delta_starts_afresh():
     worker, master = ClientMetrics(), ClientMetrics()
     observe_some(worker)
     master.merge(worker.take_delta())
-    assert worker.take_delta() == {"requests": [], "latency": []}
+    assert worker.take_delta() == {
+        "requests": [],
+        "latency": [],
+        "dns_answers": [],
+        "dns_failures": [],
+    }
     master.merge(worker.take_delta())
     assert sum(master.requests.values()) == 3
+    assert sum(master.dns_answers.values()) == 2 and master.dns_failures == {"us-east": 1}
 
 
 def test_users_gauge_is_read_at_scrape_time():

@@ -4,7 +4,9 @@ import itertools
 
 import pytest
 
-from harness.load.geography import region_counts, user_rng
+from harness.load.geography import StaleSplit, region_counts, user_rng
+from harness.load.settings import LoadSettings
+from harness.load.state import LoadState
 
 GEOGRAPHIES = [
     {"us-east": 70, "us-west": 30},
@@ -56,3 +58,55 @@ def test_user_rng_is_reproducible_with_a_seed_and_differs_between_users():
     others = [draws(8, "us-east", 3), draws(7, "us-west", 3), draws(7, "us-east", 4)]
     others.append(draws(7, "us-east", 3, worker=1))
     assert all(o != draws(7, "us-east", 3) for o in others)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.01, 0.25, 0.3, 0.5, 2 / 3, 0.99, 1.0])
+@pytest.mark.parametrize("seed", [1, 7, 12345])
+def test_every_prefix_of_users_holds_the_stale_share_within_one_user(share, seed):
+    split = StaleSplit(share, seed=seed, region="us-east")
+    stale = 0
+    for n in range(1, 301):
+        stale += split(n - 1)
+        assert abs(stale - n * share) < 1, (n, stale)
+
+
+def test_which_users_are_stale_follows_the_seed_region_and_process():
+    def chosen(seed: int, region: str = "us-east", worker: int = 0) -> list[int]:
+        split = StaleSplit(0.3, seed=seed, region=region, worker=worker)
+        return [i for i in range(40) if split(i)]
+
+    assert chosen(7) == chosen(7)
+    others = [chosen(8), chosen(7, "us-west"), chosen(7, worker=1)]
+    assert all(o != chosen(7) for o in others)
+
+
+def test_stale_share_is_bounded():
+    with pytest.raises(ValueError):
+        StaleSplit(1.2, seed=1, region="us-east")
+
+
+def test_load_state_gives_each_region_its_stale_users_and_open_model_clients():
+    settings = LoadSettings(
+        host="http://127.0.0.1:1",
+        users=20,
+        spawn_rate=1,
+        duration_s=10,
+        geography={"us-east": 50, "us-west": 50},
+        tasks={"read_user": 1},
+        seed=7,
+        metrics_host="127.0.0.1",
+        metrics_port=1,
+        run_dir="/tmp/run",
+        dns_host="127.0.0.1",
+        dns_port=53,
+        entry_port=80,
+        stale_share=0.3,
+    )
+    state = LoadState(settings)
+    users = [state.new_user(r) for r in ("us-east", "us-west") for _ in range(10)]
+    assert sum(u.ignores_ttl for u in users[:10]) == 3 == sum(u.ignores_ttl for u in users[10:])
+    # The user's RNG is the one it always had: the stale split draws nothing from it.
+    assert users[0].rng.random() == user_rng(7, "us-east", 0).random()
+    split = StaleSplit(0.3, seed=7, region="us-west")
+    clients = [state.next_client_ignores_ttl("us-west") for _ in range(10)]
+    assert clients == [split(i) for i in range(10)]

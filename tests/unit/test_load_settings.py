@@ -32,6 +32,53 @@ def test_json_round_trip_is_equal():
     assert LoadSettings.from_json(text) == original
 
 
+DNS = {
+    "dns_host": "127.0.0.1",
+    "dns_port": 5353,
+    "dns_name": "app.chaos.test",
+    "dns_timeout_s": 0.5,
+    "entry_port": 8080,
+    "stale_share": 0.3,
+    "stale_keep_s": 60.0,
+}
+
+
+def test_dns_settings_round_trip_through_json():
+    original = settings(**DNS)
+    assert original.uses_dns
+    text = original.to_json()
+    assert {k: json.loads(text)[k] for k in DNS} == DNS
+    assert LoadSettings.from_json(text) == original
+
+
+def test_without_a_dns_host_requests_go_to_host_as_before():
+    plain = settings()
+    assert not plain.uses_dns and plain.stale_share == 0.0
+    # A settings file written before geo DNS (no dns keys at all) still reads.
+    raw = json.loads(plain.to_json())
+    for key in DNS:
+        raw.pop(key)
+    assert LoadSettings.from_json(json.dumps(raw)) == plain
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        ({"stale_share": 1.5}, "stale_share 1.5 must be in 0..1"),
+        ({"stale_keep_s": 0}, "stale_keep_s > 0"),
+        ({"dns_host": "dns.example"}, "is not an IP address"),
+        ({"dns_port": 0}, "must be 1..65535"),
+        ({"entry_port": 70000}, "must be 1..65535"),
+        ({"dns_name": ""}, "dns_name must not be empty"),
+        ({"dns_timeout_s": 0}, "dns_timeout_s must be > 0"),
+        ({"dns_host": ""}, "need a dns_host"),
+    ],
+)
+def test_invalid_dns_settings_are_rejected(overrides, words):
+    with pytest.raises(ValueError, match=words):
+        settings(**(DNS | overrides))
+
+
 def test_write_and_read(tmp_path):
     original = settings(run_dir=str(tmp_path))
     path = original.write()

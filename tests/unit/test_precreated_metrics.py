@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from harness.load import traffic as tr
 from harness.load.client_metrics import NO_SERVED_REGION, ClientMetrics
+from harness.load.resolver import OTHER_REGION
 from harness.scenario.slo_model import SLO
 from harness.slo import promql
 from harness.stack.topology import REGIONS
@@ -89,6 +90,27 @@ def test_client_precreation_covers_every_combination_and_keeps_observations() ->
     assert metrics.requests["us-east", "us-east", "/users", "ok"] == 1
     assert metrics.requests["us-west", NO_SERVED_REGION, "/jobs/{id}", "error"] == 0
     assert len(metrics.latency) == len(REGIONS) * len(tr.EXPECTED_STATUS)
+
+
+def test_every_dns_series_is_there_at_zero_and_observations_are_kept() -> None:
+    metrics = ClientMetrics()
+    metrics.dns_answer(region="us-west", answered="us-east")
+    metrics.precreate(REGIONS, tr.EXPECTED_STATUS)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(metrics)
+    exported = samples(generate_latest(registry).decode())
+    answers = {
+        (dict(ls)["region"], dict(ls)["answered_region"]): v
+        for n, ls, v in exported
+        if n == "harness_client_dns_answers_total"
+    }
+    pairs = {(r, a) for r in REGIONS for a in (*REGIONS, OTHER_REGION)}
+    assert set(answers) == pairs
+    assert answers.pop(("us-west", "us-east")) == 1 and set(answers.values()) == {0}
+    failures = {
+        dict(ls)["region"]: v for n, ls, v in exported if n == "harness_client_dns_failures_total"
+    }
+    assert failures == {r: 0 for r in REGIONS}
 
 
 def _load_web() -> ModuleType:

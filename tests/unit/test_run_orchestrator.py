@@ -3,6 +3,7 @@ and the order of the cleanups (last acquired, first released), in well under a s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ from harness.record import load_record
 from harness.run.options import RunOptions
 from harness.run.orchestrator import ScenarioRun
 from harness.scenario.model import Scenario
-from tests.fakes import FakeProm, FakeStack, LoadScript
+from tests.fakes import ENDPOINTS, FakeProm, FakeStack, LoadScript
 
 LOAD = {"users": 2, "spawn_rate": 2, "duration": "300ms", "geography": {"us-east": 100}}
 ERROR_RATIO = {"name": "errors", "phase": "run", "error_ratio": {"max": 0.05}}
@@ -337,6 +338,28 @@ def test_an_interrupted_run_whose_heal_fails_keeps_130_and_names_it(tmp_path: Pa
     code, run, _ = execute(tmp_path, stack, faults=[LINK_DOWN], slos=[ERROR_RATIO])
     assert code == EXIT_INTERRUPTED
     assert run.record.left_broken and "harness heal" in (run.record.error or "")
+
+
+def test_the_stacks_dns_server_and_entry_port_reach_the_load(tmp_path: Path) -> None:
+    endpoints = dataclasses.replace(ENDPOINTS, dns="127.0.0.1:5300", entry_port=8088)
+    stack = FakeStack(prom=FakeProm(instant=[({}, 0.01)]), endpoints=endpoints)
+    load = LOAD | {"dns": {"stale_share": 0.5}}
+    code, _, _ = execute(tmp_path, stack, load=load, slos=[ERROR_RATIO])
+    assert code == EXIT_OK
+    settings = stack.load.settings
+    assert settings is not None and settings.uses_dns
+    assert (settings.dns_host, settings.dns_port, settings.entry_port) == ("127.0.0.1", 5300, 8088)
+    assert settings.stale_share == 0.5
+
+
+def test_stale_dns_users_on_a_stack_without_dns_are_exit_2_before_the_load(
+    tmp_path: Path,
+) -> None:
+    stack = FakeStack(prom=FakeProm(instant=[({}, 0.01)]))
+    load = LOAD | {"dns": {"stale_share": 0.5}}
+    code, run, _ = execute(tmp_path, stack, load=load, slos=[ERROR_RATIO])
+    assert code == EXIT_USAGE and "has no DNS server" in (run.record.error or "")
+    assert "load started" not in stack.journal and stack.journal[-1] == "stack released"
 
 
 def test_a_reused_stack_that_differs_from_the_scenario_is_exit_2(tmp_path: Path) -> None:
