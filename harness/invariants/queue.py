@@ -13,6 +13,8 @@ from harness.errors import InfraError
 from harness.ports import QueueStats
 from harness.stack.topology import QUEUE_GROUP, QUEUE_STREAM
 
+LAG_SCAN_MAX = 10_000  # entries read at most to count a lag Redis does not know
+
 
 class QueueReader:
     """Stream length, the consumer group's pending count and lag, with socket timeouts
@@ -48,11 +50,28 @@ class QueueReader:
         if group is None:
             return QueueStats(length=length, pending=0, lag=length)
         lag = group.get("lag")
+        if lag is None:
+            # Redis 7 answers no lag when its count of entries the group has read is not
+            # valid (after a consumer group is created at an ID of its own, XGROUP SETID,
+            # deletions...): count what lies after the last delivered entry instead.
+            lag = self._after(str(group.get("last-delivered-id") or "0-0"))
         return QueueStats(
             length=length,
             pending=int(group.get("pending") or 0),
             lag=None if lag is None else int(lag),
         )
+
+    def _after(self, last_id: str) -> int | None:
+        """How many entries follow `last_id`; None when more than LAG_SCAN_MAX do (a count
+        beyond that is not read, to keep the read bounded)."""
+        try:
+            entries = self._client.xrange(
+                self.stream, min=f"({last_id}", max="+", count=LAG_SCAN_MAX + 1
+            )
+        except redis.RedisError:
+            return None
+        found = len(entries or [])
+        return found if found <= LAG_SCAN_MAX else None
 
     def close(self) -> None:
         self._client.close()

@@ -70,6 +70,9 @@ def test_hot_shard_takes_the_traffic_and_slows_while_the_others_do_not(
         assert during[shard] < before[shard] * 1.2, (shard, before, during)
 
     lat_before, lat_during = p95(steady), p95(fault)
-    assert lat_during["2"] > lat_before["2"] + 0.05, (lat_before, lat_during)  # + 60 ms toxic
+    hot_rise = lat_during["2"] - lat_before["2"]
+    assert hot_rise > 0.05, (lat_before, lat_during)  # + 60 ms toxic
+    # The others keep their latency (most of which is the WAN: a write to the other region's
+    # primary pays its round trips): each rises by less than half the hot shard's rise.
     for shard in ("0", "1", "3"):
-        assert lat_during[shard] < lat_during["2"] / 2, (shard, lat_during)
+        assert lat_during[shard] - lat_before[shard] < hot_rise / 2, (shard, lat_before, lat_during)

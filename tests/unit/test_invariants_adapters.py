@@ -10,8 +10,10 @@ from collections.abc import Iterator
 import pytest
 
 from harness.errors import InfraError
+from harness.invariants import queue as queue_module
 from harness.invariants.queue import QueueReader, QueueStats, RegionQueues
 from harness.invariants.shards import ShardReader, primary_url
+from harness.stack.topology import QUEUE_GROUP
 
 
 def closed_port() -> int:
@@ -161,3 +163,46 @@ def test_region_queues_read_each_regions_redis() -> None:
     with pytest.raises(InfraError, match="the queue at redis://127"):
         queues.stats()
     queues.close()
+
+
+class _FakeRedis:
+    """A stream of `entries` ids whose consumer group has delivered up to `last`, and whose
+    lag Redis reports as `lag` (None: Redis cannot tell)."""
+
+    def __init__(self, entries: list[str], last: str, lag: int | None) -> None:
+        self.entries, self.last, self.lag = entries, last, lag
+        self.ranges: list[tuple[str, int]] = []
+
+    def exists(self, _stream: str) -> int:
+        return 1
+
+    def xlen(self, _stream: str) -> int:
+        return len(self.entries)
+
+    def xinfo_groups(self, _stream: str) -> list[dict[str, object]]:
+        return [{"name": QUEUE_GROUP, "pending": 0, "lag": self.lag,
+                 "last-delivered-id": self.last}]  # fmt: skip
+
+    def xrange(self, _stream: str, *, min: str, max: str, count: int) -> list[tuple[str, dict]]:
+        self.ranges.append((min, count))
+        after = [e for e in self.entries if min.startswith("(") and e > min[1:]]
+        return [(e, {}) for e in after[:count]]
+
+
+def test_a_lag_redis_cannot_tell_is_counted_after_the_last_delivered_entry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = _FakeRedis(["1-0", "2-0", "3-0", "4-0"], last="2-0", lag=None)
+    reader = QueueReader("redis://127.0.0.1:1/0")
+    monkeypatch.setattr(reader, "_client", fake)
+    assert reader.stats() == QueueStats(length=4, pending=0, lag=2)
+    assert fake.ranges == [("(2-0", queue_module.LAG_SCAN_MAX + 1)]
+    fake.lag = 3  # when Redis knows, its answer is used and nothing is scanned
+    assert reader.stats().lag == 3 and len(fake.ranges) == 1
+
+
+def test_a_lag_beyond_the_scan_bound_stays_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queue_module, "LAG_SCAN_MAX", 2)
+    reader = QueueReader("redis://127.0.0.1:1/0")
+    monkeypatch.setattr(reader, "_client", _FakeRedis(["1-0", "2-0", "3-0", "4-0"], "0-0", None))
+    assert reader.stats().lag is None
