@@ -250,9 +250,9 @@ def check(stack: StackOpt = "default") -> None:
 
     try:
         client = connect()
-        router = discover_endpoints(client, stack).router
+        endpoints = discover_endpoints(client, stack)
         print(check_regions_identical(client, stack))
-        results = check_stack(router)
+        results = check_stack(endpoints)
     except HarnessError as err:
         _fail(err)
     for r in results:

@@ -136,10 +136,10 @@ def all_services() -> list[str]:
     ]
 
 
-# Toxiproxy links. Inside a region: its edge (users -> the region's entry), and its web and workers to the
-# region's queue and to the region's copy of every shard. The WAN, between sites: into every
-# shard node from the other region (PostgreSQL, and Patroni's REST API), and from each region
-# to the witness. Nothing crosses sites except through these.
+# Toxiproxy links. Inside a region: its edge (users -> the region's entry), and its web and
+# workers to the region's queue and to the region's copy of every shard. The WAN, between
+# sites: into every shard node from the other region (PostgreSQL, and Patroni's REST API),
+# and from each region to the witness. Nothing crosses sites except through these.
 def edge_link_name(region: str) -> str:
     return f"edge-{region}"
 

@@ -42,8 +42,9 @@ from harness.target import Target
 Journal = list[str]
 
 ENDPOINTS = Endpoints(
-    router="http://127.0.0.1:1",
-    router_metrics="http://127.0.0.1:2/metrics",
+    entries={"us-east": "http://127.0.1.1:1", "us-west": "http://127.0.2.1:1"},
+    entry_port=1,
+    dns="127.0.0.1:2",
     prometheus="http://127.0.0.1:3",
     toxiproxy="http://127.0.0.1:4",
     queues={"us-east": "redis://127.0.0.1:5/0", "us-west": "redis://127.0.0.1:6/0"},
@@ -181,8 +182,9 @@ class FakeContainers:
 def default_services() -> dict[str, list[str]]:
     """The bundled stack's services with one web and two workers per region: per region its
     tiers, its queue and its copy of every shard (one container each)."""
-    services: dict[str, list[str]] = {"geo-router": ["geo-router"], "witness": ["witness"]}
+    services: dict[str, list[str]] = {"dns": ["dns"], "witness": ["witness"]}
     for r in t.REGIONS:
+        services[v.entry_service(r)] = [v.entry_service(r)]
         services[f"web-{r}"] = [f"web-{r}-1"]
         services[f"worker-{r}"] = [f"worker-{r}-1", f"worker-{r}-2"]
         services[v.queue_service(r)] = [v.queue_service(r)]

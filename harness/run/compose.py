@@ -97,7 +97,7 @@ def bundled_target(client: docker.DockerClient, use: StackUse, *, run_id: str) -
         open_shards=lambda: ShardReader(discover_endpoints(client, use.name).shards),
         open_queue=lambda: RegionQueues(discover_endpoints(client, use.name).queues),
         load=start_load,
-        fault_gauge=FaultExporter(host),
+        fault_gauge=FaultExporter(host, dns=endpoints.dns),
         scrape=lambda: ScrapeRegistration(client, use.name, run_id),
         loadgen_metrics=f"{host}:{free_port(host)}",
         describe=use.describe(),

@@ -1,4 +1,5 @@
-"""The harness's own /metrics (fault windows as `harness_fault_active`), scraped by the stack.
+"""The harness's own /metrics (fault windows as `harness_fault_active`, and the DNS server's
+answers: harness/run/dns_answers.py), scraped by the stack.
 
 Prometheus runs in a container; the harness on the host. The exporter binds on the stack
 network's gateway address (reachable from containers, not from other machines) and tells
@@ -14,6 +15,7 @@ from prometheus_client import CollectorRegistry, Gauge, start_http_server
 
 from harness.errors import InfraError
 from harness.net import free_port
+from harness.run.dns_answers import DnsAnswers
 
 
 def bindable_host(gateway: str) -> str:
@@ -31,8 +33,10 @@ class FaultExporter:
     """Serves `harness_fault_active{fault,target,index}`: 1 while a fault is in place
     (implements `harness.ports.FaultGauge`)."""
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, *, dns: str = "") -> None:
         self.registry = CollectorRegistry()
+        if dns:  # and where the stack's DNS server sends each region's users, per scrape
+            self.registry.register(DnsAnswers(dns))
         self.active = Gauge(
             "harness_fault_active",
             "1 while the harness holds the fault in place (actual, not scheduled, times)",

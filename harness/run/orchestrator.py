@@ -55,6 +55,7 @@ from harness.slo.judge import judge_slos
 from harness.slo.preflight import check_queries
 from harness.slo.series import collect_series
 from harness.target import Target
+from harness.vocabulary import REGIONS
 
 Say = Callable[[str], None]
 
@@ -208,7 +209,7 @@ class ScenarioRun:
             )
         endpoints = target.endpoints
         settings = load_settings(
-            self.scenario, self.timeline, host=endpoints.router,
+            self.scenario, self.timeline, host=endpoints.entries[REGIONS[0]],
             metrics=target.loadgen_metrics, run_dir=self.run_dir,
             dns=endpoints.dns, entry_port=endpoints.entry_port,
         )  # fmt: skip

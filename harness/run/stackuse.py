@@ -67,6 +67,8 @@ def stack_config(scenario: Scenario, name: str, extra_bugs: tuple[str, ...] = ()
         wan_latency_ms=scenario.stack.wan_latency_ms,
         replication=scenario.stack.replication,
         primaries=scenario.stack.primaries,
+        dns_ttl_s=scenario.stack.dns_ttl_s,
+        dns_check_interval_s=scenario.stack.dns_check_interval_s,
     )
 
 

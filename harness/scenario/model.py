@@ -28,6 +28,8 @@ from harness.fields.names import Region, unknown_name
 from harness.scenario.problems import Problem
 from harness.scenario.slo_model import SLO
 from harness.vocabulary import (
+    DEFAULT_DNS_CHECK_INTERVAL_S,
+    DEFAULT_DNS_TTL_S,
     DEFAULT_WAN_LATENCY_MS,
     REGIONAL_TIERS,
     REGIONS,
@@ -59,6 +61,7 @@ Bug = Literal[
     "no_fencing",
     "sticky_primary",
     "delayed_standby",
+    "dns_static",
 ]
 LoadModel = Literal["closed", "open"]
 MAX_RATE = 10_000.0  # iterations/s: far beyond what one machine's Locust sends; catches typos
@@ -108,6 +111,18 @@ class StackOverrides(BaseModel):
     primaries: Literal["spread", "us-east", "us-west"] = Field(
         default="spread",
         description="Where each shard's primary starts: spread over both regions, or in one.",
+    )
+    dns_ttl_s: int = Field(
+        default=DEFAULT_DNS_TTL_S,
+        ge=1,
+        le=3600,
+        description="TTL of the DNS answer that sends users to a region (clients cache it).",
+    )
+    dns_check_interval_s: int = Field(
+        default=DEFAULT_DNS_CHECK_INTERVAL_S,
+        ge=1,
+        le=60,
+        description="How often the DNS server checks each region's entry.",
     )
 
 

@@ -28,8 +28,8 @@ RECOVERY_RATE_WINDOW = "5s"  # the error ratio's smoothing for time_to_recover_s
 
 CLIENT_REQUESTS = "harness_client_requests_total"
 CLIENT_LATENCY = "harness_client_request_seconds_bucket"
-ROUTER_FRONTEND = 'proxy="geo"'
-ROUTER_BACKENDS = 'proxy=~"' + "|".join(REGIONS) + '"'
+ENTRY_FRONTEND = 'proxy="entry"'  # every region's entry: its front end
+ENTRY_BACKENDS = 'proxy=~"' + "|".join(REGIONS) + '"'
 # The web tier (producer) and the workers both export the group's lag; either may be missing
 # (no worker alive, a region cut off), so the backlog is the max over whichever reports.
 BACKLOG_SERIES = 'max({__name__=~"web_queue_backlog|worker_queue_backlog"})'

@@ -10,7 +10,7 @@ from harness import vocabulary as v
 # Seeded bugs: switches that break the stack on purpose, to show that the gate fails
 # when the system is broken. Each maps to an environment variable of one image.
 BUGS = {
-    "failover_off": "the geo router has no backup region",
+    "failover_off": "the DNS answers only the home region's entry: no region to fail over to",
     "ack_before_persist": "workers acknowledge a prefetched batch before doing the work",
     "no_reclaim": "workers never take over jobs left pending by a dead consumer",
     "ack_before_commit": "the web tier answers 201 before the user row is committed",
@@ -21,6 +21,7 @@ BUGS = {
     "no_fencing": "a primary cut off from the witness is promoted straight back when fenced",
     "sticky_primary": "writes keep going to the node first found as primary, after a failover",
     "delayed_standby": "standbys apply what they receive 5 s late (a delayed replica)",
+    "dns_static": "the DNS answers by location only, never checked: a dead region keeps its users",
 }
 REPLICATION_MODES = ("sync", "async")
 # Where each shard's primary starts: spread over both regions (shard s in REGIONS[s % 2]: both
@@ -39,6 +40,8 @@ class StackConfig:
     wan_latency_ms: int = DEFAULT_WAN_LATENCY_MS
     replication: str = "sync"
     primaries: str = "spread"
+    dns_ttl_s: int = v.DEFAULT_DNS_TTL_S
+    dns_check_interval_s: int = v.DEFAULT_DNS_CHECK_INTERVAL_S
 
     def __post_init__(self) -> None:
         unknown = set(self.bugs) - set(BUGS)
@@ -67,7 +70,8 @@ class StackConfig:
             {"web_replicas": self.web_replicas, "workers_per_region": self.workers_per_region,
              "bugs": sorted(self.bugs), "reclaim_idle_ms": self.reclaim_idle_ms,
              "wan_latency_ms": self.wan_latency_ms, "replication": self.replication,
-             "primaries": self.primaries},
+             "primaries": self.primaries, "dns_ttl_s": self.dns_ttl_s,
+             "dns_check_interval_s": self.dns_check_interval_s},
             sort_keys=True,
         )  # fmt: skip
 
@@ -82,7 +86,11 @@ class StackConfig:
                        reclaim_idle_ms=int(data["reclaim_idle_ms"]),
                        wan_latency_ms=int(data.get("wan_latency_ms", DEFAULT_WAN_LATENCY_MS)),
                        replication=str(data.get("replication", "sync")),
-                       primaries=str(data.get("primaries", "spread")))  # fmt: skip
+                       primaries=str(data.get("primaries", "spread")),
+                       dns_ttl_s=int(data.get("dns_ttl_s", v.DEFAULT_DNS_TTL_S)),
+                       dns_check_interval_s=int(
+                           data.get("dns_check_interval_s", v.DEFAULT_DNS_CHECK_INTERVAL_S)
+                       ))  # fmt: skip
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a stack config: {text[:80]!r}") from exc
 
@@ -92,7 +100,7 @@ def differences(wanted: StackConfig, running: StackConfig) -> list[tuple[str, st
     running) per field, e.g. ("web_replicas", "2", "1"), ("bugs", "[failover_off]", "[]")."""
     found = []
     fields = ("web_replicas", "workers_per_region", "reclaim_idle_ms", "wan_latency_ms",
-              "replication", "primaries")  # fmt: skip
+              "replication", "primaries", "dns_ttl_s", "dns_check_interval_s")  # fmt: skip
     for name in fields:
         a, b = getattr(wanted, name), getattr(running, name)
         if a != b:

@@ -42,8 +42,8 @@ NAMED_CONF_FILE = f"{CONFIG_DIR}/named.conf"
 ZONE_FILE = f"{CONFIG_DIR}/zone.db"
 # The control socket's directory: the image makes it, owned by the server's user.
 SOCKET_DIR = "/run/pdns"
-DNS_PORT = 53  # UDP and TCP
-METRICS_PORT = 8081  # PowerDNS's webserver: /metrics in Prometheus's format
+DNS_PORT = t.DNS_PORT  # UDP and TCP
+METRICS_PORT = t.DNS_METRICS_PORT  # PowerDNS's webserver: /metrics in Prometheus's format
 # The entry is checked through Toxiproxy, by the name it has on every site network.
 PROXY_HOST = "toxiproxy"
 CHECK_PATH = "/healthz"
@@ -77,6 +77,10 @@ class DnsSettings:
     check_interval_s: int
     regions: tuple[RegionAnswer, ...]
     static: bool = False  # the seeded bug dns_static: answers by subnet alone, never checked
+    # False (the seeded bug failover_off): checked, but with the home region's group alone,
+    # so a dead home region is still the answer (ifurlextup answers a group's addresses when
+    # none of them is up).
+    failover: bool = True
     name: str = SERVICE_NAME
 
     def __post_init__(self) -> None:
@@ -100,6 +104,7 @@ def dns_settings(
     ttl_s: int = DEFAULT_DNS_TTL_S,
     check_interval_s: int = DEFAULT_DNS_CHECK_INTERVAL_S,
     static: bool = False,
+    failover: bool = True,
 ) -> DnsSettings:
     """The bundled stack's settings: per region its entry's loopback address, a check through
     its edge link, and its users' subnet, in REGIONS order."""
@@ -107,6 +112,7 @@ def dns_settings(
         ttl_s=ttl_s,
         check_interval_s=check_interval_s,
         static=static,
+        failover=failover,
         regions=tuple(
             RegionAnswer(
                 region=r,
@@ -168,7 +174,7 @@ def _ordered(s: DnsSettings, home: RegionAnswer) -> list[int]:
 
 
 def _checked_answer(s: DnsSettings, home: RegionAnswer) -> str:
-    order = ",".join(f"g[{i}]" for i in _ordered(s, home))
+    order = ",".join(f"g[{i}]" for i in _ordered(s, home)[: None if s.failover else 1])
     return f"return ifurlextup({{{order}}},o)"
 
 

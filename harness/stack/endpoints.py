@@ -27,11 +27,6 @@ class Endpoints:
     # Per shard, its nodes' Patroni REST API (http://127.0.0.1:PORT), in region order.
     patroni: tuple[tuple[str, ...], ...] = ()
     wan_latency_ms: int = 0  # the WAN's one-way latency the stack was started with
-    # Geo DNS: the DNS server's UDP/TCP port as 127.0.0.1:PORT, and the one port every
-    # region's entry listens on (at its ENTRY_ADDRESSES address). Empty and 0 while the stack
-    # has neither: users then reach the router with the home region header.
-    dns: str = ""
-    entry_port: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -16,10 +16,11 @@ from docker.models.containers import Container
 
 from harness.errors import InfraError
 from harness.stack import labels, readiness
-from harness.stack.endpoints import parse_published
+from harness.stack.dns_query import ResolveError, query_a, region_of_address
+from harness.stack.endpoints import Endpoints, parse_published
 from harness.stack.probes import Probe
 from harness.stack.spec import ContainerSpec
-from harness.vocabulary import HOME_HEADER, SERVED_HEADER
+from harness.vocabulary import ENTRY_ADDRESSES, HOME_HEADER, SERVED_HEADER, SERVICE_NAME
 
 LOG_TAIL_LINES = 20
 POLL_S = 0.5
@@ -128,14 +129,28 @@ def wait_healthy(
         time.sleep(POLL_S)
 
 
-def routed_home(router: str, region: str) -> str | None:
-    """None when the router sends a `region` user to `region`, else what happened instead."""
+def routed_home(endpoints: Endpoints, region: str) -> str | None:
+    """None when a `region` user is sent to `region` (the DNS server answers that region's
+    users with its entry, and the entry is served by the region's web tier), else what
+    happened instead."""
+    host, _, port = endpoints.dns.rpartition(":")
+    try:
+        answer = query_a(
+            SERVICE_NAME, server=host, port=int(port), region=region, timeout_s=readiness.TIMEOUT_S
+        )
+    except ResolveError as exc:
+        return str(exc)
+    if answer.address != ENTRY_ADDRESSES[region]:
+        elsewhere = region_of_address(answer.address)
+        return f"the DNS sends {region} users to {answer.address} ({elsewhere})"
     try:
         resp = requests.get(
-            f"{router}/healthz", headers={HOME_HEADER: region}, timeout=readiness.TIMEOUT_S
+            f"http://{answer.address}:{endpoints.entry_port}/healthz",
+            headers={HOME_HEADER: region, "Host": SERVICE_NAME},
+            timeout=readiness.TIMEOUT_S,
         )
     except requests.RequestException as exc:
-        return f"the router did not answer: {type(exc).__name__}"
+        return f"{region}'s entry did not answer: {type(exc).__name__}"
     served = resp.headers.get(SERVED_HEADER, "nobody")
     if resp.status_code != 200 or served != region:
         return f"a {region} user got {resp.status_code} from {served}"
@@ -143,33 +158,34 @@ def routed_home(router: str, region: str) -> str | None:
 
 
 def wait_routed(
-    router: str,
+    endpoints: Endpoints,
     regions: Iterable[str],
     *,
     timeout_s: float,
     progress: Callable[[str], None],
 ) -> None:
-    """Return once the router sends every region's users to their home region.
+    """Return once every region's users are sent to their home region.
 
-    Every container can answer its probe while the router has not yet seen a region's edge
-    healthy (it needs `rise` good checks) and sends that region's users to the other one: a
-    run started then would begin with a failover nobody caused.
+    Every container can answer its probe before the DNS server's first health checks have
+    run, and until then it may answer a region's users with the other region's entry (the
+    record has no healthy group yet): a run started then would begin with a failover nobody
+    caused.
     """
     wanted = list(regions)
     deadline = time.monotonic() + timeout_s
     said = False
     while True:
-        wrong = [why for why in (routed_home(router, r) for r in wanted) if why is not None]
+        wrong = [why for why in (routed_home(endpoints, r) for r in wanted) if why is not None]
         if not wrong:
             return
         if not said:
-            progress(f"waiting for the router to send each region's users home ({wrong[0]})")
+            progress(f"waiting for each region's users to be sent home ({wrong[0]})")
             said = True
         if time.monotonic() > deadline:
             raise InfraError(
-                f"the router does not send users to their home region after {timeout_s:.0f} s: "
+                f"users are not sent to their home region after {timeout_s:.0f} s: "
                 + "; ".join(wrong),
-                hint="`harness status` shows each service; the router's /stats page shows "
-                "which edges it sees down",
+                hint="`harness status` shows each service; `docker logs` of the stack's dns "
+                "container shows its checks",
             )
         time.sleep(POLL_S / 2)

@@ -42,6 +42,7 @@ PROJECT_IMAGES = {
     spec.SHARD_IMAGE: "shard",
     spec.PROMETHEUS_IMAGE: "prometheus",
     spec.WITNESS_IMAGE: "witness",
+    spec.DNS_IMAGE: "dns",
 }
 _BUILD_LOG_TAIL = 30
 

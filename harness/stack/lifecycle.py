@@ -72,7 +72,7 @@ def bring_up(
     if _running_and_current(client, config, specs, image_ids):
         progress(f"stack {config.name!r} is already up")
         endpoints = discover_endpoints(client, config.name)
-        wait_routed(endpoints.router, t.REGIONS, timeout_s=timeout_s, progress=progress)
+        wait_routed(endpoints, t.REGIONS, timeout_s=timeout_s, progress=progress)
         restore_placement(endpoints, config, timeout_s=timeout_s, progress=progress)
         return endpoints
     if stack_containers(client, config.name):
@@ -90,7 +90,7 @@ def bring_up(
         _start(created[len(first) :], progress)
         wait_healthy(client, config.name, last, timeout_s=_left(deadline), progress=progress)
         endpoints = discover_endpoints(client, config.name)
-        wait_routed(endpoints.router, t.REGIONS, timeout_s=_left(deadline), progress=progress)
+        wait_routed(endpoints, t.REGIONS, timeout_s=_left(deadline), progress=progress)
         wait_replicated(
             endpoints,
             timeout_s=_left(deadline),

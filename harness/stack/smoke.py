@@ -1,8 +1,9 @@
-"""A quick end-to-end check of a running stack through the geo router, and of its regions.
+"""A quick end-to-end check of a running stack as its users reach it, and of its regions.
 
-For each region: create a user as a user of that region, read it back, and check that the
-home region answered; then submit a photo job and wait until a worker has done it. Used by
-`harness check` and the integration tests; traffic goes only to the router's loopback port.
+For each region: find the service as a user of that region does (the stack's DNS server,
+with the region's client subnet), create a user there, read it back, and check that the home
+region answered; then submit a photo job and wait until a worker has done it. Used by
+`harness check` and the integration tests; traffic goes only to loopback addresses.
 
 `check_regions_identical` reads every container through the Docker SDK and compares both
 regions (harness/stack/parity.py): `harness check` fails on any difference.
@@ -22,10 +23,12 @@ from harness.errors import InfraError
 from harness.stack import labels
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
+from harness.stack.dns_query import ResolveError, query_a
+from harness.stack.endpoints import Endpoints
 from harness.stack.lifecycle import CONFIG, stack_containers
 from harness.stack.parity import Deployed, Parity, compare
 from harness.stack.spec import stack_spec
-from harness.vocabulary import HOME_HEADER, SERVED_HEADER
+from harness.vocabulary import HOME_HEADER, SERVED_HEADER, SERVICE_NAME
 
 TIMEOUT_S = 5.0
 
@@ -99,8 +102,20 @@ def check_region(
     )
 
 
-def check_stack(router: str) -> list[SmokeResult]:
-    return [check_region(router, region) for region in t.REGIONS]
+def region_url(endpoints: Endpoints, region: str) -> str:
+    """Where the DNS server sends `region`'s users now: http://<its answer>:<entry port>."""
+    host, _, port = endpoints.dns.rpartition(":")
+    try:
+        answer = query_a(SERVICE_NAME, server=host, port=int(port), region=region, timeout_s=2.0)
+    except ResolveError as exc:
+        raise InfraError(
+            str(exc), hint="is the stack's dns container up? (harness status)"
+        ) from exc
+    return f"http://{answer.address}:{endpoints.entry_port}"
+
+
+def check_stack(endpoints: Endpoints) -> list[SmokeResult]:
+    return [check_region(region_url(endpoints, region), region) for region in t.REGIONS]
 
 
 def deployed(container: Container, files: dict[str, str]) -> Deployed:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from harness.stack import probes
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
+from harness.stack.dns_zone import dns_files, dns_settings
 from harness.stack.patroni import PATRONI_FILE, leader_key, patroni_yaml
 from harness.stack.probes import Probe
 from harness.stack.scrape import prometheus_config
@@ -19,6 +20,7 @@ from harness.vocabulary import ENTRY_ADDRESSES, entry_service, queue_service, ti
 
 APP_IMAGE = "chaos-harness/app:latest"
 ROUTER_IMAGE = "chaos-harness/router:latest"
+DNS_IMAGE = "chaos-harness/dns:latest"
 QUEUE_IMAGE = "chaos-harness/queue:latest"
 SHARD_IMAGE = "chaos-harness/shard:latest"
 WITNESS_IMAGE = "chaos-harness/witness:latest"
@@ -247,6 +249,29 @@ def _entry(region: str) -> ContainerSpec:
         publish=[t.ROUTER_METRICS_PORT],
         probe=probes.http(t.ROUTER_METRICS_PORT, "/stats"),
         health_cmd=_tcp_health(t.ROUTER_PORT),
+    )
+
+
+def _dns(config: StackConfig) -> ContainerSpec:
+    """The geo DNS server (PowerDNS), in the witness site: it answers the service's name with
+    the entry of the asking user's region while that entry passes its check, else the other
+    region's (harness/stack/dns_zone.py)."""
+    settings = dns_settings(
+        ttl_s=config.dns_ttl_s,
+        check_interval_s=config.dns_check_interval_s,
+        static="dns_static" in config.bugs,
+        failover="failover_off" not in config.bugs,
+    )
+    return ContainerSpec(
+        instance="dns",
+        service="dns",
+        image=DNS_IMAGE,
+        start_last=True,  # its first checks find the entries up
+        publish=[t.DNS_METRICS_PORT],
+        publish_udp=[t.DNS_PORT],
+        probe=probes.http(t.DNS_METRICS_PORT, "/metrics"),
+        health_cmd=_tcp_health(t.DNS_METRICS_PORT),
+        files=dns_files(settings),
     )
 
 

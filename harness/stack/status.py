@@ -53,14 +53,14 @@ def wait_until_healthy(
     client: docker.DockerClient, stack: str, *, timeout_s: float, poll_s: float = 0.5
 ) -> StackStatus:
     """Wait for every container of a running stack to be ready (e.g. after a restart) and for
-    the router to send each region's users home; InfraError naming what is not."""
+    each region's users to be sent home; InfraError naming what is not."""
     deadline = time.monotonic() + timeout_s
     while True:
         status = stack_status(client, stack)
         if status.healthy:
-            router = str(status.endpoints.get("router", ""))
             left = max(1.0, deadline - time.monotonic())
-            wait_routed(router, t.REGIONS, timeout_s=left, progress=lambda _: None)
+            endpoints = discover_endpoints(client, stack)
+            wait_routed(endpoints, t.REGIONS, timeout_s=left, progress=lambda _: None)
             return status
         if time.monotonic() > deadline:
             sick = [f"{s.name} ({s.health})" for s in status.services if s.health != "healthy"]

@@ -25,7 +25,9 @@ shard_node = v.shard_node
 WEB_PORT = 8080  # web API and its /metrics
 WORKER_METRICS_PORT = 9100  # worker /metrics and /healthz
 ROUTER_PORT = 8080  # a region entry's front end
-ROUTER_METRICS_PORT = 8405  # an entry's HAProxy Prometheus exporter (/metrics) and stats page (/stats)
+ROUTER_METRICS_PORT = (
+    8405  # an entry's HAProxy Prometheus exporter (/metrics) and stats page (/stats)
+)
 QUEUE_PORT = 6379
 QUEUE_EXPORTER_PORT = 9121
 SHARD_PORT = 5432

@@ -273,7 +273,7 @@ def test_slo_objective_error_lists_the_valid_keys() -> None:
     "slo",
     [
         {"server_latency_p95_ms": {"tier": "shard", "max": 50}},
-        {"server_error_ratio": {"tier": "router", "max": 0.01}},
+        {"server_error_ratio": {"tier": "entry", "max": 0.01}},
         {"throughput_min_rps": {"min": 20, "region": "us-west"}},
         {"backlog_drained_within_s": {"max": 30}},
         {"promql": "sum(rate(x[$window]))", "min": 1},

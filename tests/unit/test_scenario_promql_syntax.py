@@ -68,7 +68,7 @@ BUILT_IN: dict[str, dict[str, Any]] = {
     "latency_p95_ms": {"latency_p95_ms": {"max": 1}},
     "latency_p99_ms": {"latency_p99_ms": {"max": 1}},
     "throughput_min_rps": {"throughput_min_rps": {"min": 1}},
-    "server_error_ratio": {"server_error_ratio": {"max": 1, "tier": "router"}},
+    "server_error_ratio": {"server_error_ratio": {"max": 1, "tier": "entry"}},
     "server_latency_p95_ms": {"server_latency_p95_ms": {"max": 1, "tier": "shard", "shard": 1}},
     "queue_backlog_max": {"queue_backlog_max": {"max": 1}},
     "backlog_drained_within_s": {"backlog_drained_within_s": {"max": 1}},

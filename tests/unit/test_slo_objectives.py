@@ -19,7 +19,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "latency_p99_ms": {"max": 900},
     "throughput_min_rps": {"min": 5},
     "server_error_ratio": {"tier": "web", "max": 0.01},
-    "server_latency_p95_ms": {"tier": "router", "max": 50},
+    "server_latency_p95_ms": {"tier": "entry", "max": 50},
     "queue_backlog_max": {"max": 100},
     "backlog_drained_within_s": {"max": 30},
     "time_to_recover_s": {"max": 10},

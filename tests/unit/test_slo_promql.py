@@ -90,7 +90,7 @@ CASES: list[tuple[str, dict[str, Any], float, str]] = [
     ),
     (
         "router 5xx ratio",
-        {"server_error_ratio": {"tier": "router", "max": 0.01}},
+        {"server_error_ratio": {"tier": "entry", "max": 0.01}},
         30.0,
         '(sum(increase(haproxy_frontend_http_responses_total{proxy="geo",code="5xx"}[30s]))'
         " or vector(0)) "
@@ -117,7 +117,7 @@ CASES: list[tuple[str, dict[str, Any], float, str]] = [
     ),
     (
         "router latency (HAProxy average, no histogram in 2.6)",
-        {"server_latency_p95_ms": {"tier": "router", "max": 200}},
+        {"server_latency_p95_ms": {"tier": "entry", "max": 200}},
         30.0,
         "1000 * max(max_over_time("
         'haproxy_backend_total_time_average_seconds{proxy=~"us-east|us-west"}[30s]))',

@@ -55,7 +55,7 @@ class Bound(Limit):
 class TierBound(Limit):
     """Bounds on a server-side measure of one tier (for the shard tier: of one shard, if given)."""
 
-    tier: Literal["router", "web", "shard"] = Field(description="The tier measured.")
+    tier: Literal["entry", "web", "shard"] = Field(description="The tier measured.")
     shard: int | None = Field(
         default=None,
         ge=0,

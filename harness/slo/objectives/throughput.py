@@ -1,7 +1,7 @@
 """`throughput_min_rps`: client requests per second answered as expected over the window (all,
 or one home region and/or one kind of request); usually a `min`, to show users were served.
 
-Successful requests only (goodput): a region whose router answers every request with an
+Successful requests only (goodput): a region whose entry answers every request with an
 instant 503 sends more requests per second than a healthy one, and serves nobody."""
 
 from __future__ import annotations
