@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness.record import InvariantResult, RunRecord, SloResult
 from harness.report._common import load_model, number, run_label, time_zero
+from harness.slo.dns_failover import DNS_FAILOVER
 from harness.slo.failover import FAILOVER_KINDS, in_order
 
 COLUMNS = ("check", "name", "phase", "observed", "bound", "verdict")
@@ -122,7 +123,10 @@ def failover_lines(record: RunRecord) -> list[str]:
     each shard's primary was, harness.slo.failover), one a line, in time order."""
     t0 = time_zero(record)
     found = in_order(e for e in record.events if e.kind in FAILOVER_KINDS)
-    return [f"failover at {e.t - t0:+.1f} s: {e.message}" for e in found]
+    lines = [f"failover at {e.t - t0:+.1f} s: {e.message}" for e in found]
+    # And how each region outage moved its users through DNS (harness.slo.dns_failover).
+    moves = in_order(e for e in record.events if e.kind == DNS_FAILOVER)
+    return lines + [f"DNS failover of the outage at {e.t - t0:+.1f} s: {e.message}" for e in moves]
 
 
 def run_lines(record: RunRecord) -> list[str]:

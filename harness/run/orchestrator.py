@@ -49,7 +49,8 @@ from harness.run.phases import actual_phases
 from harness.run.scheduler import FaultScheduler
 from harness.run.signals import deferred_interrupts, interrupts_raise
 from harness.scenario.model import Scenario
-from harness.slo.charts import PRIMARY_CHART
+from harness.slo.charts import DNS_ANSWERS_CHART, PRIMARY_CHART, SERVED_BY_HOME_CHART
+from harness.slo.dns_failover import DNS_FAILOVER, dns_failover
 from harness.slo.failover import failover_events
 from harness.slo.judge import judge_slos
 from harness.slo.preflight import check_queries
@@ -331,7 +332,35 @@ class ScenarioRun:
         self.record.series = collect_series(target.prometheus, start - 5, end + 5)
         # The failover manager's promotions and demotions, from where each primary was.
         self.record.events += failover_events(self.record.series.get(PRIMARY_CHART, []))
+        self.record.events += self._dns_breakdowns()
         self.record.load_summary = locust_summary(self.run_dir)
+
+    def _dns_breakdowns(self) -> list[Event]:
+        """Per region outage, how its users moved through DNS (detection, answer change, last
+        client moved), from the DNS answers and the requests by serving region."""
+        answers = self.record.series.get(DNS_ANSWERS_CHART, [])
+        served = self.record.series.get(SERVED_BY_HOME_CHART, [])
+        if not answers:
+            return []
+        stack = self.scenario.stack
+        events = []
+        for rec in self.record.faults:
+            region = rec.target.removeprefix("region:")
+            if rec.type != "region_outage" or rec.first_effect_at is None or region not in REGIONS:
+                continue
+            breakdown = dns_failover(
+                region=region,
+                fault_start=rec.first_effect_at,
+                fault_end=rec.removed_at,
+                answers=answers,
+                requests=served,
+                check_interval_s=stack.dns_check_interval_s,
+                ttl_s=stack.dns_ttl_s,
+            )
+            events.append(
+                Event(t=rec.first_effect_at, kind=DNS_FAILOVER, message=breakdown.summary)
+            )
+        return events
 
     def _collect_logs(self) -> None:
         logs = self.run_dir / "logs"

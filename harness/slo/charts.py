@@ -16,6 +16,9 @@ from harness.slo.promql import BACKLOG_SERIES, PENDING_SERIES
 # The series key of the chart of where each shard's primary is: the failover manager's
 # events (harness.slo.failover) are derived from it after the run.
 PRIMARY_CHART = "shard_primary"
+# The series keys a region outage's DNS breakdown (harness.slo.dns_failover) is derived from.
+DNS_ANSWERS_CHART = "dns_answers"
+SERVED_BY_HOME_CHART = "served_by_home"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +51,47 @@ CHARTS: tuple[ChartDef, ...] = (
                 "served by {served_region}",
             ),
         ),
+    ),
+    ChartDef(
+        key=SERVED_BY_HOME_CHART,
+        title="Requests/s by home and serving region (client side)",
+        unit="req/s",
+        queries=(
+            (
+                "sum by (region, served_region) (rate(harness_client_requests_total[5s]))",
+                "{region} users served by {served_region}",
+            ),
+        ),
+        note="Where each region's users were served: after a region's outage its users move "
+        "as their cached DNS answers expire. Served by none: no answer (the dead entry).",
+    ),
+    ChartDef(
+        key=DNS_ANSWERS_CHART,
+        title="Where the DNS server sends each region's users",
+        unit="answer",
+        queries=(
+            (
+                "max by (client_region, answer_region) (harness_dns_answer)",
+                "{client_region} users sent to {answer_region}",
+            ),
+        ),
+        note="Asked each second with each region's client subnet, as its users ask. The "
+        "server answers a region's users with their own entry only while that entry passes "
+        "its health check: this is also the entries' health as the DNS server saw it.",
+        lanes="client_region",
+    ),
+    ChartDef(
+        key="dns_client_answers",
+        title="DNS answers the users got, by home and answered region (client side)",
+        unit="answers/s",
+        queries=(
+            (
+                "sum by (region, answered_region) (rate(harness_client_dns_answers_total[5s]))",
+                "{region} users resolved to {answered_region}",
+            ),
+        ),
+        note="Each user asks again only when its cached answer expires (its TTL, or longer "
+        "for users that keep answers too long).",
     ),
     ChartDef(
         key="error_ratio",

@@ -49,6 +49,7 @@ ANSWER_LABEL = "answer_region"
 HOME_LABEL = "region"
 SERVED_LABEL = "served_region"
 MIXED = "mixed"  # two regions answered equally often in one step
+DNS_FAILOVER = "dns_failover"  # the kind of the run's event that carries a breakdown
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -37,6 +37,9 @@ REGION_SPECIFIC_ENV: dict[str, str] = {
     "QUEUE_ADDR": "the link to its own region's queue",
     "SHARD_ADDRS": "the links to its own region's copy of each shard",
     "SHARD_WRITE_ADDRS": "each shard's own copy first, then the other region's over the WAN",
+    # entries (spec._entry)
+    "ENTRY_REGION": "the region whose web tier the entry is in front of",
+    "WEB_ADDR": "its own region's web replicas (their shared name)",
     # workers
     "WORKER_NAME": "the instance's name, which holds its region (worker-us-east-1)",
     # shard nodes (spec._data_tier)
