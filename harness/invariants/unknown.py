@@ -6,17 +6,20 @@ are counted apart from `lost`, and a check is only as good as the share of outco
 invariant that passes with most of its writes unknown verified little. So above a tolerance the
 unknowns fail the invariant.
 
-Why 5%, never under 5: the bundled outage scenarios allow an error ratio of 5% while a region
-is down (and 1% once it is back), and every failed POST or read-back is an unknown. On a healthy
-stack the router retries and fails over within seconds, so the whole run's share of unknown
-writes stays well under the fault phase's budget (the fault phase is part of the run); a stack
-that exceeds it fails its error budget as well. The floor of 5 keeps a short run (2 requests
-cut in flight out of 20) from failing on the few requests any cut catches mid-way.
+Why 10%, never under 5: when a region goes, its users keep going to its dead entry until their
+cached DNS answer expires (up to the check interval + the TTL: 12 s with the defaults), and
+each write they send there is unknown: the loopback proxy in front of the entry accepts the
+connection and drops it, so the client cannot tell it from a request the stack took and
+never answered. In ci-gate (half the users in the failed region, a 25 s outage in 60 s) that
+is about 7% of the run's writes on a healthy stack; measured 7.0-7.4%. A stack that fails over
+for nobody (failover_off, dns_static) leaves them there the whole outage: 30% and more. The
+floor of 5 keeps a short run (2 requests cut in flight out of 20) from failing on the few
+requests any cut catches mid-way.
 """
 
 from __future__ import annotations
 
-UNKNOWN_TOLERANCE = 0.05  # the share of attempts whose outcome may go unseen
+UNKNOWN_TOLERANCE = 0.10  # the share of attempts whose outcome may go unseen
 UNKNOWN_FLOOR = 5  # never fewer than this many tolerated
 
 

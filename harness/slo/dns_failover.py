@@ -82,7 +82,8 @@ class DnsFailover:
         """One line for people: "us-east: detected in 3 s, DNS answer changed at 3 s, ..."."""
         bound = self.check_interval_s + self.ttl_s
         text = f"{self.region}: {_away_text(self.region, self.away)} (check interval "
-        text += f"{_s(self.check_interval_s)} + TTL {_s(self.ttl_s)} = {_s(bound)} lower bound)"
+        text += f"{_s(self.check_interval_s)} + TTL {_s(self.ttl_s)} = {_s(bound)}: "
+        text += "the last client that honours the TTL moves by then)"
         if self.back is not None:
             text += f"; back: {_back_text(self.region, self.back)}"
         return text
