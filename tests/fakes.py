@@ -528,6 +528,7 @@ class FakeCollection:
         network: str | None = None,
         environment: dict[str, str] | None = None,
         command: list[str] | None = None,
+        ports: dict[str, tuple[str, int]] | None = None,
         **_: Any,
     ) -> FakeObj:
         if self.fail_create_after is not None and len(self.items) >= self.fail_create_after:
@@ -535,6 +536,8 @@ class FakeCollection:
         attrs: dict[str, Any] = {"Labels": labels}
         if network is not None:  # a container's: the one network it is created on
             attrs["HostConfig"] = {"NetworkMode": network}
+        if ports is not None:  # a container's published ports, as the SDK was given them
+            attrs.setdefault("HostConfig", {})["PortBindings"] = dict(ports)
         if environment is not None:  # a container's, as `docker inspect` shows it
             attrs["Config"] = {
                 "Image": args[0],

@@ -33,7 +33,8 @@ Stream = Literal["downstream", "upstream"]
 
 _REGION = f"({'|'.join(REGIONS)})"
 _SERVICE_PATTERN = (
-    rf"^({'|'.join(SINGLE_SERVICES)}|queue-{_REGION}|shard-[0-{SHARD_COUNT - 1}]-{_REGION}"
+    rf"^({'|'.join(SINGLE_SERVICES)}|entry-{_REGION}|queue-{_REGION}"
+    rf"|shard-[0-{SHARD_COUNT - 1}]-{_REGION}"
     rf"|({'|'.join(REGIONAL_TIERS)})-{_REGION}(-[1-9][0-9]*)?)$"
 )
 
@@ -98,9 +99,9 @@ class ServiceSpec(FaultSpec):
 
     service: str = Field(
         description=(
-            "A service of the stack (geo-router, toxiproxy, prometheus, witness, queue-<region>, "
-            "shard-N-<region>, web-<region>, worker-<region>) or one instance (web-<region>-N, "
-            "worker-<region>-N)."
+            "A service of the stack (dns, toxiproxy, prometheus, witness, entry-<region>, "
+            "queue-<region>, shard-N-<region>, web-<region>, worker-<region>) or one instance "
+            "(web-<region>-N, worker-<region>-N)."
         ),
         json_schema_extra={"pattern": _SERVICE_PATTERN},
     )

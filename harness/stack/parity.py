@@ -9,8 +9,8 @@ on any difference.
 
 Counterparts are found by name: a regional container's instance name holds its region
 (`web-us-east-1`, `worker-us-west-2`, `queue-us-east`, `shard-0-us-west`), and its role is the
-name without it (`web-<region>-1`). Containers of no region (the witness, Toxiproxy, the geo
-router, Prometheus) have no counterpart and are not compared. Pure: data in, differences out.
+name without it (`web-<region>-1`). Containers of no region (the witness, Toxiproxy, the DNS
+server, Prometheus) have no counterpart and are not compared. Pure: data in, differences out.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ REGION_SPECIFIC_ENV: dict[str, str] = {
     "QUEUE_ADDR": "the link to its own region's queue",
     "SHARD_ADDRS": "the links to its own region's copy of each shard",
     "SHARD_WRITE_ADDRS": "each shard's own copy first, then the other region's over the WAN",
-    # entries (spec._entry)
-    "ENTRY_REGION": "the region whose web tier the entry is in front of",
-    "WEB_ADDR": "its own region's web replicas (their shared name)",
+    # a region's entry (spec._entry): the region it serves, and that region's web tier
+    "ENTRY_REGION": "the region whose web tier the entry sends its users to",
+    "WEB_ADDR": "its own region's web tier (the replicas' shared name)",
     # workers
     "WORKER_NAME": "the instance's name, which holds its region (worker-us-east-1)",
     # shard nodes (spec._data_tier)

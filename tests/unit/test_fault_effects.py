@@ -60,8 +60,8 @@ def test_the_first_effect_is_stamped_before_the_change_is_made() -> None:
 
 def run_region_stop(clock: FakeClock) -> tuple[FaultScheduler, list[tuple[str, float]]]:
     """A region_outage (mode: stop) of us-east on a clock where each container takes 2 s to
-    stop or start: web-us-east-1, worker-us-east-1, worker-us-east-2, queue-us-east and the
-    region's copy of each of the four shards (eight containers)."""
+    stop or start: entry-us-east, web-us-east-1, worker-us-east-1, worker-us-east-2,
+    queue-us-east and the region's copy of each of the four shards (nine containers)."""
     containers = FakeContainers(default_services(), clock=clock, step_s=2.0)
     changes: list[tuple[str, float]] = []
 
@@ -84,12 +84,12 @@ def test_a_multi_step_apply_records_its_first_effect_before_it_was_fully_applied
     scheduler, changes = run_region_stop(FakeClock())
     record = scheduler.records[0]
     assert record.first_effect_at == 1010.0  # right before the first container stopped
-    assert record.applied_at == 1026.0  # eight stops later
+    assert record.applied_at == 1028.0  # nine stops later
     assert record.removal_started_at == 1040.0
-    assert record.removed_at == 1056.0  # eight starts later
-    assert record.effects == {"container_stopped": 8, "container_started": 8}
+    assert record.removed_at == 1058.0  # nine starts later
+    assert record.effects == {"container_stopped": 9, "container_started": 9}
     assert changes == [
-        ("applying", 1010.0), ("applied", 1026.0), ("removing", 1040.0), ("removed", 1056.0),
+        ("applying", 1010.0), ("applied", 1028.0), ("removing", 1040.0), ("removed", 1058.0),
     ]  # fmt: skip
 
 
@@ -97,8 +97,8 @@ def test_phases_start_at_the_first_effect_and_end_when_the_removal_is_done() -> 
     scheduler, _ = run_region_stop(FakeClock())
     phases = {p.name: (p.start, p.end) for p in actual_phases(1000, 1100, [scheduler.records[0]])}
     assert phases["steady"] == (1000, 1010.0)
-    assert phases["fault"] == phases["fault[0]"] == (1010.0, 1056.0)
-    assert phases["recovery"] == (1056.0, 1100)
+    assert phases["fault"] == phases["fault[0]"] == (1010.0, 1058.0)
+    assert phases["recovery"] == (1058.0, 1100)
 
 
 @pytest.mark.parametrize("state", ["applying", "applied", "removing"])

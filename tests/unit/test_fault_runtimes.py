@@ -92,6 +92,7 @@ def test_region_outage_stop_stops_every_container_of_the_region_and_starts_them_
     with inject(spec(type="region_outage", region="us-west", mode="stop"), ctx):
         assert sorted(containers.down()) == sorted(
             [
+                "entry-us-west",
                 "web-us-west-1",
                 "worker-us-west-1",
                 "worker-us-west-2",
@@ -103,7 +104,12 @@ def test_region_outage_stop_stops_every_container_of_the_region_and_starts_them_
     assert containers.down() == []
     stopped = [name for verb, name in containers.calls if verb == "stop"]
     started = [name for verb, name in containers.calls if verb == "start"]
-    assert stopped[:4] == ["web-us-west-1", "worker-us-west-1", "worker-us-west-2", "queue-us-west"]
+    # the way in first (its users notice at once), then the web tier, workers and queue
+    assert stopped[:5] == [
+        "entry-us-west", "web-us-west-1", "worker-us-west-1", "worker-us-west-2", "queue-us-west",
+    ]  # fmt: skip
+    assert len(stopped) == 9  # and the region's copy of every shard
+    assert not {"dns", "entry-us-east", "witness"} & {*stopped}
     assert started == list(reversed(stopped))  # the data tier back first, the web tier last
 
 

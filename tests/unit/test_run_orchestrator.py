@@ -355,7 +355,8 @@ def test_the_stacks_dns_server_and_entry_port_reach_the_load(tmp_path: Path) -> 
 def test_stale_dns_users_on_a_stack_without_dns_are_exit_2_before_the_load(
     tmp_path: Path,
 ) -> None:
-    stack = FakeStack(prom=FakeProm(instant=[({}, 0.01)]))
+    endpoints = dataclasses.replace(ENDPOINTS, dns="", entry_port=0)  # a target without DNS
+    stack = FakeStack(prom=FakeProm(instant=[({}, 0.01)]), endpoints=endpoints)
     load = LOAD | {"dns": {"stale_share": 0.5}}
     code, run, _ = execute(tmp_path, stack, load=load, slos=[ERROR_RATIO])
     assert code == EXIT_USAGE and "has no DNS server" in (run.record.error or "")

@@ -202,11 +202,14 @@ def test_consumer_death_counts() -> None:
 
 def test_service_names_follow_the_stack() -> None:
     names = service_names(StackOverrides(web_replicas=2, workers_per_region=3))
-    assert names[:14] == [
-        "geo-router",
+    assert names[:16] == [
+        "dns",
         "toxiproxy",
         "prometheus",
         "witness",
+        # each region's entry
+        "entry-us-east",
+        "entry-us-west",
         "queue-us-east",
         "queue-us-west",
         # every shard has a node in each region
@@ -224,7 +227,8 @@ def test_service_names_follow_the_stack() -> None:
     assert "web-us-east-3" not in names
     assert {"worker-us-west", "worker-us-west-3"} <= set(names)
     assert "worker-us-west-4" not in names
-    assert len(names) == 14 + 2 * (1 + 2) + 2 * (1 + 3)
+    assert len(names) == 16 + 2 * (1 + 2) + 2 * (1 + 3)
+    assert "geo-router" not in names
     assert len(set(names)) == len(names)
 
 
@@ -336,5 +340,9 @@ def test_the_schemas_service_pattern_takes_every_service_and_no_single_dc_name()
     pattern = ServiceSpec.model_json_schema()["properties"]["service"]["pattern"]
     for name in service_names(StackOverrides(web_replicas=3, workers_per_region=3)):
         assert re.match(pattern, name), name
-    for stale in ("queue", "shard-0", "shard-4-us-east", "queue-eu-west", "witness-us-east"):
+    stale_names = [
+        *("queue", "shard-0", "shard-4-us-east", "queue-eu-west", "witness-us-east"),
+        *("geo-router", "entry", "entry-eu-west", "entry-us-east-1", "dns-us-east"),
+    ]
+    for stale in stale_names:
         assert not re.match(pattern, stale), stale

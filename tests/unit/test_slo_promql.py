@@ -89,12 +89,12 @@ CASES: list[tuple[str, dict[str, Any], float, str]] = [
         f'sum(increase({REQ}{{{EAST},result="ok"}}[40s])) / 40',
     ),
     (
-        "router 5xx ratio",
+        "entries' 5xx ratio (both entries' front end, `frontend entry` in entry.cfg)",
         {"server_error_ratio": {"tier": "entry", "max": 0.01}},
         30.0,
-        '(sum(increase(haproxy_frontend_http_responses_total{proxy="geo",code="5xx"}[30s]))'
+        '(sum(increase(haproxy_frontend_http_responses_total{proxy="entry",code="5xx"}[30s]))'
         " or vector(0)) "
-        '/ sum(increase(haproxy_frontend_http_requests_total{proxy="geo"}[30s]))',
+        '/ sum(increase(haproxy_frontend_http_requests_total{proxy="entry"}[30s]))',
     ),
     (
         "web 5xx ratio",
@@ -116,7 +116,7 @@ CASES: list[tuple[str, dict[str, Any], float, str]] = [
         "1000 * histogram_quantile(0.95, sum by (le) (increase(web_db_seconds_bucket[30s])))",
     ),
     (
-        "router latency (HAProxy average, no histogram in 2.6)",
+        "entries' latency (HAProxy average, no histogram in 2.6; a backend per region)",
         {"server_latency_p95_ms": {"tier": "entry", "max": 200}},
         30.0,
         "1000 * max(max_over_time("

@@ -51,11 +51,28 @@ def test_parse_published_keeps_loopback_bindings() -> None:
     assert parse_published(attrs) == {8080: 49153, 8405: 49154}
 
 
+def test_parse_published_keeps_every_loopback_address_and_udp() -> None:
+    """The entries' edges are published on loopback addresses of their own, at one port; the
+    DNS server on 127.0.0.1 for TCP and UDP at one port."""
+    attrs = {
+        "20000/tcp": [{"HostIp": "127.0.1.1", "HostPort": "41000"}],
+        "20001/tcp": [{"HostIp": "127.0.2.1", "HostPort": "41000"}],
+        "53/tcp": [{"HostIp": "127.0.0.1", "HostPort": "41001"}],
+        "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "41001"}],
+        "8474/tcp": [{"HostIp": "", "HostPort": "41002"}],
+        "7000/tcp": [{"HostIp": "10.0.0.5", "HostPort": "41003"}],
+        "7001/tcp": [{"HostIp": "::", "HostPort": "41004"}],
+    }
+    assert parse_published(attrs) == {20000: 41000, 20001: 41000, 53: 41001, 8474: 41002}
+
+
 def ports_fixture() -> dict[str, dict[int, int]]:
     return {
-        "geo-router": {8080: 40001, 8405: 40002},
+        "dns": {53: 40001, 8081: 40002},
         "prometheus": {9090: 40003},
-        "toxiproxy": {8474: 40004},
+        # the API, and each region's edge (on the region's own address) at one shared port
+        "toxiproxy": {8474: 40004, 20000: 40050, 20001: 40050},
+        **{f"entry-{r}": {8405: 40060 + i} for i, r in enumerate(("us-east", "us-west"))},
         "queue-us-east": {6379: 40005},
         "queue-us-west": {6379: 40006},
         **{f"shard-{s}-us-east": {5432: 40010 + s, 8008: 40030 + s} for s in range(4)},
@@ -65,8 +82,10 @@ def ports_fixture() -> dict[str, dict[int, int]]:
 
 def test_endpoints_are_loopback_urls_from_discovered_ports() -> None:
     ep = endpoints_from_ports(ports_fixture(), gateway="172.20.0.1")
-    assert ep.router == "http://127.0.0.1:40001"
-    assert ep.router_metrics == "http://127.0.0.1:40002/metrics"
+    # each region's entry on its own loopback address, at the port its edge link shares
+    assert ep.entries == {"us-east": "http://127.0.1.1:40050", "us-west": "http://127.0.2.1:40050"}
+    assert ep.entry_port == 40050
+    assert ep.dns == "127.0.0.1:40001"  # the DNS port (UDP and TCP), not its metrics port
     assert ep.prometheus == "http://127.0.0.1:40003"
     assert ep.toxiproxy == "http://127.0.0.1:40004"
     assert ep.queues == {
@@ -90,6 +109,17 @@ def test_a_missing_shard_node_names_it() -> None:
     ports = ports_fixture()
     del ports["shard-1-us-west"]
     with pytest.raises(KeyError, match="shard-1-us-west publishes no port 5432"):
+        endpoints_from_ports(ports, gateway="g")
+
+
+def test_a_stack_without_its_dns_server_or_edges_names_what_is_missing() -> None:
+    ports = ports_fixture()
+    del ports["dns"]
+    with pytest.raises(KeyError, match="dns publishes no port 53"):
+        endpoints_from_ports(ports, gateway="g")
+    ports = ports_fixture()
+    ports["toxiproxy"] = {8474: 40004}
+    with pytest.raises(KeyError, match="toxiproxy publishes no port 20000"):
         endpoints_from_ports(ports, gateway="g")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from typing import Any
@@ -10,8 +11,10 @@ import pytest
 
 from harness.errors import InfraError
 from harness.stack import labels, lifecycle, teardown
+from harness.stack import topology as t
 from harness.stack.config import StackConfig
-from harness.stack.spec import stack_spec
+from harness.stack.spec import ContainerSpec, stack_spec
+from harness.vocabulary import ENTRY_ADDRESSES
 from tests.fakes import FakeDocker, FakeObj
 
 
@@ -89,7 +92,9 @@ def test_each_container_is_on_its_sites_networks(monkeypatch: pytest.MonkeyPatch
     assert sorted(nets) == ["chaos-lab", "chaos-lab-us-east", "chaos-lab-us-west"]
     # created on its own (first) site's network: the witness site's is the stack's own
     assert created["chaos-lab-witness"] == "chaos-lab"
-    assert created["chaos-lab-geo-router"] == "chaos-lab"
+    assert created["chaos-lab-dns"] == "chaos-lab"
+    assert created["chaos-lab-entry-us-east"] == "chaos-lab-us-east"
+    assert created["chaos-lab-entry-us-west"] == "chaos-lab-us-west"
     assert created["chaos-lab-shard-0-us-west"] == "chaos-lab-us-west"
     assert created["chaos-lab-queue-us-east"] == "chaos-lab-us-east"
     assert created["chaos-lab-web-us-east-1"] == "chaos-lab-us-east"
@@ -100,8 +105,48 @@ def test_each_container_is_on_its_sites_networks(monkeypatch: pytest.MonkeyPatch
     for name in spanning:
         on = {created[name], *(net for net, connected in nets.items() if name in connected)}
         assert on == set(nets)
-    aliases = nets["chaos-lab-us-west"]["chaos-lab-toxiproxy"]["Aliases"]
-    assert aliases[0] == "toxiproxy" and "edge-us-west" in aliases
+    # Toxiproxy has one name on every site: the entries' edges are reached (by the DNS
+    # server's checks too) as toxiproxy:<edge listen port>
+    for net, connected in nets.items():
+        if "chaos-lab-toxiproxy" in connected:
+            assert connected["chaos-lab-toxiproxy"]["Aliases"] == ["toxiproxy"], net
+
+
+def test_the_created_containers_publish_on_loopback_and_only_the_edges_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What bring_up asks Docker to publish: every port on 127.0.0.1 but each region's edge,
+    which Toxiproxy publishes on that region's entry address, both at one host port."""
+    monkeypatch.setattr(lifecycle, "wait_healthy", lambda *a, **k: None)
+    monkeypatch.setattr(lifecycle, "wait_routed", lambda *a, **k: None)
+    monkeypatch.setattr(lifecycle, "wait_replicated", lambda *a, **k: None)
+    monkeypatch.setattr(lifecycle, "discover_endpoints", lambda *a: None)
+    client = FakeDocker()
+    lifecycle.bring_up(client, StackConfig(name="lab"), timeout_s=1, progress=lambda m: None)  # type: ignore[arg-type]
+    bindings = {
+        c.name.removeprefix("chaos-lab-"): c.attrs["HostConfig"]["PortBindings"]
+        for c in client.containers.items
+    }
+    elsewhere = {
+        (name, key): binding
+        for name, ports in bindings.items()
+        for key, binding in ports.items()
+        if binding[0] != "127.0.0.1"
+    }
+    edge_port = {binding[1] for binding in elsewhere.values()}
+    assert len(edge_port) == 1
+    assert elsewhere == {
+        ("toxiproxy", f"{t.edge_link(r).listen_port}/tcp"): (ENTRY_ADDRESSES[r], *edge_port)
+        for r in t.REGIONS
+    }
+    dns = bindings["dns"]
+    assert dns[f"{t.DNS_PORT}/udp"] == dns[f"{t.DNS_PORT}/tcp"]
+    assert set(dns) == {f"{t.DNS_PORT}/tcp", f"{t.DNS_PORT}/udp", f"{t.DNS_METRICS_PORT}/tcp"}
+    # and every container publishes what its spec says, nothing more
+    for spec in stack_spec(StackConfig()):
+        wanted = {f"{p}/tcp" for p in [*spec.publish, *spec.publish_udp, *spec.publish_on]}
+        wanted |= {f"{p}/udp" for p in spec.publish_udp}
+        assert set(bindings[spec.instance]) == wanted, spec.instance
 
 
 def test_tear_down_touches_only_its_stack() -> None:
@@ -159,9 +204,9 @@ def test_a_network_with_a_stale_endpoint_is_disconnected_then_removed() -> None:
 def running_stack(client: FakeDocker, config_label: str | None) -> None:
     """A stack's containers as Docker lists them: published ports, and the config label."""
     ports = {
-        "geo-router": {8080: 40001, 8405: 40002},
+        "dns": {53: 40001, 8081: 40002},
         "prometheus": {9090: 40003},
-        "toxiproxy": {8474: 40004},
+        "toxiproxy": {8474: 40004, 20000: 40050, 20001: 40050},
         **{f"queue-{r}": {6379: 40005 + i} for i, r in enumerate(("us-east", "us-west"))},
         **{
             f"shard-{s}-{r}": {5432: 40010 + 10 * i + s, 8008: 40030 + 10 * i + s}
@@ -174,9 +219,10 @@ def running_stack(client: FakeDocker, config_label: str | None) -> None:
         if config_label is not None:
             own[lifecycle.CONFIG] = config_label
         container = client.containers.create("img", name=f"chaos-lab-{instance}", labels=own)
+        host_ip = {20000: "127.0.1.1", 20001: "127.0.2.1"}  # the edges, on their own addresses
         container.attrs["NetworkSettings"] = {
             "Ports": {
-                f"{port}/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(host)}]
+                f"{port}/tcp": [{"HostIp": host_ip.get(port, "127.0.0.1"), "HostPort": str(host)}]
                 for port, host in published.items()
             }
         }
@@ -191,6 +237,11 @@ def test_discovered_endpoints_carry_the_wan_latency_the_stack_was_started_with()
     assert endpoints.wan_latency_ms == 70
     assert endpoints.gateway == "172.30.0.1"  # the witness site's network: the stack's own
     assert endpoints.queues["us-west"] == "redis://127.0.0.1:40006/0"
+    assert endpoints.entries == {
+        "us-east": "http://127.0.1.1:40050",
+        "us-west": "http://127.0.2.1:40050",
+    }
+    assert (endpoints.entry_port, endpoints.dns) == (40050, "127.0.0.1:40001")
     assert endpoints.shards[1] == (
         "postgresql://harness@127.0.0.1:40011/harness",
         "postgresql://harness@127.0.0.1:40021/harness",
@@ -201,3 +252,39 @@ def test_a_stack_without_a_readable_config_label_has_no_wan_latency() -> None:
     client = FakeDocker()
     running_stack(client, None)
     assert lifecycle.discover_endpoints(client, "lab").wan_latency_ms == 0  # type: ignore[arg-type]
+
+
+# --- host ports chosen at create (published_ports) ---------------------------------------
+def _spec(**fields: object) -> ContainerSpec:
+    return ContainerSpec(instance="x", service="x", image="img", probe=None, **fields)  # type: ignore[arg-type]
+
+
+def test_published_ports_are_tcp_on_127_0_0_1() -> None:
+    ports = lifecycle.published_ports(_spec(publish=[9090, 8405]))
+    assert set(ports) == {"9090/tcp", "8405/tcp"}
+    assert all(address == "127.0.0.1" and 0 < port < 65536 for address, port in ports.values())
+    assert lifecycle.published_ports(_spec()) == {}
+
+
+def test_a_udp_port_is_published_for_tcp_and_udp_at_one_host_port_free_for_both() -> None:
+    ports = lifecycle.published_ports(_spec(publish=[8081], publish_udp=[53]))
+    assert set(ports) == {"8081/tcp", "53/tcp", "53/udp"}
+    assert ports["53/tcp"] == ports["53/udp"]
+    assert ports["8081/tcp"][0] == "127.0.0.1"
+    address, port = ports["53/udp"]
+    assert address == "127.0.0.1"
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):  # free for both, a moment later
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind((address, port))
+
+
+def test_ports_published_on_addresses_of_their_own_share_one_host_port() -> None:
+    spec = _spec(publish=[8474], publish_on={20000: "127.0.1.1", 20001: "127.0.2.1"})
+    ports = lifecycle.published_ports(spec)
+    shared = ports["20000/tcp"][1]
+    assert ports["20000/tcp"] == ("127.0.1.1", shared)
+    assert ports["20001/tcp"] == ("127.0.2.1", shared)
+    assert ports["8474/tcp"][0] == "127.0.0.1"
+    with socket.socket() as a, socket.socket() as b:  # free on both addresses
+        a.bind(("127.0.1.1", shared))
+        b.bind(("127.0.2.1", shared))

@@ -24,7 +24,7 @@ from harness.stack.parity import (
 )
 from harness.stack.patroni import PATRONI_FILE
 from harness.stack.spec import ContainerSpec, stack_spec
-from tests.fakes import FakeDocker, FakeObj, image_id
+from tests.fakes import ENDPOINTS, FakeDocker, FakeObj, image_id
 
 
 def as_deployed(spec: ContainerSpec) -> Deployed:
@@ -59,8 +59,9 @@ def by_instance(found: list[Deployed], instance: str) -> Deployed:
         ("worker-us-west-2", "us-west", "worker-<region>-2"),
         ("queue-us-east", "us-east", "queue-<region>"),
         ("shard-3-us-west", "us-west", "shard-3-<region>"),
+        ("entry-us-west", "us-west", "entry-<region>"),
         ("witness", None, None),
-        ("geo-router", None, None),
+        ("dns", None, None),
         ("us-eastern-thing", None, None),
     ],
 )
@@ -84,8 +85,8 @@ def test_counterparts_are_found_by_the_region_in_their_name(
 def test_a_stack_made_from_its_spec_is_identical(config: StackConfig) -> None:
     parity = compare(deployed(config))
     assert parity.differences == []
-    # web and worker replicas, the queue, every shard's node: one pair each
-    expected = config.web_replicas + config.workers_per_region + 1 + 4
+    # web and worker replicas, the entry, the queue, every shard's node: one pair each
+    expected = config.web_replicas + config.workers_per_region + 1 + 1 + 4
     assert parity.pairs == expected
     assert parity.summary() == (
         f"regions identical: {expected} pairs of containers, same images and configuration"
@@ -115,7 +116,7 @@ def test_a_different_environment_value() -> None:
         "'0' in us-east, '1' in us-west"
     )
     assert parity.summary() == (
-        "regions differ: 1 difference between us-east and us-west (8 pairs of containers compared)"
+        "regions differ: 1 difference between us-east and us-west (9 pairs of containers compared)"
     )
 
 
@@ -154,7 +155,7 @@ def test_a_missing_counterpart() -> None:
     assert diff.message() == (
         "worker-us-east-2: no counterpart in us-west (expected worker-us-west-2)"
     )
-    assert parity.pairs == 7
+    assert parity.pairs == 8
 
 
 def test_a_different_command() -> None:
@@ -219,23 +220,31 @@ def test_every_excused_environment_key_really_differs_by_region() -> None:
     assert differing == set(REGION_SPECIFIC_ENV)
 
 
+def test_the_entries_may_differ_only_in_the_region_they_serve() -> None:
+    found = deployed()
+    east, west = by_instance(found, "entry-us-east"), by_instance(found, "entry-us-west")
+    assert {k for k in east.env if east.env[k] != west.env[k]} == {"ENTRY_REGION", "WEB_ADDR"}
+    found = change(found, "entry-us-west", env={**west.env, "ROLE": "router"})
+    [diff] = compare(found).differences
+    assert diff.message() == (
+        "entry-us-east vs entry-us-west: env ROLE differs: 'entry' in us-east, 'router' in us-west"
+    )
+
+
 def test_containers_of_no_region_are_not_compared() -> None:
     found = change(deployed(), "toxiproxy", image="sha256:elsewhere")
+    found = change(found, "dns", files={})
     assert compare(found).identical
 
 
 # --- `harness check` through the Docker SDK (a fake client) --------------------------------
-class Endpoints:
-    router = "http://127.0.0.1:1"
-
-
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch) -> FakeDocker:
     """A stack as `bring_up` creates it in a fake engine, left running."""
     monkeypatch.setattr(lifecycle, "ensure_images", lambda client, progress: {})
     for waited in ("wait_healthy", "wait_routed", "wait_replicated"):
         monkeypatch.setattr(lifecycle, waited, lambda *a, **k: None)
-    monkeypatch.setattr(lifecycle, "discover_endpoints", lambda *a: Endpoints())
+    monkeypatch.setattr(lifecycle, "discover_endpoints", lambda *a: ENDPOINTS)
     fake = FakeDocker()
     lifecycle.bring_up(fake, StackConfig(name="lab"), timeout_s=1, progress=lambda m: None)  # type: ignore[arg-type]
     return fake
@@ -247,10 +256,10 @@ def container(fake: FakeDocker, instance: str) -> FakeObj:
 
 def test_the_containers_bring_up_creates_are_identical(client: FakeDocker) -> None:
     assert smoke.check_regions_identical(client, "lab") == (  # type: ignore[arg-type]
-        "regions identical: 8 pairs of containers, same images and configuration"
+        "regions identical: 9 pairs of containers, same images and configuration"
     )
     parity, note = smoke.region_parity(client, "lab")  # type: ignore[arg-type]
-    assert note is None and parity.pairs == 8
+    assert note is None and parity.pairs == 9
     east = container(client, "shard-0-us-east")
     # what the adapter read: Docker's env list, the image id, the files from the spec
     node = smoke.deployed(east, {})  # type: ignore[arg-type]
@@ -290,7 +299,7 @@ def test_a_stack_without_its_config_label_compares_all_but_the_files(client: Fak
     for c in client.containers.items:
         c.labels.pop(lifecycle.CONFIG, None)
     line = smoke.check_regions_identical(client, "lab")  # type: ignore[arg-type]
-    assert line.startswith("regions identical: 8 pairs")
+    assert line.startswith("regions identical: 9 pairs")
     assert "configuration files not compared" in line
 
 
@@ -303,8 +312,8 @@ def _check(monkeypatch: pytest.MonkeyPatch, fake: FakeDocker) -> Any:
     import harness.stack.docker_client as docker_client
 
     monkeypatch.setattr(docker_client, "connect", lambda: fake)
-    monkeypatch.setattr(lifecycle, "discover_endpoints", lambda client, stack: Endpoints())
-    monkeypatch.setattr(smoke, "check_stack", lambda router: [])
+    monkeypatch.setattr(lifecycle, "discover_endpoints", lambda client, stack: ENDPOINTS)
+    monkeypatch.setattr(smoke, "check_stack", lambda endpoints: [])
     return CliRunner().invoke(cli.app, ["check", "--stack", "lab"])
 
 
@@ -314,7 +323,7 @@ def test_harness_check_prints_the_parity_line(
     done = _check(monkeypatch, client)
     assert done.exit_code == 0, done.output
     assert done.output.splitlines()[0] == (
-        "regions identical: 8 pairs of containers, same images and configuration"
+        "regions identical: 9 pairs of containers, same images and configuration"
     )
 
 

@@ -4,13 +4,16 @@ import json
 
 import pytest
 
+from harness.stack import dns_zone
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
+from harness.stack.dns_zone import dns_files, dns_settings
 from harness.stack.patroni import patroni_yaml
 from harness.stack.probes import Probe
 from harness.stack.scrape import file_sd_target, prometheus_config
 from harness.stack.spec import ContainerSpec, services, stack_spec
 from harness.stack.toxiproxy_config import toxiproxy_config
+from harness.vocabulary import CLIENT_SUBNETS, ENTRY_ADDRESSES
 
 
 def by_instance(config: StackConfig) -> dict[str, ContainerSpec]:
@@ -25,8 +28,9 @@ def test_default_stack_has_every_service_once() -> None:
         "shard-3-us-east",
         "queue-us-west", "shard-0-us-west", "shard-1-us-west", "shard-2-us-west",
         "shard-3-us-west",
-        "toxiproxy", "geo-router", "prometheus",
+        "toxiproxy", "prometheus",
         "web-us-east", "worker-us-east", "web-us-west", "worker-us-west",
+        "entry-us-east", "entry-us-west", "dns",
     ]  # fmt: skip
 
 
@@ -36,8 +40,9 @@ def test_replicas_follow_config(workers: int, web: int) -> None:
     for region in t.REGIONS:
         assert sum(s.service == f"worker-{region}" for s in specs.values()) == workers
         assert sum(s.service == f"web-{region}" for s in specs.values()) == web
-    # the witness, per region a queue and a node of every shard, Toxiproxy, router, Prometheus
-    assert len(specs) == 1 + 2 * (1 + t.SHARD_COUNT) + 3 + 2 * (workers + web)
+    # the witness, per region a queue, a node of every shard and an entry, Toxiproxy,
+    # Prometheus and the DNS server
+    assert len(specs) == 1 + 2 * (1 + t.SHARD_COUNT + 1) + 3 + 2 * (workers + web)
 
 
 def test_region_tiers_reach_data_only_through_their_own_proxies() -> None:
@@ -107,13 +112,16 @@ def test_each_container_lives_on_its_site_and_only_the_wan_and_observer_span_sit
     for name, spec in specs.items():
         if name in ("toxiproxy", "prometheus"):
             assert sorted(spec.sites) == sorted(t.SITES), name
-        elif name in ("witness", "geo-router"):
+        elif name in ("witness", "dns"):
+            # what must outlive either region: the consensus store and the directory of regions
             assert spec.sites == (t.WITNESS_SITE,), name
         else:
             region = next(r for r in t.REGIONS if name.endswith(r) or f"-{r}-" in name)
             assert spec.sites == (region,), name
     assert {specs[f"queue-{r}"].sites for r in t.REGIONS} == {("us-east",), ("us-west",)}
     assert specs["shard-2-us-west"].sites == ("us-west",)
+    # a region's entry lives (and dies) with the region it serves
+    assert {r: specs[f"entry-{r}"].sites for r in t.REGIONS} == {r: (r,) for r in t.REGIONS}
 
 
 def test_stale_reads_bug_maps_to_the_web_tiers_environment() -> None:
@@ -122,15 +130,73 @@ def test_stale_reads_bug_maps_to_the_web_tiers_environment() -> None:
     assert all(broken[f"web-{r}-1"].env["BUG_STALE_READS"] == "1" for r in t.REGIONS)
 
 
-def test_router_routes_through_edge_links_and_bug_turns_failover_off() -> None:
-    router = by_instance(StackConfig())["geo-router"]
-    assert router.env["EAST_ADDR"] == f"edge-us-east:{t.edge_link('us-east').listen_port}"
-    assert router.env["WEST_ADDR"] == f"edge-us-west:{t.edge_link('us-west').listen_port}"
-    # the edge names are DNS aliases of the Toxiproxy container
-    assert {"edge-us-east", "edge-us-west"} <= set(by_instance(StackConfig())["toxiproxy"].aliases)
-    assert router.env["FAILOVER"] == "on"
-    broken = by_instance(StackConfig(bugs=frozenset({"failover_off"})))["geo-router"]
-    assert broken.env["FAILOVER"] == "off"
+def test_each_entry_serves_its_own_regions_web_tier_behind_its_edge_link() -> None:
+    specs = by_instance(StackConfig(web_replicas=2))
+    links = {link.name: link for link in t.all_links()}
+    for region in t.REGIONS:
+        entry = specs[f"entry-{region}"]
+        assert entry.image == specs["entry-us-east"].image  # one router image, ROLE=entry
+        assert entry.env == {
+            "ROLE": "entry",
+            "ENTRY_REGION": region,
+            "WEB_ADDR": f"web-{region}:{t.WEB_PORT}",
+        }
+        # the web address is the alias every web replica of that region, and only those, has
+        web_alias = entry.env["WEB_ADDR"].split(":")[0]
+        holders = {n for n, spec in specs.items() if web_alias in spec.aliases}
+        assert holders == {f"web-{region}-1", f"web-{region}-2"}
+        assert all(specs[n].sites == entry.sites for n in holders)
+        # users come in through the region's edge link, whose upstream is this entry
+        edge = links[f"edge-{region}"]
+        assert (edge.kind, edge.region) == ("edge", region)
+        assert edge.upstream == f"entry-{region}:{t.ROUTER_PORT}"
+        assert entry.start_last  # once the web tier answers
+        assert entry.probe.port in entry.publish and t.ROUTER_PORT not in entry.publish
+
+
+def _dns_files(config: StackConfig) -> dict[str, str]:
+    return by_instance(config)["dns"].files
+
+
+def test_the_dns_container_gets_the_zone_files_of_the_stacks_settings() -> None:
+    config = StackConfig(dns_ttl_s=30, dns_check_interval_s=5)
+    dns = by_instance(config)["dns"]
+    assert dns.files == dns_files(dns_settings(ttl_s=30, check_interval_s=5))
+    zone = dns.files[dns_zone.ZONE_FILE]
+    assert "app 30 IN LUA A" in zone
+    assert "lua-health-checks-interval=5" in dns.files[dns_zone.PDNS_CONF_FILE].splitlines()
+    # every region's entry is answered, and checked through its own edge link on Toxiproxy
+    for region in t.REGIONS:
+        assert f"'{ENTRY_ADDRESSES[region]}'" in zone
+        assert f"http://toxiproxy:{t.edge_link(region).listen_port}/healthz" in zone
+    # a user of each region falls back to the other region's entry when its own is down
+    assert "ifurlextup({g[1],g[2]},o)" in zone and "ifurlextup({g[2],g[1]},o)" in zone
+    assert dns.start_last and dns.publish_udp == [t.DNS_PORT]
+    assert dns.publish == [t.DNS_METRICS_PORT]
+
+
+def test_failover_off_makes_the_dns_answer_only_the_home_regions_entry() -> None:
+    broken = _dns_files(StackConfig(bugs=frozenset({"failover_off"})))
+    assert broken == dns_files(dns_settings(failover=False))
+    zone = broken[dns_zone.ZONE_FILE]
+    # still checked, but each region's users are offered their home group alone
+    assert "ifurlextup({g[1]},o)" in zone and "ifurlextup({g[2]},o)" in zone
+    assert "g[1],g[2]" not in zone and "g[2],g[1]" not in zone
+    assert broken != _dns_files(StackConfig())
+
+
+def test_dns_static_makes_the_dns_answer_by_subnet_without_any_check() -> None:
+    broken = _dns_files(StackConfig(bugs=frozenset({"dns_static"})))
+    assert broken == dns_files(dns_settings(static=True))
+    zone = broken[dns_zone.ZONE_FILE]
+    assert "ifurlextup" not in zone and "/healthz" not in zone
+    for region in t.REGIONS:
+        subnet = CLIENT_SUBNETS[region]
+        address = ENTRY_ADDRESSES[region]
+        assert f"if netmask({{'{subnet}'}}) then return '{address}' end" in zone
+    # the other bugs leave the DNS server alone
+    others = frozenset({"stale_reads", "sticky_primary"})
+    assert _dns_files(StackConfig(bugs=others)) == _dns_files(StackConfig())
 
 
 def test_worker_bugs_map_to_environment() -> None:
@@ -158,7 +224,8 @@ def test_every_link_is_a_toxiproxy_proxy_with_a_unique_port() -> None:
     assert len({p["listen"] for p in proxies}) == len(proxies)
     assert all(p["enabled"] for p in proxies)
     upstream = {p["name"]: p["upstream"] for p in proxies}
-    assert upstream["edge-us-west"] == "web-us-west:8080"
+    assert upstream["edge-us-west"] == "entry-us-west:8080"
+    assert upstream["edge-us-east"] == "entry-us-east:8080"
     assert upstream["queue-us-west"] == "queue-us-west:6379"
     assert upstream["shard1-us-east"] == "shard-1-us-east:5432"
     assert upstream["wan-shard1-us-east"] == "shard-1-us-east:5432"
@@ -169,12 +236,24 @@ def test_every_link_is_a_toxiproxy_proxy_with_a_unique_port() -> None:
 def test_only_loopback_ports_are_published_for_the_entry_points() -> None:
     specs = by_instance(StackConfig())
     published = {name for name, spec in specs.items() if spec.publish}
-    assert {"geo-router", "prometheus", "toxiproxy", "witness"} <= published
-    assert {"queue-us-east", "queue-us-west", "shard-0-us-east", "shard-3-us-west"} <= published
+    assert {"entry-us-east", "entry-us-west", "dns", "prometheus", "toxiproxy"} <= published
+    assert {"witness", "queue-us-east", "queue-us-west", "shard-0-us-east"} <= published
+    assert "shard-3-us-west" in published
     # web replicas publish only their API port, for the harness's readiness probe (users reach
-    # them through the router); workers only their metrics port, which consumer_death polls
+    # them through their region's entry); workers only their metrics port, which
+    # consumer_death polls; an entry only its stats and metrics port (users reach its front
+    # end through its edge link)
     assert all(specs[n].publish == [t.WEB_PORT] for n in published if n.startswith("web-"))
     assert all(specs[n].publish == [t.WORKER_METRICS_PORT] for n in published if "worker" in n)
+    assert all(
+        specs[n].publish == [t.ROUTER_METRICS_PORT] for n in published if n.startswith("entry-")
+    )
+    # Only the DNS server publishes UDP; only Toxiproxy publishes on addresses of their own:
+    # each region's edge on that region's entry address
+    assert {n for n, spec in specs.items() if spec.publish_udp} == {"dns"}
+    assert {n: spec.publish_on for n, spec in specs.items() if spec.publish_on} == {
+        "toxiproxy": {t.edge_link(r).listen_port: ENTRY_ADDRESSES[r] for r in t.REGIONS}
+    }
 
 
 def test_every_container_is_probed_by_the_harness_through_a_published_port() -> None:
@@ -204,11 +283,21 @@ def test_prometheus_scrapes_every_service_each_second() -> None:
         for target in sc["targets"]
     }
     for spec in stack_spec(config):
-        if spec.service.startswith(("web-", "worker-", "shard-", "queue-")) or spec.instance in (
-            "geo-router",
-            "toxiproxy",
+        if spec.service.startswith(("web-", "worker-", "shard-", "queue-", "entry-")) or (
+            spec.instance in ("dns", "toxiproxy")
         ):
             assert any(tg.startswith(f"{spec.instance}:") for tg in targets), spec.instance
+    jobs = {job["job_name"]: job for job in doc["scrape_configs"]}
+    entry_targets = {
+        tg: sc["labels"] for sc in jobs["entry"]["static_configs"] for tg in sc["targets"]
+    }
+    assert entry_targets == {
+        f"entry-{r}:{t.ROUTER_METRICS_PORT}": {"region": r, "service": f"entry-{r}"}
+        for r in t.REGIONS
+    }
+    assert [tg for sc in jobs["dns"]["static_configs"] for tg in sc["targets"]] == [
+        f"dns:{t.DNS_METRICS_PORT}"
+    ]
     assert any("file_sd_configs" in job for job in doc["scrape_configs"])
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness.stack import topology as t
+from harness.stack.config import StackConfig
+from harness.stack.spec import services as stack_services
 from harness.stack.wan import WAN_TOXIC_PREFIX, wan_toxics
 from harness.vocabulary import all_services, region_of_node, regional_services
 
@@ -111,8 +113,9 @@ def test_a_shard_nodes_region_is_read_from_its_name() -> None:
     assert region_of_node("shard-0") is None
 
 
-def test_a_regions_services_are_its_tiers_its_queue_and_its_copy_of_every_shard() -> None:
+def test_a_regions_services_are_its_entry_tiers_queue_and_copy_of_every_shard() -> None:
     assert regional_services("us-west") == [
+        "entry-us-west",  # first: its users notice its loss at once
         "web-us-west",
         "worker-us-west",
         "queue-us-west",
@@ -120,4 +123,7 @@ def test_a_regions_services_are_its_tiers_its_queue_and_its_copy_of_every_shard(
     ]
     services = all_services()
     assert len(services) == len(set(services))
-    assert {"witness", "geo-router", "queue-us-east", "shard-3-us-west"} <= set(services)
+    assert {"witness", "dns", "entry-us-east", "queue-us-east", "shard-3-us-west"} <= set(services)
+    assert "geo-router" not in services
+    # every service a fault may name is a service the bundled stack has, and vice versa
+    assert set(services) == set(stack_services(StackConfig()))
