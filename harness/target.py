@@ -42,3 +42,6 @@ class Target:
     scrape: Callable[[], ScrapeTargets]  # registers host-side endpoints with Prometheus
     loadgen_metrics: str  # host:port where the load generator serves its metrics
     describe: dict[str, Any] = field(default_factory=dict)  # for RunRecord.stack
+    # The request ids the system's entries logged since a time: which writes reached it. None
+    # when the system cannot tell (its unanswered writes then all stay unknown).
+    reached_requests: Callable[[float], frozenset[str]] | None = None

@@ -196,4 +196,7 @@ COMMIT_TIMELINE_HEADER = "X-Commit-Timeline"
 COMMIT_TIME_HEADER = "X-Commit-Time"
 # A write the web tier refused before sending it to any database says so (a definite no).
 WRITE_OUTCOME_HEADER = "X-Write-Outcome"
+# Every write the load generator sends carries an id of its own, which the regions' entries
+# log: a write with no answer that no entry logged never reached the stack.
+REQUEST_ID_HEADER = "X-Request-Id"
 NOT_WRITTEN = "not-written"

@@ -67,6 +67,12 @@ def _unknown_writes(ledger: Ledger, op: str) -> int:
     return sum(1 for u in ledger.unknowns if u.op == op)
 
 
+def _unreached(ledger: Ledger, op: str) -> str:
+    """ "; 7 never reached the stack (no entry logged them: not written)", or ""."""
+    n = sum(1 for u in ledger.unreached if u.op == op)
+    return f"; {n} unanswered never reached the stack (no entry logged them)" if n else ""
+
+
 def no_lost_writes(
     ledger: Ledger, found_user_ids_by_shard: Mapping[int, Collection[int]]
 ) -> InvariantResult:
@@ -101,6 +107,7 @@ def no_lost_writes(
         + (f" (e.g. {', '.join(map(str, sorted(duplicated)[:5]))})" if duplicated else "")
         + (f"; {_rpo(len(lost), span, by_shard)}" if lost else "")
         + f"; {unk.describe(unknown, attempted, 'user writes')}"
+        + _unreached(ledger, "user")
     )
     return InvariantResult(
         name="no_lost_writes",
@@ -163,7 +170,7 @@ def no_lost_jobs(ledger: Ledger, job_rows: Mapping[str, JobRow]) -> InvariantRes
             "legal under at-least-once delivery, shown but not failed"
         )
     attempted = len(acked) + unknown
-    detail += f"; {unk.describe(unknown, attempted, 'photo jobs')}"
+    detail += f"; {unk.describe(unknown, attempted, 'photo jobs')}" + _unreached(ledger, "job")
     return InvariantResult(
         name="no_lost_jobs",
         verdict="fail" if lost or unk.over(unknown, attempted) else "pass",

@@ -32,7 +32,7 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -86,6 +86,7 @@ class UnknownWrite:
     status: int  # 0 without an answer, else the HTTP status
     user_id: int | None  # a job's owner; None for a user
     t: float
+    request_id: str = ""  # its X-Request-Id: the entries' logs say whether it reached the stack
 
 
 UNKNOWN_OPS = ("user", "job")
@@ -102,6 +103,19 @@ class Ledger:
     skipped_lines: int
     readbacks: tuple[ReadBack, ...] = ()
     unknowns: tuple[UnknownWrite, ...] = ()
+    # Writes without a seen outcome that no entry logged: they never reached the stack, so
+    # they were not written (a definite no; see harness/stack/entry_log.py).
+    unreached: tuple[UnknownWrite, ...] = ()
+
+    def resolve_unreached(self, reached: frozenset[str]) -> Ledger:
+        """The ledger with every unknown write whose request id is not in `reached` (the ids
+        the stack's entries logged) moved to `unreached`. An unknown without an id (an older
+        ledger, a write sent without one) stays unknown."""
+        gone = tuple(u for u in self.unknowns if u.request_id and u.request_id not in reached)
+        if not gone:
+            return self
+        kept = tuple(u for u in self.unknowns if not (u.request_id and u.request_id not in reached))
+        return replace(self, unknowns=kept, unreached=self.unreached + gone)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -182,11 +196,18 @@ class LedgerWriter:
         self._write({"kind": "readback", "id": id, "status": status})
 
     def unknown(
-        self, *, op: str, home: str, served: str, status: int, user_id: int | None = None
+        self,
+        *,
+        op: str,
+        home: str,
+        served: str,
+        status: int,
+        user_id: int | None = None,
+        request_id: str = "",
     ) -> None:
         """A POST whose outcome was not seen (see the module docstring)."""
         record = {"kind": "unknown", "op": op, "home": home, "served": served, "status": status}
-        self._write({**record, "user_id": user_id})
+        self._write({**record, "user_id": user_id, "request_id": request_id})
 
     def _write(self, record: dict[str, Any]) -> None:
         record["t"] = time.time()

@@ -18,6 +18,7 @@ as a label. Without it every request goes to settings.host, where the header rou
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import random
@@ -44,7 +45,7 @@ from harness.load.resolver import CachingResolver, ResolveError, dns_query
 from harness.load.settings import SETTINGS_ENV, LoadSettings
 from harness.load.state import LoadState, celebrity_plan
 from harness.stack.topology import REGIONS
-from harness.vocabulary import HOME_HEADER, ROUTE_OF_REQUEST, SERVED_HEADER
+from harness.vocabulary import HOME_HEADER, REQUEST_ID_HEADER, ROUTE_OF_REQUEST, SERVED_HEADER
 
 locust.stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1  # progress() reads the history while it runs
 
@@ -182,12 +183,18 @@ def send(
     except ResolveError as exc:
         unresolved(sender, method, region, route, path, exc)
         return None
+    # A write carries an id of its own, which the entries log (harness/stack/entry_log.py).
+    request_id = ""
+    headers = HEADERS[region]
+    if method == "POST":
+        request_id = next_request_id()
+        headers = {**headers, REQUEST_ID_HEADER: request_id}
     with sender.http.request(
         method,
         url,
         name=NAMES[region, route],
         json=body,
-        headers=HEADERS[region],
+        headers=headers,
         catch_response=True,
         context=CONTEXTS[region, route],
     ) as resp:
@@ -196,7 +203,7 @@ def send(
             resp.failure(_failure(route, status, resp))
             error = getattr(resp, "error", None)
             if method == "POST" and outcome_unknown(status, error, resp.headers):
-                _unknown(resp, region, route, status, user)
+                _unknown(resp, region, route, status, user, request_id)
             return None
         if resp.request_meta["response_time"] > TIMEOUT_MS:
             _late(resp)  # a write acknowledged late is still acknowledged: on to the ledger
@@ -216,15 +223,28 @@ def send(
                 )
         except (ValueError, KeyError, TypeError) as exc:
             resp.failure(f"unexpected response body: {exc!r}")
-            _unknown(resp, region, route, status, user)
+            _unknown(resp, region, route, status, user, request_id)
             return None
         return data
 
 
-def _unknown(resp: Any, region: str, route: str, status: int, user: int) -> None:
+_REQUEST_IDS = itertools.count(1)
+
+
+def next_request_id() -> str:
+    """Unique in the run: the load process's pid and a counter (`1f3a-42`)."""
+    return f"{os.getpid():x}-{next(_REQUEST_IDS)}"
+
+
+def _unknown(
+    resp: Any, region: str, route: str, status: int, user: int, request_id: str = ""
+) -> None:
     served = served_region(resp) or "none"
     owner = user if route == tr.ROUTE_SUBMIT_PHOTO else None
-    LEDGER.unknown(op=WRITE_OPS[route], home=region, served=served, status=status, user_id=owner)
+    LEDGER.unknown(
+        op=WRITE_OPS[route], home=region, served=served, status=status, user_id=owner,
+        request_id=request_id,
+    )  # fmt: skip
 
 
 def read_back(sender: Sender, region: str, user_id: int) -> int:

@@ -35,6 +35,7 @@ from harness.run.registration import ScrapeRegistration
 from harness.run.stackuse import StackUse, acquire_stack
 from harness.scenario.model import Scenario
 from harness.slo.prometheus import PrometheusClient
+from harness.stack.entry_log import reached_ids
 from harness.stack.lifecycle import discover_endpoints
 from harness.stack.status import wait_until_healthy
 from harness.target import Target
@@ -101,4 +102,5 @@ def bundled_target(client: docker.DockerClient, use: StackUse, *, run_id: str) -
         scrape=lambda: ScrapeRegistration(client, use.name, run_id),
         loadgen_metrics=f"{host}:{free_port(host)}",
         describe=use.describe(),
+        reached_requests=lambda since: reached_ids(client, use.name, since=since),
     )

@@ -34,7 +34,7 @@ from harness.errors import (
 from harness.faults.effects import FaultEffects
 from harness.faults.runtime import FaultContext, inject
 from harness.invariants.run import check_invariants
-from harness.load.ledger import read_ledger
+from harness.load.ledger import Ledger, read_ledger
 from harness.load.settings import LoadSettings
 from harness.plan import ScheduledFault, Timeline
 from harness.ports import LoadProcess, StackProvider
@@ -292,7 +292,7 @@ class ScenarioRun:
         self.record.phases = actual_phases(self.record.load_started_at, end, self.record.faults)
         # The load has stopped: its ledger is complete. Read once, for the SLOs read from it
         # (write_unavailable_s) and the invariants.
-        ledger = read_ledger(self.run_dir)
+        ledger = self._resolve_unreached(target, read_ledger(self.run_dir))
         self.record.slos = judge_slos(
             self.scenario.slos,
             self.record.phases,
@@ -312,6 +312,17 @@ class ScenarioRun:
                 drain_timeout_s=self.options.drain_timeout_s,
                 ledger=ledger,
             )
+
+    def _resolve_unreached(self, target: Target, ledger: Ledger) -> Ledger:
+        """Unanswered writes that no entry of the stack logged never reached it: not written."""
+        if target.reached_requests is None or not ledger.unknowns:
+            return ledger
+        since = (self.record.load_started_at or time.time()) - 5
+        try:
+            return ledger.resolve_unreached(target.reached_requests(since))
+        except HarnessError as exc:  # then they stay unknown, and the detail says why
+            self.event("warning", f"which writes reached the stack is unknown: {exc.message}")
+            return ledger
 
     def _verdict(self) -> int:
         results = [s.verdict for s in self.record.slos] + [
