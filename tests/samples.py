@@ -63,6 +63,34 @@ def _series() -> dict[str, list[Series]]:
             _line({"served_region": "us-east"}, lambda s: 0 if _down(s) else 70),
             _line({"served_region": "us-west"}, lambda s: 96 if _down(s) else 30),
         ],
+        # us-east's users leave as their cached answers expire, and come back after the outage
+        "served_by_home": [
+            _line(
+                {"region": "us-east", "served_region": "us-east"},
+                lambda s: 0 if 72 <= s < 120 else (70 if not _down(s) else 35),
+            ),
+            _line(
+                {"region": "us-east", "served_region": "us-west"},
+                lambda s: 70 if 72 <= s < 120 else (35 if _down(s) else 0),
+            ),
+            _line({"region": "us-west", "served_region": "us-west"}, lambda s: 30),
+        ],
+        # the DNS server's answer for us-east's users moves 2 s into the outage, back at its end
+        "dns_answers": [
+            _line(
+                {"client_region": "us-east", "answer_region": "us-east"},
+                lambda s: 0 if 62 <= s < 122 else 1,
+            ),
+            _line(
+                {"client_region": "us-east", "answer_region": "us-west"},
+                lambda s: 1 if 62 <= s < 122 else 0,
+            ),
+            _line({"client_region": "us-west", "answer_region": "us-west"}, lambda s: 1),
+        ],
+        "dns_client_answers": [
+            _line({"region": "us-east", "answered_region": "us-east"}, lambda s: 7),
+            _line({"region": "us-west", "answered_region": "us-west"}, lambda s: 3),
+        ],
         "error_ratio": [
             _line({"region": "us-east"}, lambda s: 0.4 if 60 <= s < 70 else 0.002),
             _line({"region": "us-west"}, lambda s: 0.001),

@@ -224,7 +224,9 @@ def test_no_lost_writes_counts_unknown_user_writes(
     attempted = len(set(acked)) + n_unknown
     assert result.unknown_tolerated == max(5, int(0.10 * attempted))
     share = f"{n_unknown / attempted:.1%}"
-    assert f"{n_unknown} of {attempted} user writes unknown ({share}, tolerance 10%" in result.detail
+    assert (
+        f"{n_unknown} of {attempted} user writes unknown ({share}, tolerance 10%" in result.detail
+    )
     assert ("too many outcomes unseen" in result.detail) == (n_unknown > result.unknown_tolerated)
 
 

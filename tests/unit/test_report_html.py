@@ -229,7 +229,9 @@ def test_legend_names_follow_the_chart_templates() -> None:
 def test_nan_points_become_gaps() -> None:
     record = sample_record()
     record.series["error_ratio"][0].points[0] = (T0, math.nan)
-    figure = chart_data(render_html(record))["chart-2"]
+    figure = chart_data(render_html(record))[
+        f"chart-{[c.key for c in CHARTS].index('error_ratio')}"
+    ]
     assert figure["data"][0]["y"][0] is None
 
 

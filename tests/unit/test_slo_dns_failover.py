@@ -67,9 +67,7 @@ def breakdown(answers: str, requests: str, end: int | None = None, **kw: float) 
     )
 
 
-BOUND = (
-    "(check interval 2 s + TTL 10 s = 12 s: the last client that honours the TTL moves by then)"
-)
+BOUND = "(check interval 2 s + TTL 10 s = 12 s: the last client that honours the TTL moves by then)"
 CHANGED_3 = "us-east: detected in 3 s, DNS answer changed at 3 s"
 CHANGED_4 = "us-east: detected in 2 s, DNS answer changed at 4 s"
 
