@@ -162,7 +162,7 @@ class Prober:
                 n += 1
                 try:
                     answer = session.post(
-                        f"{self.endpoints.router}/users",
+                        f"{self.endpoints.entries[SURVIVOR]}/users",
                         json={"name": f"failover-probe-{shard}-{n}", "shard": shard},
                         headers={HOME_HEADER: SURVIVOR},
                         timeout=WRITE_TIMEOUT_S,

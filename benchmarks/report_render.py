@@ -209,7 +209,7 @@ def _log_errors(rng: random.Random) -> dict[str, list[str]]:
         "2026-11-27T10:43:46.{:09d}Z [WARNING] (11) : Server us-east/web is DOWN, reason: "
         'Layer4 connection problem, info: "Connection refused", check duration: 0ms.'
     )
-    counts = {"geo-router": 12, "toxiproxy": 40, "web-us-east-1": 40, "worker-us-west-1": 9}
+    counts = {"entry-us-east": 12, "toxiproxy": 40, "web-us-east-1": 40, "worker-us-west-1": 9}
     return {c: [line.format(rng.randrange(10**9)) for _ in range(n)] for c, n in counts.items()}
 
 
@@ -265,10 +265,10 @@ def build_record(duration_s: float, seed: int = 7) -> RunRecord:
         stack={
             "name": "default",
             "owned_by_run": True,
-            "endpoints": {"router": "http://127.0.0.1:32851"},
+            "endpoints": {"entries": {"us-east": "http://127.0.1.1:32851"}},
             "images": {
                 i: f"sha256:{rng.getrandbits(256):064x}"
-                for i in ("geo-router", "web", "worker", "queue", "shard", "prometheus")
+                for i in ("entry", "dns", "web", "worker", "queue", "shard", "prometheus")
             },
         },
         phases=[

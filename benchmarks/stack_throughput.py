@@ -1,21 +1,21 @@
-"""Requests/s of the stack through the geo router at the knee of its latency curve, versus the
+"""Requests/s of the stack through us-east's entry at the knee of its latency curve, versus the
 same requests sent straight to one web container: what routing and the proxies cost.
 
 Every path ends at web-us-east-1, which reads the user from its shard through its own Toxiproxy
 shard link, as in a run; the paths differ only in what sits in front of it:
 
-    router      127.0.0.1:<published port> -> docker-proxy -> HAProxy -> Toxiproxy edge -> web
-    router-net  the geo router's address on the stack network -> HAProxy -> Toxiproxy -> web
+    entry       127.0.1.1:<published port> -> docker-proxy -> Toxiproxy edge -> HAProxy -> web
+    entry-net   the entry's address on the region's network -> HAProxy -> web
     edge        Toxiproxy's edge-us-east listener on the stack network -> web
     direct      web-us-east-1's address on the stack network (the baseline)
 
 The web tier publishes no port and the stack spec is not changed for this: on Linux the host is
 on the stack's bridge network (its gateway) and reaches the containers' addresses, which is
-checked first. router-net and edge split the cost between docker-proxy, HAProxy and Toxiproxy.
+checked first. entry-net and edge split the cost between docker-proxy, Toxiproxy and HAProxy.
 
 Client: closed loop, no think time, one greenlet per simulated client, each on its own
 keep-alive geventhttpclient connection, GET /users/{id} over --users users created first (POST
-/users through the router, X-Home-Region: us-east); the same client on every path. Each step
+/users through us-east's entry, X-Home-Region: us-east); the same client on every path. Each step
 (a concurrency of 1, 2, 4, 8, 16, 32) runs --warmup seconds unmeasured, then --seconds
 measured: requests that end inside the window count. Within a step the paths take turns in a
 rotating order, so drift falls on all of them; with --rounds N the whole sweep repeats and each
@@ -25,10 +25,10 @@ process (the client) and of the machine (/proc/stat), to show what was saturated
 
 Knee: per path, the step with the most requests/s among those without errors whose p95 is below
 2x that path's p95 at concurrency 1 (past it, more clients only queue). The headline is the
-router's knee req/s over the direct path's knee req/s.
+entry's knee req/s over the direct path's knee req/s.
 
     .venv/bin/python benchmarks/stack_throughput.py [--steps 1,2,4,8,16,32] [--seconds 4]
-        [--warmup 1] [--rounds 1] [--users 32] [--paths router,router-net,edge,direct]
+        [--warmup 1] [--rounds 1] [--users 32] [--paths entry,entry-net,edge,direct]
 
 Starts the stack bench-throughput (owned by this process) and removes it on every way out.
 Traffic goes to loopback and the stack's own containers only; every step is bounded in time
@@ -70,11 +70,11 @@ CONNECT_TIMEOUT_S = 2.0
 REQUEST_TIMEOUT_S = 5.0
 KNEE_FACTOR = 2.0
 IDLE_WINDOW_S = 5.0  # the idle stack's own CPU, read before the sweep
-PATHS = ("router", "router-net", "edge", "direct")
+PATHS = ("entry", "entry-net", "edge", "direct")
 # The containers each path crosses before web-us-east-1's shard link.
 ON_PATH = {
-    "router": ("geo-router", "toxiproxy", "web-us-east-1"),
-    "router-net": ("geo-router", "toxiproxy", "web-us-east-1"),
+    "entry": ("toxiproxy", "entry-us-east", "web-us-east-1"),
+    "entry-net": ("entry-us-east", "web-us-east-1"),
     "edge": ("toxiproxy", "web-us-east-1"),
     "direct": ("web-us-east-1",),
 }
@@ -182,26 +182,26 @@ def container_ip(container: Container, stack: str) -> str:
     return str(container.attrs["NetworkSettings"]["Networks"][network_name(stack)]["IPAddress"])
 
 
-def path_urls(client: docker.DockerClient, router: str) -> dict[str, str]:
+def path_urls(client: docker.DockerClient, entry: str) -> dict[str, str]:
     by_instance = {
         c.labels.get(labels.INSTANCE, c.name): c for c in stack_containers(client, STACK)
     }
     ip = {name: container_ip(c, STACK) for name, c in by_instance.items()}
     edge = t.edge_link("us-east").listen_port
     return {
-        "router": router,
-        "router-net": f"http://{ip['geo-router']}:{t.ROUTER_PORT}",
+        "entry": entry,
+        "entry-net": f"http://{ip['entry-us-east']}:{t.ROUTER_PORT}",
         "edge": f"http://{ip['toxiproxy']}:{edge}",
         "direct": f"http://{ip['web-us-east-1']}:{t.WEB_PORT}",
     }
 
 
-def create_users(router: str, n: int) -> list[int]:
+def create_users(entry: str, n: int) -> list[int]:
     ids = []
     for _ in range(n):
-        resp = requests.post(f"{router}/users", json={"name": "x"}, headers=HEADERS, timeout=5)
+        resp = requests.post(f"{entry}/users", json={"name": "x"}, headers=HEADERS, timeout=5)
         if resp.status_code != 201:
-            raise BenchError(f"POST {router}/users answered {resp.status_code}: {resp.text[:200]}")
+            raise BenchError(f"POST {entry}/users answered {resp.status_code}: {resp.text[:200]}")
         ids.append(int(resp.json()["id"]))
     return ids
 
@@ -215,7 +215,7 @@ def check_paths(urls: dict[str, str], user: int) -> None:
             raise BenchError(
                 f"path {name} ({url}) does not answer from the host: {exc}",
                 "the host cannot reach the stack network's addresses (Docker in a VM, rootless "
-                "Docker?): run with --paths router, or from a Linux host with a bridge network",
+                "Docker?): run with --paths entry, or from a Linux host with a bridge network",
             ) from exc
         if resp.status_code != 200:
             raise BenchError(f"GET {url}/users/{user} on path {name} answered {resp.status_code}")
@@ -326,15 +326,15 @@ def report(found: dict[str, list[Step]]) -> None:
                 print(f"          first error: {s.first_error}")
         k = knee(steps)
         print(f"  knee: {k.rps:.0f} req/s at {k.concurrency} clients, p95 {k.pct_ms(0.95):.1f} ms")
-    if "router" in found and "direct" in found:
-        r, d = knee(found["router"]), knee(found["direct"])
-        r1, d1 = found["router"][0], found["direct"][0]
+    if "entry" in found and "direct" in found:
+        r, d = knee(found["entry"]), knee(found["direct"])
+        r1, d1 = found["entry"][0], found["direct"][0]
         print(
-            f"ratio router / direct at the knee: {r.rps / d.rps:.2f} "
+            f"ratio entry / direct at the knee: {r.rps / d.rps:.2f} "
             f"({r.rps:.0f} vs {d.rps:.0f} req/s)"
         )
         print(
-            f"latency at 1 client, router / direct: p50 {r1.pct_ms(0.5) / d1.pct_ms(0.5):.2f} "
+            f"latency at 1 client, entry / direct: p50 {r1.pct_ms(0.5) / d1.pct_ms(0.5):.2f} "
             f"({r1.pct_ms(0.5):.2f} vs {d1.pct_ms(0.5):.2f} ms), "
             f"p95 {r1.pct_ms(0.95) / d1.pct_ms(0.95):.2f}"
         )
@@ -384,9 +384,11 @@ def main() -> int:
                     owner=labels.run_owner(),
                 )
                 urls = {
-                    p: u for p, u in path_urls(client, endpoints.router).items() if p in args.paths
+                    p: u
+                    for p, u in path_urls(client, endpoints.entries["us-east"]).items()
+                    if p in args.paths
                 }
-                ids = create_users(endpoints.router, args.users)
+                ids = create_users(endpoints.entries["us-east"], args.users)
                 check_paths(urls, ids[0])
                 for path, url in urls.items():
                     print(f"path {path}: {url}")

@@ -1,6 +1,6 @@
 """The cost of RPO 0: write latency with synchronous against asynchronous replication.
 
-Measured at the same WAN latency, through the geo router, by where the shard's primary is.
+Measured at the same WAN latency, through each region's entry, by where the shard's primary is.
 
 Two stacks, one after the other (never both up): `replication: sync` (a commit returns once
 the other region's standby has flushed it: no acknowledged write is lost when a region goes)
@@ -28,7 +28,7 @@ BENCHMARKS.md with the least WAN round trips each path must pay:
 
 About 2 x (up + 8 x (N + warmup) writes + 8 x N reads + down): 3-5 minutes with the defaults
 on a 2-core machine. Starts the stack bench-wan (owned by this process) and removes it on every
-way out. Traffic goes to 127.0.0.1 only (the router's published port). Exit 0 every request
+way out. Traffic goes to loopback only (the entries' published addresses). Exit 0 every request
 answered as expected, 1 some failed or were served or committed elsewhere than expected (the
 figures are suspect), 3 Docker or the stack failed, 130 interrupted.
 """
@@ -116,12 +116,12 @@ class ModeResult:
 
 
 def post_user(
-    session: requests.Session, router: str, region: str, shard: int, name: str
+    session: requests.Session, entry: str, region: str, shard: int, name: str
 ) -> tuple[float, requests.Response]:
     """One POST /users as a `region` user: (milliseconds, answer). RequestException on none."""
     start = time.perf_counter()
     answer = session.post(
-        f"{router}/users",
+        f"{entry}/users",
         json={"name": name, "shard": shard},
         headers={HOME_HEADER: region},
         timeout=REQUEST_TIMEOUT_S,
@@ -144,14 +144,14 @@ def measure_writes(
             name = f"warmup-{config.replication}-{region}-{shard}-{n}"
             # A cold pool may fail a write; the counted writes say whether that lasts.
             with contextlib.suppress(requests.RequestException):
-                post_user(session, endpoints.router, region, shard, name)
+                post_user(session, endpoints.entries[region], region, shard, name)
     written: dict[tuple[str, int], list[int]] = {pair: [] for pair in pairs}
     for n in range(args.writes):
         for region, shard in pairs:
             name = f"wl-{config.replication}-{region}-{shard}-{n}"
             where = f"write {n + 1} to shard {shard} as a {region} user"
             try:
-                ms, answer = post_user(session, endpoints.router, region, shard, name)
+                ms, answer = post_user(session, endpoints.entries[region], region, shard, name)
             except requests.RequestException as exc:
                 result.failed += 1
                 result.problem(f"{where}: {type(exc).__name__}: {exc}")
@@ -194,7 +194,7 @@ def measure_reads(
             start = time.perf_counter()
             try:
                 answer = session.get(
-                    f"{endpoints.router}/users/{ids[n]}",
+                    f"{endpoints.entries[region]}/users/{ids[n]}",
                     headers={HOME_HEADER: region},
                     timeout=REQUEST_TIMEOUT_S,
                 )
