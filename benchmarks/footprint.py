@@ -11,7 +11,7 @@ of all containers under 2 GB.
   whole pass bounded): RSS minus page cache (what `docker stats` shows; read as
   stack_lifecycle.py reads it) per container and in all, judged against 2 GB; the API's raw
   `usage` (page cache included) in all alongside. Also the CPU the idle stack burns (30 s
-  Docker health checks, 1 s scrapes, the entries' and the DNS server's checks, Patroni's loops) over 10 s: per
+  Docker health checks, 1 s scrapes, the DNS server's checks, Patroni's loops) over 10 s: per
   container (cgroup counters), in the engine (dockerd, containerd, the shims, docker-proxy),
   for the whole machine (/proc/stat, against the machine without the stack), and the
   health-check execs per second (the engine's events); target containers + engine <= 0.2
@@ -412,7 +412,7 @@ def report_lifecycle(idle: Idle, life: Lifecycle) -> bool:
     print(
         f"warm up to all ready (replicated, routed home): {life.up_s:.1f} s"
         f"   target <= {UP_TARGET_S:.0f} s: {verdict(up_met)}\n"
-        f"  every container but the entries and the DNS ready at {life.started_s:.1f} s; their share "
+        f"  all but the entries and the DNS ready at {life.started_s:.1f} s; their share "
         f"{(life.up_s - life.started_s) / life.up_s:.2f}"
     )
     interval = DOCKER_CHECK_INTERVAL_S
