@@ -15,10 +15,13 @@ import requests
 
 from harness.faults.toxiproxy_client import stack_links
 from harness.stack.endpoints import Endpoints
+from harness.vocabulary import HOME_HEADER, SERVED_HEADER
+from tests.integration.helpers import dns_sends
 
 BURST = 20
-SHARD = 1  # only one shard link is cut: the web's /healthz stays up, so the router keeps
-# sending us-east's users to us-east, and each read of a shard-1 user is a 503 from there
+SHARD = 1  # only one shard link is cut: the web's /healthz stays up (a shard answering is
+# enough), so the DNS server keeps sending us-east's users to us-east's entry (checked below),
+# and each read of a shard-1 user there is a 503 from us-east's web tier
 # Every way into the shard's nodes from us-east: its own copy, and the WAN link a read that
 # its copy cannot answer falls back to (the primary in the other region).
 LINKS = [f"shard{SHARD}-us-east", f"wan-shard{SHARD}-us-west"]
@@ -51,18 +54,22 @@ def test_a_burst_of_503s_on_a_route_that_never_failed_is_counted(stack: Endpoint
         toxiproxy.set_enabled(link, False)
     try:
         started = time.time()
-        statuses = [
+        answers = [
             requests.get(
-                f"{stack.router}/users/{SHARD + 4 * i}",
-                headers={"X-Home-Region": "us-east"},
+                f"{stack.entries['us-east']}/users/{SHARD + 4 * i}",
+                headers={HOME_HEADER: "us-east"},
                 timeout=10,
-            ).status_code
+            )
             for i in range(1, BURST + 1)
         ]
+        home = dns_sends(stack, "us-east")
     finally:
         for link in LINKS:
             toxiproxy.set_enabled(link, True)
+    statuses = [a.status_code for a in answers]
     assert statuses.count(503) == BURST, statuses
+    assert {a.headers.get(SERVED_HEADER) for a in answers} == {"us-east"}
+    assert home == "us-east"  # where us-east's users were sent meanwhile: the errors were theirs
     window = int(time.time() - started) + 15
     time.sleep(3)  # two scrapes after the last error
     counted = value(stack.prometheus, f"sum(increase({SELECTOR}[{window}s]))")

@@ -30,6 +30,7 @@ from harness.plan import ScheduledFault
 from harness.run.scheduler import FaultScheduler
 from harness.stack.endpoints import Endpoints
 from harness.stack.status import wait_until_healthy
+from harness.vocabulary import HOME_HEADER
 
 FAULT = TypeAdapter(fault_union())
 
@@ -57,17 +58,18 @@ def make(stack: Endpoints, stack_name: str, docker_client: docker.DockerClient) 
 
 
 @contextmanager
-def photos_flowing(router: str, region: str = "us-east") -> Iterator[None]:
-    """A thread submitting photo jobs back to back, so every worker takes jobs all the time."""
-    home = {"X-Home-Region": region}
-    user = requests.post(f"{router}/users", json={"name": "it"}, headers=home, timeout=5).json()
+def photos_flowing(stack: Endpoints, region: str = "us-east") -> Iterator[None]:
+    """Threads submitting photo jobs back to back through `region`'s entry, so every worker of
+    `region` (its web tier queues them on its own queue) takes jobs all the time."""
+    entry, home = stack.entries[region], {HOME_HEADER: region}
+    user = requests.post(f"{entry}/users", json={"name": "it"}, headers=home, timeout=5).json()
     stop = threading.Event()
 
     def submit() -> None:
         while not stop.is_set():
             with suppress(requests.RequestException):  # an answer is not what is tested here
                 requests.post(
-                    f"{router}/users/{user['id']}/photos",
+                    f"{entry}/users/{user['id']}/photos",
                     json={"op": "blur"},
                     headers=home,
                     timeout=5,
@@ -93,18 +95,20 @@ def test_a_region_stop_records_its_first_effect_before_it_is_fully_applied(make:
     record = scheduler.records[0]
     assert record.first_effect_at is not None and record.applied_at is not None
     assert record.removal_started_at is not None and record.removed_at is not None
-    # web-us-east-1 and both workers are stopped one after the other, each a docker stop.
+    # entry-us-east, web-us-east-1, both workers, ... are stopped one after the other, each a
+    # docker stop.
     assert record.first_effect_at < record.applied_at <= record.removal_started_at
     assert record.removal_started_at < record.removed_at
-    # the whole region: its web, its two workers, its queue and its copy of the four shards
-    regional = 1 + 2 + 1 + 4
+    # the whole region: its entry, its web, its two workers, its queue and its copy of the four
+    # shards
+    regional = 1 + 1 + 2 + 1 + 4
     assert record.effects["container_stopped"] == record.effects["container_started"] == regional
     print(f"apply took {record.applied_at - record.first_effect_at:.2f} s after its first effect")
 
 
 def test_mid_job_kills_under_load_land_inside_a_job(stack: Endpoints, make: Any) -> None:
     scheduler = FaultScheduler([scheduled(type="consumer_death", region="us-east")], make)
-    with photos_flowing(stack.router):
+    with photos_flowing(stack):
         scheduler.tick(0)
         scheduler.tick(1)
     effects = scheduler.records[0].effects

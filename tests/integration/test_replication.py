@@ -27,7 +27,7 @@ from harness.stack.endpoints import Endpoints
 from harness.stack.replication import restore_placement, shard_states, wait_replicated
 from harness.stack.status import wait_until_healthy
 from harness.stack.wan import WAN_TOXIC_PREFIX, wan_links
-from harness.vocabulary import region_of_node
+from harness.vocabulary import HOME_HEADER, SERVED_HEADER, region_of_node
 from tests.integration.helpers import wait_for
 
 FAULT = TypeAdapter(fault_union())
@@ -66,9 +66,9 @@ def test_a_write_is_on_both_regions_copies_and_names_its_committing_node(
     stack: Endpoints,
 ) -> None:
     answer = requests.post(
-        f"{stack.router}/users",
+        f"{stack.entries['us-east']}/users",
         json={"name": "replicated", "shard": 1},  # shard 1's primary is in us-west
-        headers={"X-Home-Region": "us-east"},
+        headers={HOME_HEADER: "us-east"},
         timeout=10,
     )
     assert answer.status_code == 201
@@ -96,13 +96,14 @@ def test_the_wan_carries_its_latency_and_a_remote_write_pays_the_round_trips(
     # query crosses the WAN and the commit waits for the standby across it again.
     started = time.perf_counter()
     answer = requests.post(
-        f"{stack.router}/users",
+        f"{stack.entries['us-east']}/users",
         json={"name": "far", "shard": 1},
-        headers={"X-Home-Region": "us-east"},
+        headers={HOME_HEADER: "us-east"},
         timeout=10,
     )
     elapsed_ms = (time.perf_counter() - started) * 1000
     assert answer.status_code == 201
+    assert answer.headers[SERVED_HEADER] == "us-east"  # the write left from us-east
     assert elapsed_ms >= 4 * stack.wan_latency_ms  # two round trips at least
 
 
@@ -147,9 +148,9 @@ def test_a_region_outage_promotes_the_other_regions_copies_and_the_region_rejoin
             def written(s: int = shard, found: list[requests.Response] = answers) -> bool:
                 found.append(
                     requests.post(
-                        f"{stack.router}/users",
+                        f"{stack.entries['us-west']}/users",
                         json={"name": "survivor", "shard": s},
-                        headers={"X-Home-Region": "us-west"},
+                        headers={HOME_HEADER: "us-west"},
                         timeout=10,
                     )
                 )

@@ -11,19 +11,25 @@ import time
 import docker
 
 from harness.stack.teardown import tear_down
+from harness.vocabulary import ENTRY_ADDRESSES
 from tests.integration.helpers import harness_cli, labelled
 
 
 def test_up_then_down_leaves_nothing(docker_client: docker.DockerClient) -> None:
     name = f"it-down-{os.getpid()}"
-    up = harness_cli("up", "--stack", name, "--workers-per-region", "1")
-    assert up.returncode == 0, up.stderr
-    assert "http://127.0.0.1:" in up.stdout
-    # witness, router, toxiproxy, prometheus; per region a queue, 4 shard nodes, 1 web, 1 worker
-    assert labelled(docker_client, name)[0] == 4 + 2 * (1 + 4 + 1 + 1)
-    down = harness_cli("down", "--stack", name)
-    assert down.returncode == 0, down.stderr
-    assert labelled(docker_client, name) == (0, 0, 0)
+    try:
+        up = harness_cli("up", "--stack", name, "--workers-per-region", "1")
+        assert up.returncode == 0, up.stderr
+        assert "http://127.0.0.1:" in up.stdout
+        assert all(f"http://{address}:" in up.stdout for address in ENTRY_ADDRESSES.values())
+        # witness, dns, toxiproxy, prometheus; per region an entry, a queue, 4 shard nodes, 1 web
+        # replica (the default) and 1 worker
+        assert labelled(docker_client, name)[0] == 4 + 2 * (1 + 1 + 4 + 1 + 1)
+        down = harness_cli("down", "--stack", name)
+        assert down.returncode == 0, down.stderr
+        assert labelled(docker_client, name) == (0, 0, 0)
+    finally:  # a stack a failed assertion left must not outlive the test
+        tear_down(docker_client, name)
 
 
 def test_service_not_healthy_in_time_exits_3_naming_it_and_leaves_nothing(
