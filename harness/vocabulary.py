@@ -30,8 +30,9 @@ Request = Literal["create_user", "read_user", "submit_photo", "read_job"]
 REQUESTS: tuple[str, ...] = get_args(Request)
 
 # Route templates: the names of Locust stats entries and the `route` label of client metrics.
-# The headers between users and the stack: a user's home region (the router routes on it; a
-# label of every client metric) and the region whose web tier answered (on every answer).
+# The headers between users and the stack: a user's home region (a label of every client
+# metric; the DNS answer, not this header, decides where the user goes) and the region whose
+# web tier answered (on every answer).
 HOME_HEADER = "X-Home-Region"
 SERVED_HEADER = "X-Served-Region"
 

@@ -78,9 +78,9 @@ def bring_up(
     if stack_containers(client, config.name):
         progress(f"replacing stack {config.name!r} (changed or unhealthy)")
         tear_down(client, config.name)
-    # The entry (the router) starts once what it routes to answers: HAProxy takes a server as
-    # up until a check fails, so it routes each region home at once, instead of checking dead
-    # edges first and waiting out a timeout and `rise` good checks per region (about 3 s).
+    # The entries and the DNS server start once what they route to answers: HAProxy takes a
+    # server as up until a check fails, and the DNS server's first checks then find every
+    # entry up, so each region's users are sent home at once instead of after a failed check.
     first = [spec for spec in specs if not spec.start_last]
     last = [spec for spec in specs if spec.start_last]
     deadline = time.monotonic() + timeout_s

@@ -1,10 +1,11 @@
 """`region_outage`: a whole data centre goes dark, its data tier and queue included.
 
-`mode: network` isolates it: its users' entry (the edge from the geo router), every WAN link
-and its link to the witness are cut, so the region keeps running and nobody reaches it; its
-primaries lose the witness and demote themselves. `mode: stop` stops every container of the
-region (power loss: web, workers, queue, its copy of every shard) and starts them again when
-the window ends. Either way the geo router must move the region's users to the other region,
+`mode: network` isolates it: the edge to its users' entry, every WAN link and its link to the
+witness are cut, so the region keeps running and nobody reaches it; its primaries lose the
+witness and demote themselves. `mode: stop` stops every container of the region (power loss:
+its entry, web, workers, queue, its copy of every shard) and starts them again when the
+window ends. Either way the DNS must send the region's users to the other region (its check
+of the entry fails), the other region's standbys must be promoted,
 the other region's standbys must be promoted, and afterwards the region rejoins (its nodes as
 standbys, rewound) and gets its users back.
 """
