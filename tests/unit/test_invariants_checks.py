@@ -224,9 +224,7 @@ def test_no_lost_writes_counts_unknown_user_writes(
     attempted = len(set(acked)) + n_unknown
     assert result.unknown_tolerated == max(5, int(0.05 * attempted))
     share = f"{n_unknown / attempted:.1%}"
-    assert (
-        f"{n_unknown} of {attempted} user writes unknown ({share}, tolerance 5%" in result.detail
-    )
+    assert f"{n_unknown} of {attempted} user writes unknown ({share}, tolerance 5%" in result.detail
     assert ("too many outcomes unseen" in result.detail) == (n_unknown > result.unknown_tolerated)
 
 
