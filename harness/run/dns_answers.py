@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from harness.stack.dns_query import OTHER_REGION, ResolveError, query_a, region_of_address
+from harness.stack.dns_query import OTHER_REGION, ResolveError, region_of_address, service_query
 from harness.vocabulary import REGIONS, SERVICE_NAME
 
 # Two questions per scrape must fit in Prometheus's 900 ms scrape timeout; the server is on
@@ -29,16 +29,12 @@ QUERY_TIMEOUT_S = 0.3
 
 class DnsAnswers(Collector):
     def __init__(self, dns: str, *, name: str = SERVICE_NAME) -> None:
-        host, _, port = dns.rpartition(":")
-        self.host, self.port, self.name = host, int(port), name
+        self.query = service_query(dns, name=name, timeout_s=QUERY_TIMEOUT_S)
 
     def answer(self, region: str) -> str | None:
         """The region the server sends `region`'s users to now; None without an answer."""
         try:
-            found = query_a(
-                self.name, server=self.host, port=self.port, region=region,
-                timeout_s=QUERY_TIMEOUT_S,
-            )  # fmt: skip
+            found = self.query(region)
         except ResolveError:
             return None
         return region_of_address(found.address)

@@ -21,7 +21,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from harness.vocabulary import CLIENT_SUBNETS, ENTRY_ADDRESSES
+from harness.vocabulary import CLIENT_SUBNETS, ENTRY_ADDRESSES, SERVICE_NAME
 
 OTHER_REGION = "other"  # an answer that is no region's entry: a misconfigured DNS server
 DEFAULT_TIMEOUT_S = 1.0  # a loopback DNS server answers in a millisecond or so
@@ -104,3 +104,11 @@ def dns_query(*, server: str, port: int, name: str, timeout_s: float = DEFAULT_T
         return query_a(name, server=server, port=port, region=region, timeout_s=timeout_s)
 
     return query
+
+
+def service_query(
+    dns: str, *, name: str = SERVICE_NAME, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> Query:
+    """`dns_query` for a stack's DNS server as its endpoints give it ("127.0.0.1:PORT")."""
+    host, _, port = dns.rpartition(":")
+    return dns_query(server=host, port=int(port), name=name, timeout_s=timeout_s)

@@ -16,7 +16,7 @@ from docker.models.containers import Container
 
 from harness.errors import InfraError
 from harness.stack import labels, readiness
-from harness.stack.dns_query import ResolveError, query_a, region_of_address
+from harness.stack.dns_query import ResolveError, region_of_address, service_query
 from harness.stack.endpoints import Endpoints, parse_published
 from harness.stack.probes import Probe
 from harness.stack.spec import ContainerSpec
@@ -133,11 +133,8 @@ def routed_home(endpoints: Endpoints, region: str) -> str | None:
     """None when a `region` user is sent to `region` (the DNS server answers that region's
     users with its entry, and the entry is served by the region's web tier), else what
     happened instead."""
-    host, _, port = endpoints.dns.rpartition(":")
     try:
-        answer = query_a(
-            SERVICE_NAME, server=host, port=int(port), region=region, timeout_s=readiness.TIMEOUT_S
-        )
+        answer = service_query(endpoints.dns, timeout_s=readiness.TIMEOUT_S)(region)
     except ResolveError as exc:
         return str(exc)
     if answer.address != ENTRY_ADDRESSES[region]:

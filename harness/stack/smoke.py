@@ -23,12 +23,12 @@ from harness.errors import InfraError
 from harness.stack import labels
 from harness.stack import topology as t
 from harness.stack.config import StackConfig
-from harness.stack.dns_query import ResolveError, query_a
+from harness.stack.dns_query import ResolveError, service_query
 from harness.stack.endpoints import Endpoints
 from harness.stack.lifecycle import CONFIG, stack_containers
 from harness.stack.parity import Deployed, Parity, compare
 from harness.stack.spec import stack_spec
-from harness.vocabulary import HOME_HEADER, SERVED_HEADER, SERVICE_NAME
+from harness.vocabulary import HOME_HEADER, SERVED_HEADER
 
 TIMEOUT_S = 5.0
 
@@ -104,9 +104,8 @@ def check_region(
 
 def region_url(endpoints: Endpoints, region: str) -> str:
     """Where the DNS server sends `region`'s users now: http://<its answer>:<entry port>."""
-    host, _, port = endpoints.dns.rpartition(":")
     try:
-        answer = query_a(SERVICE_NAME, server=host, port=int(port), region=region, timeout_s=2.0)
+        answer = service_query(endpoints.dns, timeout_s=2.0)(region)
     except ResolveError as exc:
         raise InfraError(
             str(exc), hint="is the stack's dns container up? (harness status)"
