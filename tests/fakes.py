@@ -632,13 +632,10 @@ class FakeDnsServer:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
+    BIND_TRIES = 50
+
     def __enter__(self) -> FakeDnsServer:
-        self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._udp.bind(("127.0.0.1", 0))
-        self.port = self._udp.getsockname()[1]
-        self._tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._tcp.bind(("127.0.0.1", self.port))  # free on TCP too, almost always
+        self._udp, self._tcp = self._bind_one_port_on_both()
         self._tcp.listen(8)
         for sock in (self._udp, self._tcp):
             sock.settimeout(self.POLL_S)
@@ -647,6 +644,26 @@ class FakeDnsServer:
             thread.start()
             self._threads.append(thread)
         return self
+
+    def _bind_one_port_on_both(self) -> tuple[socket.socket, socket.socket]:
+        """A UDP and a TCP socket on one port. The kernel picks the TCP port, and the same
+        UDP port may be taken (CI failed on this when UDP was picked first and TCP followed),
+        so a taken pair is closed and another tried, a bounded number of times."""
+        for _ in range(self.BIND_TRIES):
+            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            tcp.bind(("127.0.0.1", 0))
+            port = tcp.getsockname()[1]
+            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                udp.bind(("127.0.0.1", port))
+            except OSError:
+                udp.close()
+                tcp.close()
+                continue
+            self.port = port
+            return udp, tcp
+        raise OSError(f"no port free on both UDP and TCP in {self.BIND_TRIES} tries")
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
