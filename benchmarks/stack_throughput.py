@@ -190,7 +190,7 @@ def path_urls(client: docker.DockerClient, entry: str) -> dict[str, str]:
     edge = t.edge_link("us-east").listen_port
     return {
         "entry": entry,
-        "entry-net": f"http://{ip['entry-us-east']}:{t.ROUTER_PORT}",
+        "entry-net": f"http://{ip['entry-us-east']}:{t.ENTRY_PORT}",
         "edge": f"http://{ip['toxiproxy']}:{edge}",
         "direct": f"http://{ip['web-us-east-1']}:{t.WEB_PORT}",
     }

@@ -1,4 +1,4 @@
-"""A stand-in for the geo router on loopback, for the load generator's tests and benchmark.
+"""A stand-in for the stack's entries on loopback, for the load generator's tests and benchmark.
 
 Answers the web API's routes with the statuses the load generator expects and an
 X-Served-Region header (the request's home region), fast enough not to be the bottleneck

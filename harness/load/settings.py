@@ -64,7 +64,7 @@ class LoadSettings:
     each question giving up after `dns_timeout_s`, and sends its requests to
     http://<answer>:<entry_port> with the Host `dns_name`. `stale_share` of the users (0..1)
     ignore TTLs and keep each answer `stale_keep_s`. Without `dns_host`, every request goes
-    to `host`, and the home region header routes it."""
+    to `host`, whatever the user's home region (its header is a label: it routes nothing)."""
 
     host: str
     users: int

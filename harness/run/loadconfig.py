@@ -38,7 +38,7 @@ def load_settings(
 ) -> LoadSettings:
     """The load generator's settings. `dns` (HOST:PORT of the stack's DNS server) and
     `entry_port` make users resolve the service and go to the answer; without them every
-    request goes to `host` (the router), routed by the home region header."""
+    request goes to `host` (one entry), whatever the user's home region."""
     metrics_host, _, metrics_port = metrics.rpartition(":")
     load = scenario.load
     if not dns and load.dns.stale_share > 0:

@@ -1,7 +1,7 @@
 """Which requests reached the stack: the request ids the regions' entries logged.
 
 Every write the load generator sends carries `X-Request-Id` (REQUEST_ID_HEADER), and each
-entry's HAProxy captures it into its log line (target-stack/router/entry.cfg). A write whose
+entry's HAProxy captures it into its log line (target-stack/entry/entry.cfg). A write whose
 answer the client never saw is unknown: it may or may not have been committed. But one whose
 id no entry logged never reached the stack: the loopback proxy in front of a dead region's
 entry accepts the client's connection and drops it, which the client cannot tell from a

@@ -37,7 +37,7 @@ CACHE_DIR = Path(os.environ.get("CHAOS_HARNESS_CACHE", Path.home() / ".cache" / 
 # tag -> build context directory under target-stack/
 PROJECT_IMAGES = {
     spec.APP_IMAGE: "app",
-    spec.ROUTER_IMAGE: "router",
+    spec.ENTRY_IMAGE: "entry",
     spec.QUEUE_IMAGE: "queue",
     spec.SHARD_IMAGE: "shard",
     spec.PROMETHEUS_IMAGE: "prometheus",

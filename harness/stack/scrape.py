@@ -58,7 +58,7 @@ def scrape_jobs(config: StackConfig) -> list[dict[str, Any]]:
         for r in t.REGIONS
     ]
     entries = [
-        (f"{entry_service(r)}:{t.ROUTER_METRICS_PORT}", {"region": r, "service": entry_service(r)})
+        (f"{entry_service(r)}:{t.ENTRY_METRICS_PORT}", {"region": r, "service": entry_service(r)})
         for r in t.REGIONS
     ]
     return [

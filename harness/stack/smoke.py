@@ -65,26 +65,26 @@ def _call(
 
 
 def check_region(
-    router: str,
+    url: str,
     region: str,
     *,
     job_timeout_s: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SmokeResult:
     with requests.Session() as s:
-        created = _call(s, "POST", f"{router}/users", region, 201, json={"name": f"smoke-{region}"})
+        created = _call(s, "POST", f"{url}/users", region, 201, json={"name": f"smoke-{region}"})
         user_id = int(created.json()["id"])
-        read = _call(s, "GET", f"{router}/users/{user_id}", region, 200)
+        read = _call(s, "GET", f"{url}/users/{user_id}", region, 200)
         served = read.headers.get(SERVED_HEADER, "")
         if read.json().get("id") != user_id:
             raise InfraError(f"GET /users/{user_id} returned another user: {read.text[:200]}")
         if t.shard_of(user_id) != created.json().get("shard"):
             raise InfraError(f"user {user_id} was not stored on shard {t.shard_of(user_id)}")
-        job = _call(s, "POST", f"{router}/users/{user_id}/photos", region, 202, json={"op": "blur"})
+        job = _call(s, "POST", f"{url}/users/{user_id}/photos", region, 202, json={"op": "blur"})
         job_id = str(job.json()["job_id"])
         started = time.monotonic()
         while True:
-            status = _call(s, "GET", f"{router}/jobs/{job_id}", region, 200).json()["status"]
+            status = _call(s, "GET", f"{url}/jobs/{job_id}", region, 200).json()["status"]
             if status == "done":
                 break
             if time.monotonic() - started > job_timeout_s:

@@ -19,7 +19,7 @@ from harness.stack.toxiproxy_config import toxiproxy_config
 from harness.vocabulary import ENTRY_ADDRESSES, entry_service, queue_service, tier_service
 
 APP_IMAGE = "chaos-harness/app:latest"
-ROUTER_IMAGE = "chaos-harness/router:latest"
+ENTRY_IMAGE = "chaos-harness/entry:latest"
 DNS_IMAGE = "chaos-harness/dns:latest"
 QUEUE_IMAGE = "chaos-harness/queue:latest"
 SHARD_IMAGE = "chaos-harness/shard:latest"
@@ -238,17 +238,16 @@ def _entry(region: str) -> ContainerSpec:
     return ContainerSpec(
         instance=entry_service(region),
         service=entry_service(region),
-        image=ROUTER_IMAGE,
+        image=ENTRY_IMAGE,
         sites=(region,),
         start_last=True,  # once the web tier answers: the DNS checks see it healthy at once
         env={
-            "ROLE": "entry",
             "ENTRY_REGION": region,
             "WEB_ADDR": f"{tier_service('web', region)}:{t.WEB_PORT}",
         },
-        publish=[t.ROUTER_METRICS_PORT],
-        probe=probes.http(t.ROUTER_METRICS_PORT, "/stats"),
-        health_cmd=_tcp_health(t.ROUTER_PORT),
+        publish=[t.ENTRY_METRICS_PORT],
+        probe=probes.http(t.ENTRY_METRICS_PORT, "/stats"),
+        health_cmd=_tcp_health(t.ENTRY_PORT),
     )
 
 

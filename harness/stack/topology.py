@@ -24,8 +24,8 @@ shard_node = v.shard_node
 # Ports inside the containers (host ports are chosen by Docker and discovered).
 WEB_PORT = 8080  # web API and its /metrics
 WORKER_METRICS_PORT = 9100  # worker /metrics and /healthz
-ROUTER_PORT = 8080  # a region entry's front end
-ROUTER_METRICS_PORT = (
+ENTRY_PORT = 8080  # a region entry's front end
+ENTRY_METRICS_PORT = (
     8405  # an entry's HAProxy Prometheus exporter (/metrics) and stats page (/stats)
 )
 QUEUE_PORT = 6379
@@ -76,7 +76,7 @@ def edge_link(region: str) -> Link:
         region=region,
         kind="edge",
         listen_port=20000 + region_index(region),
-        upstream=f"{v.entry_service(region)}:{ROUTER_PORT}",
+        upstream=f"{v.entry_service(region)}:{ENTRY_PORT}",
     )
 
 

@@ -70,7 +70,7 @@ def precreate_metrics() -> None:
 
 
 precreate_metrics()
-# Probes are not traffic: counting them would put the router's health checks into error ratios.
+# Probes are not traffic: counting them would put the entries' health checks into error ratios.
 UNMETERED_ROUTES = {"/healthz", "/metrics"}
 HEALTH_TIMEOUT = 0.5
 
@@ -308,7 +308,7 @@ async def check(name: str, probe, timeout: float = HEALTH_TIMEOUT) -> tuple[str,
 
 async def healthz(request: web.Request) -> web.Response:
     """Healthy while the queue and at least one shard answer: one dead shard must not take the
-    region out of the geo router, a region cut off from all its data must fail over."""
+    region out of the DNS answer, a region cut off from all its data must fail over."""
     app = request.app
     results = dict(
         await asyncio.gather(

@@ -135,7 +135,7 @@ def test_the_stacks_dns_server_and_the_scenarios_stale_users_reach_the_settings(
     assert LoadSettings.from_json(s.to_json()) == s
 
 
-def test_a_stack_without_dns_keeps_the_router_and_the_header(tmp_path: Path) -> None:
+def test_a_stack_without_dns_sends_every_request_to_the_host(tmp_path: Path) -> None:
     s = settings_of({}, tmp_path)
     assert not s.uses_dns
     assert (s.host, s.dns_host, s.dns_port, s.entry_port) == ("http://127.0.0.1:8000", "", 0, 0)

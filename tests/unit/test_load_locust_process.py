@@ -1,5 +1,5 @@
 """The real Locust subprocess on the harness's locustfile, for a few seconds, against a loopback
-stand-in for the geo router (harness.load.fake_target), and against the same stand-in on both
+stand-in for the stack (harness.load.fake_target), and against the same stand-in on both
 regions' entry addresses with an in-process DNS server (tests.fakes.FakeDnsServer). No
 Docker, no network."""
 
@@ -140,7 +140,7 @@ def test_users_resolve_the_service_and_follow_the_answer(entries: int, tmp_path:
     by_subnet = {CLIENT_SUBNETS[r]: ENTRY_ADDRESSES[r] for r in REGIONS}
     with FakeDnsServer(by_subnet, ttl=1) as dns:
         settings = LoadSettings(
-            host="http://127.0.0.1:9",  # the router: unused with geo DNS
+            host="http://127.0.0.1:9",  # unused with geo DNS
             users=20,
             spawn_rate=20,
             duration_s=10,

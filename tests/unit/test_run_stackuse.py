@@ -26,7 +26,7 @@ def running(client: FakeDocker, config: StackConfig, *, with_json: bool = True) 
     own = {**labels.stack_labels(config.name, labels.OWNER_UP), CONFIG_HASH: config_hash(config)}
     if with_json:
         own[CONFIG] = config.as_json()
-    for instance in ("geo-router", "web-us-east-1"):
+    for instance in ("entry-us-east", "web-us-east-1"):
         client.containers.create("img", name=f"chaos-{config.name}-{instance}", labels=dict(own))
 
 
@@ -84,7 +84,7 @@ def test_acquire_with_reuse_refuses_before_touching_the_stack(
 ) -> None:
     client = FakeDocker()
     running(client, StackConfig(name="default"))
-    up = SimpleNamespace(services=[SimpleNamespace(name="geo-router", image="img")])
+    up = SimpleNamespace(services=[SimpleNamespace(name="entry-us-east", image="img")])
     monkeypatch.setattr("harness.run.stackuse.stack_status", lambda c, name: up)
     healed: list[str] = []
     monkeypatch.setattr("harness.run.stackuse.DockerContainers",

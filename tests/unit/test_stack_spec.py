@@ -11,7 +11,7 @@ from harness.stack.dns_zone import dns_files, dns_settings
 from harness.stack.patroni import patroni_yaml
 from harness.stack.probes import Probe
 from harness.stack.scrape import file_sd_target, prometheus_config
-from harness.stack.spec import ContainerSpec, services, stack_spec
+from harness.stack.spec import ENTRY_IMAGE, ContainerSpec, services, stack_spec
 from harness.stack.toxiproxy_config import toxiproxy_config
 from harness.vocabulary import CLIENT_SUBNETS, ENTRY_ADDRESSES
 
@@ -135,9 +135,8 @@ def test_each_entry_serves_its_own_regions_web_tier_behind_its_edge_link() -> No
     links = {link.name: link for link in t.all_links()}
     for region in t.REGIONS:
         entry = specs[f"entry-{region}"]
-        assert entry.image == specs["entry-us-east"].image  # one router image, ROLE=entry
+        assert entry.image == ENTRY_IMAGE  # one entry image for both regions
         assert entry.env == {
-            "ROLE": "entry",
             "ENTRY_REGION": region,
             "WEB_ADDR": f"web-{region}:{t.WEB_PORT}",
         }
@@ -149,9 +148,9 @@ def test_each_entry_serves_its_own_regions_web_tier_behind_its_edge_link() -> No
         # users come in through the region's edge link, whose upstream is this entry
         edge = links[f"edge-{region}"]
         assert (edge.kind, edge.region) == ("edge", region)
-        assert edge.upstream == f"entry-{region}:{t.ROUTER_PORT}"
+        assert edge.upstream == f"entry-{region}:{t.ENTRY_PORT}"
         assert entry.start_last  # once the web tier answers
-        assert entry.probe.port in entry.publish and t.ROUTER_PORT not in entry.publish
+        assert entry.probe.port in entry.publish and t.ENTRY_PORT not in entry.publish
 
 
 def _dns_files(config: StackConfig) -> dict[str, str]:
@@ -246,7 +245,7 @@ def test_only_loopback_ports_are_published_for_the_entry_points() -> None:
     assert all(specs[n].publish == [t.WEB_PORT] for n in published if n.startswith("web-"))
     assert all(specs[n].publish == [t.WORKER_METRICS_PORT] for n in published if "worker" in n)
     assert all(
-        specs[n].publish == [t.ROUTER_METRICS_PORT] for n in published if n.startswith("entry-")
+        specs[n].publish == [t.ENTRY_METRICS_PORT] for n in published if n.startswith("entry-")
     )
     # Only the DNS server publishes UDP; only Toxiproxy publishes on addresses of their own:
     # each region's edge on that region's entry address
@@ -292,7 +291,7 @@ def test_prometheus_scrapes_every_service_each_second() -> None:
         tg: sc["labels"] for sc in jobs["entry"]["static_configs"] for tg in sc["targets"]
     }
     assert entry_targets == {
-        f"entry-{r}:{t.ROUTER_METRICS_PORT}": {"region": r, "service": f"entry-{r}"}
+        f"entry-{r}:{t.ENTRY_METRICS_PORT}": {"region": r, "service": f"entry-{r}"}
         for r in t.REGIONS
     }
     assert [tg for sc in jobs["dns"]["static_configs"] for tg in sc["targets"]] == [
