@@ -21,6 +21,13 @@ from harness.stack.endpoints import Endpoints
 from harness.stack.lifecycle import bring_up
 from harness.stack.teardown import tear_down
 
+
+def session_stack_config(name: str) -> StackConfig:
+    """The session stack's configuration: the one `stack` starts, and the one a verdict cell
+    compares its scenario's `stack:` with before it reuses that stack."""
+    return StackConfig(name=name, workers_per_region=2)
+
+
 # The `integration` marker is applied to every test here by tests/conftest.py (a conftest's
 # own `pytestmark` does nothing).
 
@@ -37,7 +44,7 @@ def stack_name() -> str:
 
 @pytest.fixture(scope="session")
 def stack(docker_client: docker.DockerClient, stack_name: str) -> Iterator[Endpoints]:
-    config = StackConfig(name=stack_name, workers_per_region=2)
+    config = session_stack_config(stack_name)
     endpoints = bring_up(
         docker_client,
         config,
