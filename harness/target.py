@@ -45,3 +45,6 @@ class Target:
     # The request ids the system's entries logged since a time: which writes reached it. None
     # when the system cannot tell (its unanswered writes then all stay unknown).
     reached_requests: Callable[[float], frozenset[str]] | None = None
+    # Prepares the system for the load (fills its connection pools) and says what it did in
+    # one line; None when the system needs nothing. Never judged: the run's checks judge.
+    warm_up: Callable[[], str] | None = None

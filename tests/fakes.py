@@ -455,7 +455,12 @@ class FakeStack:
             scrape=lambda: self.scrape,
             loadgen_metrics="127.0.0.1:9998",
             describe={"name": "fake"},
+            warm_up=self._warm_up,
         )
+
+    def _warm_up(self) -> str:
+        self.journal.append("warmed up")
+        return "16 reads in 0.1 s (16 404)"
 
     def release(self) -> None:
         self.journal.append("stack released")

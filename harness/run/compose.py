@@ -37,7 +37,9 @@ from harness.scenario.model import Scenario
 from harness.slo.prometheus import PrometheusClient
 from harness.stack.entry_log import reached_ids
 from harness.stack.lifecycle import discover_endpoints
+from harness.stack.smoke import region_url
 from harness.stack.status import wait_until_healthy
+from harness.stack.warmup import warm_up
 from harness.target import Target
 
 Say = Callable[[str], None]
@@ -103,4 +105,5 @@ def bundled_target(client: docker.DockerClient, use: StackUse, *, run_id: str) -
         loadgen_metrics=f"{host}:{free_port(host)}",
         describe=use.describe(),
         reached_requests=lambda since: reached_ids(client, use.name, since=since),
+        warm_up=lambda: warm_up(lambda region: region_url(endpoints, region)).summary(),
     )

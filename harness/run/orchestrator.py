@@ -214,6 +214,9 @@ class ScenarioRun:
             metrics=target.loadgen_metrics, run_dir=self.run_dir,
             dns=endpoints.dns, entry_port=endpoints.entry_port,
         )  # fmt: skip
+        if target.warm_up is not None:
+            with self.step("warm up"):
+                self.event("warmed_up", target.warm_up())
         with self.step("load and faults"):
             self._drive(target, settings)
         time.sleep(self.options.settle_s)  # let the last scrapes land before judging

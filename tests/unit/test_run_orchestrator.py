@@ -65,16 +65,19 @@ def test_a_passing_run_acquires_in_order_and_cleans_up_in_reverse(tmp_path: Path
     stack = FakeStack(prom=FakeProm(instant=[({}, 0.01)]))
     code, run, _ = execute(tmp_path, stack, slos=[ERROR_RATIO])
     assert code == EXIT_OK and run.record.status == "passed"
-    assert stack.journal[:6] == [
+    assert stack.journal[:7] == [
         "connected",
         "stack acquired",
         "links reset",
         "containers healed",
         "gauge started",
+        "warmed up",  # pools filled before the load: its cold start is not judged
         "load started",
     ]
     assert stack.journal[-len(CLEANUPS) :] == CLEANUPS
     assert stack.scrape.sources == {} and stack.shards.closed and stack.queue.closed
+    warmed = [e for e in run.record.events if e.kind == "warmed_up"]
+    assert [e.message for e in warmed] == ["16 reads in 0.1 s (16 404)"]
     saved = load_record(tmp_path)
     assert saved.exit_code == EXIT_OK and [s.verdict for s in saved.slos] == ["pass"]
     assert all(step.status == "ok" for step in saved.steps)
