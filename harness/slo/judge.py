@@ -225,10 +225,11 @@ def _settle_time(
         raise _NoVerdict(f"{len(series)} series came back where one was expected")
     points = series[0].points
     if slo.time_to_recover_s is None:
-        observed = settled_after(points, since=since, level=0.0)
+        level = float(slo.backlog_drained_within_s.level)
+        observed = settled_after(points, since=since, level=level)
         last = points[-1][1] if points else None
         end = f"the end of the {window.name} window"
-        return observed, None if observed is not None else _unsettled(last, 0.0, end), None
+        return observed, None if observed is not None else _unsettled(last, level, end), None
     spec = slo.time_to_recover_s
     found = recovery(points, since=since, until=until, level=spec.level)
     story = recovery_story(found, spec.level)

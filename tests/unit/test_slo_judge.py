@@ -239,6 +239,34 @@ DRAIN: dict[str, Any] = {"backlog_drained_within_s": {"max": 5}}
             "after the fault window ends",
             id="reference after the phase",
         ),
+        # A drained queue under live load: the jobs that just arrived show at some scrapes.
+        pytest.param(
+            "recovery",
+            DRAIN,
+            series(40, 12, 0, 1, 0, 1, 1, 0, 1, 0, t0=1121),
+            "fail",
+            None,
+            "back at or under 0 only in the last samples",
+            id="level 0 wants three empty scrapes in a row",
+        ),
+        pytest.param(
+            "recovery",
+            {"backlog_drained_within_s": {"max": 5, "level": 2}},
+            series(40, 12, 0, 1, 0, 1, 1, 0, 1, t0=1121),
+            "pass",
+            2.6,
+            None,
+            id="level 2 counts the arriving jobs as drained",
+        ),
+        pytest.param(
+            "recovery",
+            {"backlog_drained_within_s": {"max": 5, "level": 2}},
+            series(40, 30, 20, 10, 3, 3, 3, t0=1121),
+            "fail",
+            None,
+            "still above 2",
+            id="a level is still a bound",
+        ),
     ],
 )
 def test_settle_verdicts(
