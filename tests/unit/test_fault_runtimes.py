@@ -78,13 +78,27 @@ def test_region_outage_network_cuts_the_regions_entry_the_wan_and_its_witness_li
     assert tox.dirty() == []
 
 
-def test_region_outage_network_cuts_the_users_entry_first() -> None:
+def test_region_outage_network_cuts_the_witness_first_and_the_users_entry_last() -> None:
+    """The links go one by one: a region whose primaries still reached the witness while
+    their standbys' streams ended took those standbys out of Patroni's /sync key, and the
+    other region could promote nothing (topology.isolation_links)."""
     ctx, tox, _, _ = make_context()
     with inject(spec(type="region_outage", region="us-west"), ctx):
         pass
     disabled = [name for verb, name in tox.calls if verb == "disable"]
-    assert disabled[0] == "edge-us-west"
+    assert disabled[0] == "witness-us-west"
+    assert set(disabled[1:-1]) == {link.name for link in t.wan_links()}
+    assert disabled[-1] == "edge-us-west"
     assert len(disabled) == 1 + len(t.wan_links()) + 1
+
+
+def test_a_wan_partition_cuts_the_witness_before_the_wan() -> None:
+    ctx, tox, _, _ = make_context()
+    with inject(spec(type="wan_partition", region="us-west"), ctx):
+        pass
+    disabled = [name for verb, name in tox.calls if verb == "disable"]
+    assert disabled[0] == "witness-us-west"
+    assert set(disabled[1:]) == {link.name for link in t.wan_links()}
 
 
 def test_region_outage_stop_stops_every_container_of_the_region_and_starts_them_again() -> None:
@@ -227,10 +241,10 @@ def test_an_exception_inside_the_window_still_removes_the_fault(fields: dict[str
 
 def test_partial_apply_is_undone_when_one_link_fails() -> None:
     ctx, tox, _, _ = make_context()
-    tox.fail_on = "wan-shard0-us-east"  # the second link region_outage cuts, after the edge
+    tox.fail_on = "wan-shard0-us-east"  # the second link region_outage cuts, after the witness
     with pytest.raises(InfraError), inject(spec(type="region_outage", region="us-east"), ctx):
         pass
-    assert tox.calls[:2] == [("disable", "edge-us-east"), ("enable", "edge-us-east")]
+    assert tox.calls[:2] == [("disable", "witness-us-east"), ("enable", "witness-us-east")]
     assert tox.dirty() == []
 
 

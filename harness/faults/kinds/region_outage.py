@@ -5,9 +5,8 @@ witness are cut, so the region keeps running and nobody reaches it; its primarie
 witness and demote themselves. `mode: stop` stops every container of the region (power loss:
 its entry, web, workers, queue, its copy of every shard) and starts them again when the
 window ends. Either way the DNS must send the region's users to the other region (its check
-of the entry fails), the other region's standbys must be promoted,
-the other region's standbys must be promoted, and afterwards the region rejoins (its nodes as
-standbys, rewound) and gets its users back.
+of the entry fails), the other region's standbys must be promoted, and afterwards the region
+rejoins (its nodes as standbys, rewound) and gets its users back.
 """
 
 from __future__ import annotations
@@ -36,8 +35,9 @@ class RegionOutageSpec(FaultSpec):
     )
 
     def links(self) -> list[str]:
-        """What `mode: network` cuts: the users' way in first, then the WAN."""
-        return [edge_link(self.region).name, *(link.name for link in isolation_links(self.region))]
+        """What `mode: network` cuts, in order: the witness and the WAN (isolation_links says
+        why the witness goes first), then the users' way in."""
+        return [*(link.name for link in isolation_links(self.region)), edge_link(self.region).name]
 
     def targets(self) -> tuple[str, ...]:
         if self.mode == "stop":
