@@ -115,7 +115,9 @@ def test_a_stall_shows_in_the_open_models_p99(
     _, record = run(tmp_path, stack_name, STALL)
     assert [f["status"] for f in record["faults"]] == ["removed", "removed"]
     p99 = observed(record, "the stall shows")
-    assert 1500 <= p99 <= 4000, p99  # about the 2 s pause, not a closed loop's milliseconds
+    # About the 2 s pause, not a closed loop's milliseconds. The top is loose: after the
+    # unpause the queued requests come in one burst, and one full run measured 4.5 s.
+    assert 1500 <= p99 <= 6000, p99
     # Prometheus, an observer of its own, saw both entries stall. It scrapes each one every
     # second and gives a scrape 900 ms: a scrape begun in the pause waits for its end or gives
     # up, and one of them began at least 0.5 s before the end of the 2 s pause.
