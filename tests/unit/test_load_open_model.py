@@ -74,12 +74,13 @@ def run(load_settings: LoadSettings, *, stall_at_s: float, stall_s: float) -> di
     with (run_dir / "locust_stats.csv").open() as f:
         stats = {row["Name"]: row for row in csv.DictReader(f)}
     with (run_dir / "locust_failures.csv").open() as f:
-        failures = [row["Error"] for row in csv.DictReader(f)]
+        failed = [(row["Method"], row["Name"], row["Error"]) for row in csv.DictReader(f)]
     return {
         "code": code,
         "rate": (second - first) / (t2 - t1),
         "total": stats["Aggregated"],
-        "failures": failures,
+        "failures": [error for _, _, error in failed],
+        "failed": failed,  # (method, stats name, error)
         "ledger": read_ledger(run_dir),
     }
 
@@ -127,6 +128,17 @@ def test_the_closed_model_times_out_and_ledgers_unseen_writes(target: str, tmp_p
     assert result["code"] == 1
     assert int(result["total"]["Failure Count"]) >= 10, result["total"]
     assert any(e.startswith("CatchResponseError('no answer (") for e in result["failures"])
+    # Reads are judged too (as they are counted, harness/load/locustfile.py's JudgedEvent):
+    # a read that timed out is a failure of its route, the status expected named.
+    timed_out = {
+        (method, name.split(" ", 1)[1])
+        for method, name, error in result["failed"]
+        if error.startswith("CatchResponseError('no answer (")
+    }
+    assert ("GET", "/users/{id}") in timed_out, result["failed"]
+    assert any(e.endswith("expected 200')") for m, _, e in result["failed"] if m == "GET"), result[
+        "failed"
+    ]
     ledger = result["ledger"]
     assert ledger.unknowns, ledger.counts
     assert {u.status for u in ledger.unknowns} == {0}
