@@ -105,23 +105,38 @@ JUDGE_KEY = "judge"  # a GET's context: its read_judge
 
 
 class JudgedEvent:
-    """Stands in for Locust's request event on every HTTP session the harness sends with
-    (Sender installs it). A GET goes without `catch_response`, whose context manager is about
-    2 us of CPU a request, and is judged here instead, before Locust and the client metrics
-    count it: its context carries its judge (read_judge). Anything else (writes, judged in
-    their `catch_response` block; the requests unresolved() reports) passes through as is."""
+    """Stands in for Locust's request `event` on every HTTP session the harness sends with
+    (Sender installs it; the open model's user with its `corrected` latencies), and every
+    request of the harness goes through it (dropped() too). For each, in this order:
 
-    __slots__ = ("event",)
+    - a GET, sent without `catch_response` (whose context manager is about 2 us of CPU a
+      request), is judged by the judge its context carries (read_judge), by its own time;
+      writes are judged in their `catch_response` block, and other requests come judged;
+    - the open model's latency correction (harness.load.arrivals.CorrectedEvent);
+    - the client metrics observe it (here rather than in a listener of Locust's event, which
+      would cost another call with all its arguments on every request);
+    - on to Locust's event, whose listeners (its stats) count it."""
 
-    def __init__(self, event: Any) -> None:
-        self.event = event
+    __slots__ = ("corrected", "event")
+
+    def __init__(self, event: Any, corrected: CorrectedEvent | None = None) -> None:
+        self.event, self.corrected = event, corrected
 
     def fire(self, **meta: Any) -> None:
-        judge = meta["context"].get(JUDGE_KEY)
+        context = meta["context"]
+        judge = context.get(JUDGE_KEY)
         if judge is not None:
             why = judge(meta["response"], meta["response_time"])
             if why is not None:  # what resp.failure(why) would have reported
                 meta["exception"] = CatchResponseError(why)
+        if self.corrected is not None:
+            meta["response_time"] = self.corrected.correct(meta["response_time"]) or 0.0
+        route = context.get("route")
+        if route is not None:  # always, for the harness's requests; served_region(), inlined
+            headers = getattr(meta["response"], "headers", None)
+            served = None if headers is None else headers.get(SERVED_HEADER)
+            seconds = meta["response_time"] / 1000.0
+            METRICS.observe(context["region"], route, served, meta["exception"] is None, seconds)
         self.event.fire(**meta)
 
 
@@ -418,7 +433,7 @@ class OpenModelUser(FastHttpUser):
             raise StopUser()
         worker = STATE.worker
         corrected = CorrectedEvent(self.environment.events.request)
-        self.client.request_event = corrected
+        self.client.request_event = JudgedEvent(self.environment.events.request, corrected)
         body_rng = random.Random(f"chaos-open-tasks:{SETTINGS.seed}:{worker}")
         loop = OpenLoop(
             Schedule(
@@ -500,7 +515,7 @@ def dropped(
     """An open-model iteration that could not start, or was cut off: a failed request of its
     task's first route, timed as if it had timed out (harness.load.arrivals)."""
     region, route = arrival.region, ROUTE_OF_REQUEST[arrival.task]
-    environment.events.request.fire(
+    JudgedEvent(environment.events.request).fire(  # counted as every request is
         request_type="POST" if route in WRITE_OPS else "GET",
         name=NAMES[region, route],
         response_time=response_time,
@@ -547,7 +562,6 @@ def create_celebrities(environment: Environment) -> None:
 @events.init.add_listener
 def on_init(environment: Environment, **_: Any) -> None:
     runner = environment.runner
-    environment.events.request.add_listener(on_request)
     if isinstance(runner, WorkerRunner):
         environment.events.report_to_master.add_listener(on_report_to_master)
         return
@@ -571,32 +585,6 @@ def users_by_region(environment: Environment) -> dict[str, int]:
     else:
         by_class = runner.user_classes_count if runner else {}
     return {REGION_OF_CLASS[c]: n for c, n in by_class.items() if c in REGION_OF_CLASS}
-
-
-def on_request(
-    context: dict[str, Any],
-    response: Any,
-    response_time: float,
-    exception: Any,
-    request_type: str = "",
-    name: str = "",
-    response_length: int = 0,
-    start_time: float = 0.0,
-    url: str = "",
-    **_: Any,
-) -> None:
-    """Every request into the client metrics. Called by Locust with every argument of its
-    request event on every request (hot path): the ones it sends are named here rather than
-    left to `**_`, which would build a dict of them each time; observe() takes positional
-    arguments for the same reason (keyword passing costs more)."""
-    if "route" not in context:  # not one of the harness's requests
-        return
-    # served_region(response), inlined: a call less per request.
-    headers = getattr(response, "headers", None)
-    served = None if headers is None else headers.get(SERVED_HEADER)
-    METRICS.observe(
-        context["region"], context["route"], served, exception is None, response_time / 1000.0
-    )
 
 
 def on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
