@@ -6,6 +6,19 @@ a master and N workers, N = every core by default). Each round runs both generat
 back, the first one alternating, so warm-up and drift fall on both sides; a round's ratio is
 harness req/s over plain req/s and the figure is the median over rounds (target >= 0.95).
 
+A run's req/s is Locust's own, the Requests/s of the Aggregated row of its `_stats.csv`:
+requests / (last request - start of the test), where the test starts when the runner starts
+the users (Runner.start clears the stats), after the imports, the locustfile's init listeners
+and, with --processes, the workers' connecting. Neither generator's start-up is in it (the
+harness's imports cost about 0.1 s of CPU more than plain Locust's, once per run: the
+workers are forked after them), and both generators are measured over the same kind of
+window: from their users' start to the last row Locust wrote (it rewrites the file every
+second and not at exit; with --processes the master counts what the workers reported). A
+steady-state rate, then; measuring it again from the history would change nothing but the
+window's ends. The CPU time per request printed beside it is whole processes', start-up
+included: a cross-check, not judged (it counts the harness's extra imports: 5 us a request
+in an 8 s round at 2,500 req/s).
+
 The machines are noisy: a round counts only if every other process together used at most
 --max-foreign cores meanwhile (the machine's busy time in /proc/stat minus this benchmark's
 own processes); a busier round is run again, up to 3 x --rounds rounds in all. Also printed:

@@ -124,9 +124,11 @@ class OpenLoop:
 
 
 class CorrectedEvent:
-    """Stands in for Locust's request event on the open model's HTTP session: the first
-    request fired by a greenlet after `due()` gets response_time = now - due (in ms), never
-    less than its own time; later ones keep theirs."""
+    """The open model's latency correction, for Locust's request `event`: the first request
+    fired by a greenlet after `due()` gets response_time = now - due (in ms), never less than
+    its own time; later ones keep theirs. `fire()` stands in for the event; `correct()` is
+    the correction alone (the locustfile's JudgedEvent applies it between judging a request
+    and counting it)."""
 
     def __init__(
         self,
@@ -145,9 +147,16 @@ class CorrectedEvent:
     def done(self) -> None:
         self._due.pop(self._current(), None)
 
-    def fire(self, **kwargs: Any) -> None:
+    def correct(self, response_time: float | None) -> float | None:
+        """The response time (ms) to report for a request of the current greenlet, which is
+        done with its due time: now - due for the first after `due()`, never less than its own
+        time; its own time otherwise. (What fire() reports; the locustfile's JudgedEvent
+        calls this between judging a request by its own time and counting it.)"""
         due = self._due.pop(self._current(), None)
-        if due is not None:
-            corrected = (self._clock() - due) * 1000.0
-            kwargs["response_time"] = max(kwargs.get("response_time") or 0.0, corrected)
+        if due is None:
+            return response_time
+        return max(response_time or 0.0, (self._clock() - due) * 1000.0)
+
+    def fire(self, **kwargs: Any) -> None:
+        kwargs["response_time"] = self.correct(kwargs.get("response_time"))
         self.event.fire(**kwargs)

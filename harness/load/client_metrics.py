@@ -86,8 +86,10 @@ class ClientMetrics:
                         self.requests.setdefault((region, served, route, result), 0)
 
     def observe(
-        self, *, region: str, route: str, served: str | None, ok: bool, seconds: float
+        self, region: str, route: str, served: str | None, ok: bool, seconds: float
     ) -> None:
+        """One request. Called for every request sent: positional arguments are accepted (the
+        locustfile passes them so) because they are the cheaper call."""
         key = (region, served or NO_SERVED_REGION, route, "ok" if ok else "error")
         self.requests[key] = self.requests.get(key, 0) + 1
         lkey = (region, route)

@@ -8,7 +8,9 @@ from region_counts(), so the split of users by home region is exact. The open mo
 OpenLoad user per load process, whose task runs that process's slice of the arrival schedule
 (harness.load.arrivals), each iteration one of the same task functions in its own greenlet.
 Locust stats entries are named "<home region> <route template>". Every request gives up after
-the request timeout; a timeout, or an answer slower than it, is a failed request.
+the request timeout; a timeout, or an answer slower than it, is a failed request. A write is
+judged in its `catch_response` block (its body is read there), a read as Locust counts it
+(JudgedEvent, in front of each session's request event: no context manager per read).
 
 Geo DNS (settings.uses_dns): users find the service by name (harness.load.resolver), each
 closed-model user with a cache of its own (a share of them ignoring TTLs), and send each
@@ -44,8 +46,13 @@ from harness.load.ledger import LedgerWriter, commit_of, outcome_unknown
 from harness.load.resolver import CachingResolver, ResolveError, dns_query
 from harness.load.settings import SETTINGS_ENV, LoadSettings
 from harness.load.state import LoadState, celebrity_plan
-from harness.stack.topology import REGIONS
-from harness.vocabulary import HOME_HEADER, REQUEST_ID_HEADER, ROUTE_OF_REQUEST, SERVED_HEADER
+from harness.vocabulary import (
+    HOME_HEADER,
+    REGIONS,
+    REQUEST_ID_HEADER,
+    ROUTE_OF_REQUEST,
+    SERVED_HEADER,
+)
 
 locust.stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1  # progress() reads the history while it runs
 
@@ -94,14 +101,56 @@ class _Origins(dict[str, str]):
 ORIGINS = _Origins()
 
 
+JUDGE_KEY = "judge"  # a GET's context: its read_judge
+
+
+class JudgedEvent:
+    """Stands in for Locust's request `event` on every HTTP session the harness sends with
+    (Sender installs it; the open model's user with its `corrected` latencies), and every
+    request of the harness goes through it (dropped() too). For each, in this order:
+
+    - a GET, sent without `catch_response` (whose context manager is about 2 us of CPU a
+      request), is judged by the judge its context carries (read_judge), by its own time;
+      writes are judged in their `catch_response` block, and other requests come judged;
+    - the open model's latency correction (harness.load.arrivals.CorrectedEvent);
+    - the client metrics observe it (here rather than in a listener of Locust's event, which
+      would cost another call with all its arguments on every request);
+    - on to Locust's event, whose listeners (its stats) count it."""
+
+    __slots__ = ("corrected", "event")
+
+    def __init__(self, event: Any, corrected: CorrectedEvent | None = None) -> None:
+        self.event, self.corrected = event, corrected
+
+    def fire(self, **meta: Any) -> None:
+        context = meta["context"]
+        judge = context.get(JUDGE_KEY)
+        if judge is not None:
+            why = judge(meta["response"], meta["response_time"])
+            if why is not None:  # what resp.failure(why) would have reported
+                meta["exception"] = CatchResponseError(why)
+        if self.corrected is not None:
+            meta["response_time"] = self.corrected.correct(meta["response_time"]) or 0.0
+        route = context.get("route")
+        if route is not None:  # always, for the harness's requests; served_region(), inlined
+            headers = getattr(meta["response"], "headers", None)
+            served = None if headers is None else headers.get(SERVED_HEADER)
+            seconds = meta["response_time"] / 1000.0
+            METRICS.observe(context["region"], route, served, meta["exception"] is None, seconds)
+        self.event.fire(**meta)
+
+
 class Sender:
     """What a task sends with: a user's HTTP session and, with geo DNS, the resolver that
-    says where its requests go (None: to the session's base URL, settings.host)."""
+    says where its requests go (None: to the session's base URL, settings.host). Puts a
+    JudgedEvent (once) in front of the session's request event: its GETs are judged there."""
 
     __slots__ = ("http", "resolver")
 
     def __init__(self, http: Any, resolver: CachingResolver | None) -> None:
         self.http, self.resolver = http, resolver
+        if not isinstance(http.request_event, JudgedEvent):
+            http.request_event = JudgedEvent(http.request_event)
 
     def url(self, path: str) -> str:
         """Where to send `path`: an absolute URL at the resolved entry (FastHttpSession sends
@@ -123,6 +172,10 @@ def new_resolver(region: str, *, ignores_ttl: bool) -> CachingResolver | None:
 
 TIMEOUT_MS = SETTINGS.request_timeout_s * 1000.0
 WRITE_OPS = {tr.ROUTE_CREATE_USER: "user", tr.ROUTE_SUBMIT_PHOTO: "job"}
+# A GET's judge compares the answer's status with this first; only another status goes on
+# to traffic.is_ok, which judges (a status other than the expected one is a failure there too).
+EXPECTED = tr.EXPECTED_STATUS
+THINK_LOW_S, THINK_HIGH_S = SETTINGS.think_time_s
 
 
 def served_region(response: Any) -> str | None:
@@ -159,38 +212,74 @@ def unresolved(
     )
 
 
-def _late(resp: Any) -> None:
-    """Answered, but after the request timeout: a failure like a timeout. (The socket gives
-    up after request_timeout without progress; a trickling answer can take longer.) Called
-    only past the timeout, so the hot path pays one comparison."""
-    resp.failure(f"answered after the {SETTINGS.request_timeout_s:g} s request timeout")
+# Answered, but after the request timeout: a failure like a timeout. (The socket gives up
+# after request_timeout without progress; a trickling answer can take longer.)
+LATE = f"answered after the {SETTINGS.request_timeout_s:g} s request timeout"
+READBACK_FAILURE = "HTTP {}, expected 200 (reading back the user just created)"
 
 
-def send(
-    sender: Sender,
-    region: str,
-    method: str,
-    route: str,
-    path: str,
-    body: Any = None,
-    user: int = 0,
-) -> Any:
-    """One request, judged by traffic.is_ok; returns the parsed JSON body on success, else None.
-    Writes the stack acknowledged (POSTs) go to the ledger, and so do writes whose outcome
-    was not seen (no answer, 5xx, an unreadable 2xx): `user` is the photo's owner."""
+def read_judge(route: str, *, readback: bool = False) -> Callable[[Any, float], str | None]:
+    """What JudgedEvent asks of a GET of `route`: why its answer (taking `response_time` ms)
+    is a failure, None when it is not. Judged by traffic.is_ok (a 404 is a failure: the ids
+    read were acknowledged), then by the request timeout. `readback`: the read of a user
+    just created (its failures say so)."""
+    expected = EXPECTED[route]
+
+    def judge(resp: Any, response_time: float) -> str | None:
+        status = int(resp.status_code or 0)
+        if status != expected and not tr.is_ok(route, status):
+            return READBACK_FAILURE.format(status) if readback else _failure(route, status, resp)
+        if response_time > TIMEOUT_MS:  # the only cost past the status on the hot path
+            return LATE
+        return None
+
+    return judge
+
+
+# The contexts of the GETs, each with its judge (the contexts of the others have none).
+READ_CONTEXTS = {
+    (r, route): {**CONTEXTS[r, route], JUDGE_KEY: read_judge(route)}
+    for r in HOMES
+    for route in sorted(tr.READ_ROUTES)
+}
+READBACK_CONTEXTS = {
+    r: {**CONTEXTS[r, tr.ROUTE_READ_USER], JUDGE_KEY: read_judge(tr.ROUTE_READ_USER, readback=True)}
+    for r in HOMES
+}
+
+
+def get(sender: Sender, region: str, route: str, path: str, context: dict[str, Any]) -> Any:
+    """One GET of `path`, judged as it is counted by the session's JudgedEvent with the judge
+    in `context` (READ_CONTEXTS, READBACK_CONTEXTS); the answer, None when it could not be
+    sent for want of a DNS answer (a failed request too)."""
+    if sender.resolver is None:  # no geo DNS: `path` for the session's base URL
+        url = path
+    else:
+        try:
+            url = sender.url(path)
+        except ResolveError as exc:  # not after an answer: the resolver keeps the last one
+            unresolved(sender, "GET", region, route, path, exc)
+            return None
+    return sender.http.request(
+        "GET", url, name=NAMES[region, route], headers=HEADERS[region], context=context
+    )
+
+
+def post(sender: Sender, region: str, route: str, path: str, body: Any, user: int = 0) -> Any:
+    """One write, judged by traffic.is_ok, the request timeout and its body; returns the parsed
+    JSON body on success, else None. Writes the stack acknowledged go to the ledger, and so
+    do writes whose outcome was not seen (no answer, 5xx, an unreadable 2xx): `user` is the
+    photo's owner."""
     try:
         url = sender.url(path)
     except ResolveError as exc:
-        unresolved(sender, method, region, route, path, exc)
+        unresolved(sender, "POST", region, route, path, exc)
         return None
     # A write carries an id of its own, which the entries log (harness/stack/entry_log.py).
-    request_id = ""
-    headers = HEADERS[region]
-    if method == "POST":
-        request_id = next_request_id()
-        headers = {**headers, REQUEST_ID_HEADER: request_id}
+    request_id = next_request_id()
+    headers = {**HEADERS[region], REQUEST_ID_HEADER: request_id}
     with sender.http.request(
-        method,
+        "POST",
         url,
         name=NAMES[region, route],
         json=body,
@@ -202,13 +291,11 @@ def send(
         if not tr.is_ok(route, status):
             resp.failure(_failure(route, status, resp))
             error = getattr(resp, "error", None)
-            if method == "POST" and outcome_unknown(status, error, resp.headers):
+            if outcome_unknown(status, error, resp.headers):
                 _unknown(resp, region, route, status, user, request_id)
             return None
         if resp.request_meta["response_time"] > TIMEOUT_MS:
-            _late(resp)  # a write acknowledged late is still acknowledged: on to the ledger
-        if method != "POST":
-            return {}
+            resp.failure(LATE)  # a write acknowledged late is still acknowledged: to the ledger
         served = served_region(resp) or "none"
         commit = commit_of(resp.headers)
         try:
@@ -250,26 +337,9 @@ def _unknown(
 def read_back(sender: Sender, region: str, user_id: int) -> int:
     """GET the user just created; its status (0 without an answer). A 404 is a failure: the
     stack acknowledged this id a moment ago."""
-    route, path = tr.ROUTE_READ_USER, f"/users/{user_id}"
-    try:
-        url = sender.url(path)
-    except ResolveError as exc:  # not after an answer: the resolver keeps the last one
-        unresolved(sender, "GET", region, route, path, exc)
-        return 0
-    with sender.http.request(
-        "GET",
-        url,
-        name=NAMES[region, route],
-        headers=HEADERS[region],
-        catch_response=True,
-        context=CONTEXTS[region, route],
-    ) as resp:
-        status = int(resp.status_code or 0)
-        if not tr.is_ok(route, status):
-            resp.failure(f"HTTP {status}, expected 200 (reading back the user just created)")
-        elif resp.request_meta["response_time"] > TIMEOUT_MS:
-            _late(resp)
-        return status
+    route = tr.ROUTE_READ_USER
+    resp = get(sender, region, route, f"/users/{user_id}", READBACK_CONTEXTS[region])
+    return 0 if resp is None else int(resp.status_code or 0)
 
 
 # The tasks, shared by both load models: what a user of `region` does with `sender`, its
@@ -278,7 +348,7 @@ def read_back(sender: Sender, region: str, user_id: int) -> int:
 
 def create_user(sender: Sender, region: str, rng: random.Random) -> None:
     body = {"name": f"u-{region}-{rng.getrandbits(32):08x}"}
-    data = send(sender, region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
+    data = post(sender, region, tr.ROUTE_CREATE_USER, "/users", body)
     if data is None:
         return
     user_id = int(data["id"])
@@ -291,7 +361,8 @@ def read_user(sender: Sender, region: str, rng: random.Random) -> None:
     user_id = STATE.pick_user(rng)
     if user_id is None:
         return create_user(sender, region, rng)
-    send(sender, region, "GET", tr.ROUTE_READ_USER, f"/users/{user_id}")
+    route = tr.ROUTE_READ_USER
+    get(sender, region, route, f"/users/{user_id}", READ_CONTEXTS[region, route])
 
 
 def submit_photo(sender: Sender, region: str, rng: random.Random) -> None:
@@ -300,7 +371,7 @@ def submit_photo(sender: Sender, region: str, rng: random.Random) -> None:
         return create_user(sender, region, rng)
     body = {"op": rng.choice(tr.PHOTO_OPS)}
     path = f"/users/{user_id}/photos"
-    data = send(sender, region, "POST", tr.ROUTE_SUBMIT_PHOTO, path, body, user_id)
+    data = post(sender, region, tr.ROUTE_SUBMIT_PHOTO, path, body, user_id)
     if data is not None:
         STATE.job_acknowledged(str(data["job_id"]))
 
@@ -309,7 +380,8 @@ def read_job(sender: Sender, region: str, rng: random.Random) -> None:
     job_id = STATE.pick_job(rng)
     if job_id is None:
         return submit_photo(sender, region, rng)
-    send(sender, region, "GET", tr.ROUTE_READ_JOB, f"/jobs/{job_id}")
+    route = tr.ROUTE_READ_JOB
+    get(sender, region, route, f"/jobs/{job_id}", READ_CONTEXTS[region, route])
 
 
 TASKS: dict[str, Callable[[Sender, str, random.Random], None]] = {
@@ -328,8 +400,9 @@ class RegionUser(FastHttpUser):
     network_timeout = connection_timeout = SETTINGS.request_timeout_s
 
     def wait_time(self) -> float:
-        low, high = SETTINGS.think_time_s
-        return low if low == high else self.rng.uniform(low, high)
+        if THINK_LOW_S == THINK_HIGH_S:
+            return THINK_LOW_S
+        return self.rng.uniform(THINK_LOW_S, THINK_HIGH_S)
 
     def on_start(self) -> None:
         self.rng, ignores_ttl = STATE.new_user(self.region)
@@ -360,7 +433,7 @@ class OpenModelUser(FastHttpUser):
             raise StopUser()
         worker = STATE.worker
         corrected = CorrectedEvent(self.environment.events.request)
-        self.client.request_event = corrected
+        self.client.request_event = JudgedEvent(self.environment.events.request, corrected)
         body_rng = random.Random(f"chaos-open-tasks:{SETTINGS.seed}:{worker}")
         loop = OpenLoop(
             Schedule(
@@ -442,7 +515,7 @@ def dropped(
     """An open-model iteration that could not start, or was cut off: a failed request of its
     task's first route, timed as if it had timed out (harness.load.arrivals)."""
     region, route = arrival.region, ROUTE_OF_REQUEST[arrival.task]
-    environment.events.request.fire(
+    JudgedEvent(environment.events.request).fire(  # counted as every request is
         request_type="POST" if route in WRITE_OPS else "GET",
         name=NAMES[region, route],
         response_time=response_time,
@@ -480,7 +553,7 @@ def create_celebrities(environment: Environment) -> None:
     for shard, region in celebrity_plan(SETTINGS.hotspots, list(HOMES)):
         for _attempt in range(3):
             body = {"name": f"celebrity-{shard}", "shard": shard}
-            data = send(senders[region], region, "POST", tr.ROUTE_CREATE_USER, "/users", body)
+            data = post(senders[region], region, tr.ROUTE_CREATE_USER, "/users", body)
             if data is not None:
                 STATE.celebrity_acknowledged(shard, int(data["id"]))
                 break
@@ -489,7 +562,6 @@ def create_celebrities(environment: Environment) -> None:
 @events.init.add_listener
 def on_init(environment: Environment, **_: Any) -> None:
     runner = environment.runner
-    environment.events.request.add_listener(on_request)
     if isinstance(runner, WorkerRunner):
         environment.events.report_to_master.add_listener(on_report_to_master)
         return
@@ -513,20 +585,6 @@ def users_by_region(environment: Environment) -> dict[str, int]:
     else:
         by_class = runner.user_classes_count if runner else {}
     return {REGION_OF_CLASS[c]: n for c, n in by_class.items() if c in REGION_OF_CLASS}
-
-
-def on_request(
-    context: dict[str, Any], response: Any, response_time: float, exception: Any, **_: Any
-) -> None:
-    if "route" not in context:
-        return
-    METRICS.observe(
-        region=context["region"],
-        route=context["route"],
-        served=served_region(response),
-        ok=exception is None,
-        seconds=response_time / 1000.0,
-    )
 
 
 def on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:

@@ -87,10 +87,12 @@ class LoadState:
         return hot_target(rng, self.settings.hotspots, self.elapsed_s(), self.celebrities)
 
     def pick_user(self, rng: random.Random) -> int | None:
-        """A read or write target: a celebrity during a hotspot, else an acknowledged user."""
-        target = self.hot(rng)
-        if target is not None:
-            return target.user_id
+        """A read or write target: a celebrity during a hotspot, else an acknowledged user.
+        (Called for most requests: without hotspots it goes straight to the pool.)"""
+        if self.settings.hotspots:
+            target = self.hot(rng)
+            if target is not None:
+                return target.user_id
         user = self.users.choice(rng)
         return None if user is None else int(user)
 

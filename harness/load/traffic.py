@@ -7,6 +7,7 @@ user's sequence of decisions is reproducible from (seed, region, index).
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -62,11 +63,17 @@ class TaskPicker:
             raise ValueError(f"no task has a positive weight in {dict(weights)}")
         self.names = [name for name, _ in chosen]
         self._cumulative = list(accumulate(w for _, w in chosen))
+        self._only = self.names[0] if len(self.names) == 1 else None
+        self._total = self._cumulative[-1] + 0.0
+        self._hi = len(self.names) - 1
 
     def pick(self, rng: random.Random) -> str:
-        if len(self.names) == 1:
-            return self.names[0]
-        return rng.choices(self.names, cum_weights=self._cumulative)[0]
+        """`rng.choices(names, cum_weights=...)[0]` (the same draw from the same RNG state,
+        test_load_traffic checks it), without building its one-element list and checking
+        its arguments on every call: each request of a user starts here (hot path)."""
+        if self._only is not None:
+            return self._only
+        return self.names[bisect_right(self._cumulative, rng.random() * self._total, 0, self._hi)]
 
 
 class IdPool:

@@ -4,6 +4,12 @@ truncated, bounded in time. Used by the users' resolver (harness.load.resolver) 
 readiness check and the run's DNS prober, which ask as each region's users do.
 
     ResolveError      no usable answer: timeout, unreachable, SERVFAIL, NXDOMAIN, no A record
+
+dnspython is imported when a query is first bound (`dns_query`, `service_query`) or asked,
+not with this module: the load generator imports it for its names (`ResolveError`,
+`OTHER_REGION`) in every run, and only runs with geo DNS ask (its import is about 40 ms of
+CPU, paid at the start of each Locust process otherwise). Binding a query imports it, so
+the first question is not slowed by it (the open model times it).
 """
 
 from __future__ import annotations
@@ -11,17 +17,12 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Callable
-from typing import NamedTuple
-
-import dns.edns
-import dns.exception
-import dns.flags
-import dns.message
-import dns.query
-import dns.rcode
-import dns.rdatatype
+from typing import TYPE_CHECKING, NamedTuple
 
 from harness.vocabulary import CLIENT_SUBNETS, ENTRY_ADDRESSES, SERVICE_NAME
+
+if TYPE_CHECKING:
+    import dns.edns
 
 OTHER_REGION = "other"  # an answer that is no region's entry: a misconfigured DNS server
 DEFAULT_TIMEOUT_S = 1.0  # a loopback DNS server answers in a millisecond or so
@@ -48,6 +49,17 @@ class Answer(NamedTuple):
 Query = Callable[[str], Answer]  # home region -> the answer for a client of that region
 
 
+def load_dnspython() -> None:
+    """Import what query_a uses of dnspython now rather than at the first question."""
+    import dns.edns
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype  # noqa: F401
+
+
 def region_of_address(address: str) -> str:
     """The region whose entry `address` is (ENTRY_ADDRESSES); `other` for any other address."""
     return _REGION_OF_ADDRESS.get(address, OTHER_REGION)
@@ -55,6 +67,8 @@ def region_of_address(address: str) -> str:
 
 def ecs_option(region: str) -> dns.edns.ECSOption:
     """The EDNS Client Subnet option a client of `region` sends: its CLIENT_SUBNETS network."""
+    import dns.edns
+
     try:
         network = ipaddress.ip_network(CLIENT_SUBNETS[region])
     except KeyError:
@@ -68,6 +82,13 @@ def query_a(name: str, *, server: str, port: int, region: str, timeout_s: float)
     """Ask the DNS server at server:port (an IP address) for the A record of `name`, as a
     client of `region` (ECS). UDP first, TCP when the answer is truncated; each attempt gives
     up after `timeout_s`. The first address of the answer and its TTL; ResolveError without."""
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+
     query = dns.message.make_query(
         name, dns.rdatatype.A, use_edns=0, options=[ecs_option(region)], flags=dns.flags.RD
     )
@@ -98,7 +119,9 @@ def query_a(name: str, *, server: str, port: int, region: str, timeout_s: float)
 
 
 def dns_query(*, server: str, port: int, name: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Query:
-    """`query_a` bound to one server and name: what a CachingResolver asks."""
+    """`query_a` bound to one server and name: what a CachingResolver asks. Imports dnspython
+    now, so that the first question does not wait for it."""
+    load_dnspython()
 
     def query(region: str) -> Answer:
         return query_a(name, server=server, port=port, region=region, timeout_s=timeout_s)

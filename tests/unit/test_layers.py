@@ -31,3 +31,17 @@ def test_the_core_imports_no_client() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert CLIENTS.isdisjoint(json.loads(out.stdout))
+
+
+def test_dnspython_is_imported_only_when_a_query_is_bound() -> None:
+    """Every load process imports the resolver's names; only runs with geo DNS need dnspython
+    (harness.stack.dns_query imports it when a query is bound)."""
+    code = (
+        "import sys\nimport harness.load.resolver, harness.load.client_metrics\n"
+        "before = 'dns' in sys.modules\n"
+        "from harness.load.resolver import dns_query\n"
+        "dns_query(server='127.0.0.1', port=53, name='x')\n"
+        "print(before, all(f'dns.{m}' in sys.modules for m in ('message', 'query', 'edns')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]

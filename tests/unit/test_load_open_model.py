@@ -60,8 +60,13 @@ def first_requests(host: str, timeout_s: float = 20.0) -> float:
     return time.monotonic()
 
 
-def run(load_settings: LoadSettings, *, stall_at_s: float, stall_s: float) -> dict[str, Any]:
+def run(
+    load_settings: LoadSettings, *, stall_at_s: float, stall_s: float, scrape_after_s: float = 0
+) -> dict[str, Any]:
+    """The load with the target stalled `stall_at_s` after the first requests, for `stall_s`;
+    with `scrape_after_s`, the client metrics are scraped that long after the stall began."""
     host = load_settings.host
+    scraped = ""
     with start_load(load_settings) as load:
         began = first_requests(host)
         time.sleep(0.5)  # the target's counts from here to the stall are the steady rate
@@ -69,18 +74,24 @@ def run(load_settings: LoadSettings, *, stall_at_s: float, stall_s: float) -> di
         time.sleep(max(0.0, began + stall_at_s - time.monotonic()))
         second, t2 = requests_seen(host), time.monotonic()
         stall(host, stall_s)
+        if scrape_after_s:
+            time.sleep(scrape_after_s)
+            metrics = f"http://{load_settings.metrics_host}:{load_settings.metrics_port}/metrics"
+            scraped = get(metrics)
         code = load.wait(timeout_s=40)
     run_dir = Path(load_settings.run_dir)
     with (run_dir / "locust_stats.csv").open() as f:
         stats = {row["Name"]: row for row in csv.DictReader(f)}
     with (run_dir / "locust_failures.csv").open() as f:
-        failures = [row["Error"] for row in csv.DictReader(f)]
+        failed = [(row["Method"], row["Name"], row["Error"]) for row in csv.DictReader(f)]
     return {
         "code": code,
         "rate": (second - first) / (t2 - t1),
         "total": stats["Aggregated"],
-        "failures": failures,
+        "failures": [error for _, _, error in failed],
+        "failed": failed,  # (method, stats name, error)
         "ledger": read_ledger(run_dir),
+        "scraped": scraped,
     }
 
 
@@ -106,13 +117,22 @@ def test_iterations_beyond_max_in_flight_are_failures_timed_as_timeouts(
     open_settings = settings(
         target, tmp_path, model="open", rate=100, max_in_flight=20, request_timeout_s=3.0
     )
-    result = run(open_settings, stall_at_s=2.0, stall_s=2.0)
+    result = run(open_settings, stall_at_s=2.0, stall_s=2.0, scrape_after_s=1.5)
     assert result["code"] == 1  # Locust's code for "some requests failed"
     total = result["total"]
     # 20 in flight, then about 180 due during the stall found no free slot.
     assert 100 <= int(total["Failure Count"]) <= 220, total
     assert any(e.startswith("DroppedIteration('dropped: 20 iterations") for e in result["failures"])
     assert float(total["Max Response Time"]) >= 2900  # a drop counts as a 3 s timeout
+    # The client metrics count the drops too (errors served by no region), as they happen.
+    errors = [
+        float(line.rsplit(" ", 1)[1])
+        for line in result["scraped"].splitlines()
+        if line.startswith("harness_client_requests_total{")
+        and 'result="error"' in line
+        and 'served_region="none"' in line
+    ]
+    assert sum(errors) >= 50, result["scraped"]
 
 
 @pytest.mark.timeout(90)
@@ -127,6 +147,17 @@ def test_the_closed_model_times_out_and_ledgers_unseen_writes(target: str, tmp_p
     assert result["code"] == 1
     assert int(result["total"]["Failure Count"]) >= 10, result["total"]
     assert any(e.startswith("CatchResponseError('no answer (") for e in result["failures"])
+    # Reads are judged too (as they are counted, harness/load/locustfile.py's JudgedEvent):
+    # a read that timed out is a failure of its route, the status expected named.
+    timed_out = {
+        (method, name.split(" ", 1)[1])
+        for method, name, error in result["failed"]
+        if error.startswith("CatchResponseError('no answer (")
+    }
+    assert ("GET", "/users/{id}") in timed_out, result["failed"]
+    assert any(e.endswith("expected 200')") for m, _, e in result["failed"] if m == "GET"), result[
+        "failed"
+    ]
     ledger = result["ledger"]
     assert ledger.unknowns, ledger.counts
     assert {u.status for u in ledger.unknowns} == {0}

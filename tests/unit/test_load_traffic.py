@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections import Counter
@@ -46,6 +47,21 @@ def test_task_picker_follows_weights_and_is_reproducible():
     assert "read_job" not in counts
     assert abs(counts["read_user"] / 20_000 - 0.6) < 0.02
     assert abs(counts["submit_photo"] / 20_000 - 0.3) < 0.02
+
+
+def test_task_picker_draws_what_random_choices_draws():
+    """pick() stands in for rng.choices(names, cum_weights=...)[0] on the hot path: the same
+    picks from the same seed, and the RNG left in the same state (runs stay reproducible)."""
+    weights = {"read_user": 6, "create_user": 1.5, "submit_photo": 3, "read_job": 0.25}
+    picker = tr.TaskPicker(weights)
+    names, cumulative = list(weights), list(itertools.accumulate(weights.values()))
+    mine, reference = random.Random(5), random.Random(5)
+    for _ in range(5_000):
+        assert picker.pick(mine) == reference.choices(names, cum_weights=cumulative)[0]
+    assert mine.getstate() == reference.getstate()
+    only, rng = tr.TaskPicker({"read_user": 0, "read_job": 2}), random.Random(6)
+    state = rng.getstate()
+    assert only.pick(rng) == "read_job" and rng.getstate() == state  # no draw for one task
 
 
 def test_id_pool_remembers_everything_and_samples_a_bounded_set():
