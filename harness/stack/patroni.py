@@ -89,6 +89,10 @@ def patroni_config(config: StackConfig, shard: int, region: str) -> dict[str, An
                 "shared_buffers": "32MB",
                 "max_connections": 100,
                 NODE_SETTING: node,
+                # A standby whose stream could not start (its leader has not made its slot yet,
+                # or the new primary of a failover is not up yet) tries again after this, not
+                # PostgreSQL's 5 s: a fresh standby streams a loop of its leader after starting.
+                "wal_retrieve_retry_interval": "1s",
                 # Seeded bug delayed_standby: a standby replays WAL 5 s after it arrives.
                 **({"recovery_min_apply_delay": "5s"} if "delayed_standby" in config.bugs else {}),
             },

@@ -2,20 +2,20 @@
 # Runs as user postgres: the exporter in the background, then Patroni as PID 1 (it runs and
 # stops PostgreSQL).
 #
-# BOOTSTRAP=leader: this node brings the shard's cluster up from the image's data directory
-# (Patroni takes an existing data directory over as the primary).
-# BOOTSTRAP=replica: this node's copy of the image's cluster is thrown away on its first start,
-# and it waits until the leader holds the shard's lock in etcd: with an empty data directory
-# and no leader Patroni would race to initdb a cluster of its own. Patroni then clones the
-# leader with pg_basebackup. `.from-image` is only in a data directory nobody has started.
+# A data directory nobody has started is empty (a new volume): it gets a copy of the image's
+# seed cluster (made at build time, the same on every node of every shard). With
+# BOOTSTRAP=leader, Patroni takes that cluster over as the shard's primary (it promotes it: a
+# new timeline forks at the seed's end). With BOOTSTRAP=replica the node first waits until the
+# leader holds the shard's lock in etcd (wait_for_etcd.py): a node with data and no leader
+# would race to become the primary itself. Patroni then starts the copy as the leader's
+# standby, and PostgreSQL follows the leader's timeline from the seed's end, where the two
+# histories are still one: nothing to clone with pg_basebackup, nothing to rewind.
 set -e
-if [ -f "$PGDATA/.from-image" ]; then
+if [ -z "$(ls -A "$PGDATA")" ]; then
   if [ "${BOOTSTRAP:-leader}" = replica ]; then
-    find "$PGDATA" -mindepth 1 -delete
     python3 /wait_for_etcd.py leader
-  else
-    rm -f "$PGDATA/.from-image"
   fi
+  cp -a "$SEED/." "$PGDATA/"
 fi
 python3 /wait_for_etcd.py  # Patroni exits when etcd does not answer at its start
 export DATA_SOURCE_NAME="${DATA_SOURCE_NAME:-postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable}"

@@ -110,3 +110,11 @@ def test_the_yaml_written_into_the_container_is_the_config() -> None:
     text = patroni_yaml(config, 3, "us-east")
     assert text.endswith("\n")
     assert json.loads(text) == patroni_config(config, 3, "us-east")  # JSON is YAML
+
+
+@pytest.mark.parametrize(("shard", "region"), NODES)
+def test_a_standby_whose_stream_failed_retries_within_a_second(shard: int, region: str) -> None:
+    # A fresh standby from the seed asks for its slot before its leader's next loop makes it;
+    # with PostgreSQL's default 5 s it would stream (and `up` end) 5 s late.
+    parameters = patroni_config(StackConfig(), shard, region)["postgresql"]["parameters"]
+    assert parameters["wal_retrieve_retry_interval"] == "1s"

@@ -20,18 +20,28 @@ def by_instance(config: StackConfig) -> dict[str, ContainerSpec]:
     return {spec.instance: spec for spec in stack_spec(config)}
 
 
-def test_default_stack_has_every_service_once() -> None:
+def test_default_stack_has_every_service_once_in_start_order() -> None:
     names = services(StackConfig())
     assert names == [
-        "witness",
-        "queue-us-east", "shard-0-us-east", "shard-1-us-east", "shard-2-us-east",
-        "shard-3-us-east",
-        "queue-us-west", "shard-0-us-west", "shard-1-us-west", "shard-2-us-west",
-        "shard-3-us-west",
-        "toxiproxy", "prometheus",
+        "witness", "toxiproxy",
+        # each shard's leader (primaries spread over both regions), then the standbys
+        "shard-0-us-east", "shard-2-us-east", "shard-1-us-west", "shard-3-us-west",
+        "shard-1-us-east", "shard-3-us-east", "shard-0-us-west", "shard-2-us-west",
+        "queue-us-east", "queue-us-west",
         "web-us-east", "worker-us-east", "web-us-west", "worker-us-west",
-        "entry-us-east", "entry-us-west", "dns",
+        "prometheus", "entry-us-east", "entry-us-west", "dns",
     ]  # fmt: skip
+
+
+def test_leaders_start_before_standbys_when_one_region_holds_every_primary() -> None:
+    config = StackConfig(primaries="us-west")
+    order = [spec.instance for spec in stack_spec(config)]
+    for s in range(t.SHARD_COUNT):
+        leader = t.shard_node(s, config.primary_region(s))
+        standby = t.shard_node(s, t.other_region(config.primary_region(s)))
+        assert order.index("toxiproxy") < order.index(leader) < order.index(standby)
+    last = [spec.instance for spec in stack_spec(config) if spec.start_last]
+    assert last == ["prometheus", "entry-us-east", "entry-us-west", "dns"]
 
 
 @pytest.mark.parametrize(("workers", "web"), [(1, 1), (2, 1), (3, 2)])

@@ -196,32 +196,36 @@ def test_shard_schema_has_the_tables_the_invariants_read() -> None:
         assert column in jobs
 
 
-def test_shard_keeps_fsync_and_declares_its_data_volume_after_initdb() -> None:
+def test_shard_keeps_fsync_and_builds_its_seed_cluster_outside_the_data_volume() -> None:
     dockerfile = (STACK / "shard" / "Dockerfile").read_text()
     # fsync is PostgreSQL's default (on): neither the image nor Patroni's parameters touch it
     parameters = patroni_config(StackConfig(), 0, "us-east")["postgresql"]["parameters"]
     assert "fsync" not in dockerfile.replace("fsync stays on", "")
     assert "fsync" not in parameters and "synchronous_commit" not in parameters
-    # A VOLUME before the RUN that fills it would throw the initialized cluster away.
-    volume = dockerfile.index("VOLUME /var/lib/postgresql/data")
-    assert dockerfile.index("initdb") < volume
-    # and the mark of a never-started data directory is made in it (entrypoint.sh reads it)
-    assert dockerfile.index('touch "$PGDATA/.from-image"') < volume
+    # The seed is made in $SEED, not in the VOLUME (Docker would copy it into every new
+    # volume, on the engine's CPU): the data directory the volume starts from is empty.
+    assert "SEED=/var/lib/postgresql/seed" in dockerfile
+    assert 'initdb --pgdata="$SEED"' in dockerfile
+    assert dockerfile.count('pg_ctl -D "$SEED"') == 2  # started and stopped there
+    assert "VOLUME /var/lib/postgresql/data" in dockerfile
     assert f"ROLE {t.DB_USER} LOGIN" in dockerfile and f"DATABASE {t.DB_NAME}" in dockerfile
     # the readiness check reads pg_stat_replication as the harness user
     assert f"GRANT pg_read_all_stats TO {t.DB_USER}" in dockerfile
     assert f"EXPOSE {t.SHARD_PORT} {t.PATRONI_PORT} {t.SHARD_EXPORTER_PORT}" in dockerfile
 
 
-def test_shard_node_runs_patroni_and_only_a_fresh_replica_throws_the_image_cluster_away() -> None:
+def test_shard_node_runs_patroni_from_a_copy_of_the_seed_and_a_replica_waits_for_its_leader() -> (
+    None
+):
     entrypoint = (STACK / "shard" / "entrypoint.sh").read_text()
     assert entrypoint.rstrip().endswith("exec patroni /etc/patroni.yml")
-    fresh = entrypoint.split('if [ -f "$PGDATA/.from-image" ]; then', 1)[1].split("\nfi\n", 1)[0]
-    replica, leader = fresh.split("else", 1)
+    fresh = entrypoint.split('if [ -z "$(ls -A "$PGDATA")" ]; then', 1)[1].split("\nfi\n", 1)[0]
+    replica, copy = fresh.split("\n  fi\n", 1)
     assert '"${BOOTSTRAP:-leader}" = replica' in replica
-    assert 'find "$PGDATA" -mindepth 1 -delete' in replica
     assert "wait_for_etcd.py leader" in replica
-    assert "-delete" not in leader and 'rm -f "$PGDATA/.from-image"' in leader
+    # every fresh node copies the seed, the replica only once its leader holds the lock
+    assert copy.strip() == 'cp -a "$SEED/." "$PGDATA/"'
+    assert "-delete" not in entrypoint and "pg_basebackup" not in fresh
     assert f":{t.SHARD_EXPORTER_PORT}" in entrypoint
 
 
