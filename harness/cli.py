@@ -175,8 +175,7 @@ def status(
     for svc in report.services:
         ports = ", ".join(f"{p}->{h}" for p, h in sorted(svc.ports.items()))
         ready = "ready" if svc.health == "healthy" else "DOWN"
-        # Docker's own check runs every 30 s: a second opinion, behind the harness's probe.
-        print(f"{svc.name:18} {svc.state:9} {ready:6} docker:{svc.docker_health:10} {ports}")
+        print(f"{svc.name:18} {svc.state:9} {ready:6} {ports}")
         if svc.health != "healthy":
             print(f"{'':18} {svc.health}")
     for key, value in report.endpoints.items():

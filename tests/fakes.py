@@ -534,6 +534,7 @@ class FakeCollection:
         environment: dict[str, str] | None = None,
         command: list[str] | None = None,
         ports: dict[str, tuple[str, int]] | None = None,
+        healthcheck: dict[str, Any] | None = None,
         **_: Any,
     ) -> FakeObj:
         if self.fail_create_after is not None and len(self.items) >= self.fail_create_after:
@@ -550,6 +551,7 @@ class FakeCollection:
                 "Cmd": command,
                 "Entrypoint": None,
                 "Labels": labels,
+                **({"Healthcheck": healthcheck} if healthcheck is not None else {}),
             }
             attrs["Image"] = image_id(args[0])  # the id of the image it was created from
         obj = FakeObj(name=name or str(args[0]), labels=labels, registry=self.items, attrs=attrs)

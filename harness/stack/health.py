@@ -27,8 +27,8 @@ POLL_S = 0.5
 
 
 def container_health(container: Container) -> str:
-    """Docker's view: 'healthy', 'starting', 'unhealthy', 'exited', ... or 'running' (no
-    health check). Shown by `harness status`; readiness is the harness's own probe below."""
+    """Docker's view: 'running', 'exited', ..., or a health check's 'healthy', 'starting',
+    'unhealthy' (the stack's containers have none). Readiness is the harness's own probe."""
     state = container.attrs.get("State", {})
     if state.get("Status") != "running":
         return str(state.get("Status", "unknown"))

@@ -217,7 +217,6 @@ def _create(
         # again (a region's `mode: stop`) keeps its endpoints, so what was discovered stays true.
         ports=published_ports(spec),
         volumes=volumes,
-        healthcheck=spec.healthcheck(),
         extra_hosts={"host.docker.internal": "host-gateway"} if spec.host_gateway else None,
         detach=True,
     )

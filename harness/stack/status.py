@@ -1,7 +1,7 @@
 """What a running stack looks like: each service's state, readiness and ports; waiting for it.
 
-`health` is the harness's own probe, taken when asked (so a service that died or hangs shows
-as down at once); `docker_health` is Docker's check, which runs only every 10 s.
+`health` is the harness's own probe, taken when asked, so a service that died or hangs shows
+as down at once (the stack has no Docker health checks: see harness.stack.spec).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from harness.errors import InfraError
 from harness.stack import labels
 from harness.stack import topology as t
 from harness.stack.endpoints import parse_published
-from harness.stack.health import container_health, probe_containers, wait_routed
+from harness.stack.health import probe_containers, wait_routed
 from harness.stack.lifecycle import discover_endpoints, stack_containers
 
 
@@ -25,7 +25,6 @@ class ServiceStatus:
     service: str
     state: str
     health: str  # "healthy", or why the harness's probe says it is not ready
-    docker_health: str = ""
     ports: dict[int, int] = field(default_factory=dict)
     image: str = ""
 
@@ -82,7 +81,6 @@ def stack_status(client: docker.DockerClient, stack: str) -> StackStatus:
             service=c.labels.get(labels.SERVICE, ""),
             state=str(c.attrs["State"]["Status"]),
             health=probed.get(name) or "healthy",
-            docker_health=container_health(c),
             ports=parse_published(c.attrs["NetworkSettings"]["Ports"] or {}),
             image=str(c.attrs.get("Image", "")),
         )

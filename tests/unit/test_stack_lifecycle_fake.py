@@ -69,6 +69,27 @@ def test_created_objects_all_carry_stack_labels(monkeypatch: pytest.MonkeyPatch)
     assert all(o.labels[labels.OWNER] == labels.OWNER_UP for o in snapshot)
 
 
+def test_no_container_gets_a_docker_health_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each would be a `docker exec` every interval on the engine's CPU; the harness probes.
+    def stop_after_create(*a: Any, **k: Any) -> None:
+        raise InfraError("stop here")
+
+    monkeypatch.setattr(lifecycle, "wait_healthy", stop_after_create)
+    client = FakeDocker()
+    configs: list[dict[str, Any]] = []
+    orig = lifecycle.tear_down
+
+    def record_then_tear(c: Any, stack: str | None) -> str:
+        configs.extend(o.attrs["Config"] for o in client.containers.items)
+        return orig(c, stack)
+
+    monkeypatch.setattr(lifecycle, "tear_down", record_then_tear)
+    with pytest.raises(InfraError):
+        lifecycle.bring_up(client, StackConfig(name="hc"), timeout_s=1, progress=lambda m: None)  # type: ignore[arg-type]
+    assert len(configs) == len(stack_spec(StackConfig()))
+    assert not [c for c in configs if "Healthcheck" in c]
+
+
 def test_each_container_is_on_its_sites_networks(monkeypatch: pytest.MonkeyPatch) -> None:
     def stop_after_create(*a: Any, **k: Any) -> None:
         raise InfraError("stop here")

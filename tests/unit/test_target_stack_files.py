@@ -77,11 +77,10 @@ def test_entry_cfg_keeps_the_contract_the_harness_relies_on() -> None:
     cfg = (ENTRY / "entry.cfg").read_text()
     s = haproxy_sections(cfg)
     spec = next(c for c in stack_spec(StackConfig()) if c.instance == "entry-us-east")
-    # Users come in on the edge link's upstream port; Docker's health check knocks there too.
+    # Users come in on the edge link's upstream port.
     [name] = [h for h, lines in s.items() if f"bind :{t.ENTRY_PORT}" in lines]
     entry = s[name]
     assert all(e.upstream.endswith(f":{t.ENTRY_PORT}") for e in map(t.edge_link, t.REGIONS))
-    assert spec.health_cmd == ["bash", "-c", f"</dev/tcp/127.0.0.1/{t.ENTRY_PORT}"]
     # The SLO's entry tier reads this front end's and the regions' backends' metrics.
     assert name.startswith("frontend ") and f'proxy="{name.split()[1]}"' == ENTRY_FRONTEND
     assert entry.count('default_backend "${ENTRY_REGION}"') == 1
