@@ -271,11 +271,13 @@ def stack_spec(config: StackConfig) -> list[ContainerSpec]:
     each shard's leader before the standbys (a standby waits for its leader's lock), then
     the rest. `up` keeps both cores busy, so the start's critical path goes first."""
     tiers = [spec for region in t.REGIONS for spec in _data_tier(config, region)]
-    nodes = [spec for spec in tiers if "BOOTSTRAP" in spec.env]
-    leaders = [spec for spec in nodes if spec.env["BOOTSTRAP"] == "leader"]
-    specs = [_witness(), _toxiproxy(), *leaders]
-    specs += [spec for spec in nodes if spec not in leaders]
-    specs += [spec for spec in tiers if spec not in nodes]  # the queues
+    leaders = {t.shard_node(s, config.primary_region(s)) for s in range(t.SHARD_COUNT)}
+    nodes = {t.shard_node(s, region) for s in range(t.SHARD_COUNT) for region in t.REGIONS}
+
+    def start_rank(spec: ContainerSpec) -> int:  # leaders, standbys, then the queues
+        return 0 if spec.instance in leaders else 1 if spec.instance in nodes else 2
+
+    specs = [_witness(), _toxiproxy(), *sorted(tiers, key=start_rank)]  # sorted() is stable
     for region in t.REGIONS:
         specs += _web(config, region) + _workers(config, region)
     specs += [_prometheus(config)]
