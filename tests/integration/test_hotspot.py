@@ -70,9 +70,24 @@ def test_hot_shard_takes_the_traffic_and_slows_while_the_others_do_not(
         assert during[shard] < before[shard] * 1.2, (shard, before, during)
 
     lat_before, lat_during = p95(steady), p95(fault)
-    hot_rise = lat_during["2"] - lat_before["2"]
-    assert hot_rise > 0.05, (lat_before, lat_during)  # + 60 ms toxic
-    # The others keep their latency (most of which is the WAN: a write to the other region's
-    # primary pays its round trips): each rises by less than half the hot shard's rise.
+    assert lat_during["2"] - lat_before["2"] > 0.05, (lat_before, lat_during)  # + 60 ms toxic
+
+    # The others keep their latency. Compared per query kind, by its mean: the celebrities take
+    # most reads off the other shards, so their all-query p95 moves to their writes (which pay
+    # the WAN's round trips) even when nothing slows them, and a p95 of the few samples left
+    # jumps between the coarse histogram buckets (0.1, 0.25, 0.5 s).
+    def mean_read(p: dict) -> dict[str, float]:
+        w = int(p["end"] - p["start"]) - 2
+        sel = 'web_db_seconds_{kind}{{op="select_user"}}'
+        q = (
+            f"sum by (shard) (rate({sel.format(kind='sum')}[{w}s]))"
+            f" / sum by (shard) (rate({sel.format(kind='count')}[{w}s]))"
+        )
+        return per_shard(stack.prometheus, q, p["end"] - 1)
+
+    read_before, read_during = mean_read(steady), mean_read(fault)
+    hot_rise = read_during["2"] - read_before["2"]
+    assert hot_rise > 0.05, (read_before, read_during)  # one round trip through the toxic
     for shard in ("0", "1", "3"):
-        assert lat_during[shard] - lat_before[shard] < hot_rise / 2, (shard, lat_before, lat_during)
+        rise = read_during[shard] - read_before[shard]
+        assert rise < hot_rise / 2, (shard, read_before, read_during)
