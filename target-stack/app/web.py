@@ -14,16 +14,17 @@ import time
 import uuid
 
 from aiohttp import web
-from clients import NoPrimary, Primaries, Shards, ensure_group, make_redis
+from clients import NoPrimary, Primaries, ProbeConnection, Shards, ensure_group, make_redis
 from common import (
     API_ROUTES,
-    DB_OPS,
+    DB_ROLES,
     GROUP,
     OPS,
     SHARD_COUNT,
     STREAM,
     Settings,
     describe,
+    drop_default_collectors,
     env_flag,
     precreated_requests,
     setup_logging,
@@ -43,7 +44,9 @@ REQUESTS = Counter(
     "web_requests_total", "HTTP requests answered", ["region", "route", "method", "status"]
 )
 REQUEST_SECONDS = Histogram("web_request_seconds", "HTTP request latency", ["region", "route"])
-DB_SECONDS = Histogram("web_db_seconds", "Shard query latency", ["region", "shard", "op"])
+DB_SECONDS = Histogram(
+    "web_db_seconds", "Shard query latency, by the node's role", ["region", "shard", "role"]
+)
 DB_ERRORS = Counter("web_db_errors_total", "Failed shard queries", ["region", "shard"])
 QUEUE_ERRORS = Counter("web_queue_errors_total", "Failed queue calls", ["region"])
 # The queue as the producer sees it, so it is measured even while every worker is dead.
@@ -64,8 +67,8 @@ def precreate_metrics() -> None:
         REQUEST_SECONDS.labels(REGION, route)
     for shard in range(SHARD_COUNT):
         DB_ERRORS.labels(REGION, str(shard))
-        for op in DB_OPS:
-            DB_SECONDS.labels(REGION, str(shard), op)
+        for role in DB_ROLES:
+            DB_SECONDS.labels(REGION, str(shard), role)
     QUEUE_ERRORS.labels(REGION)
 
 
@@ -115,7 +118,8 @@ async def db(
         kind = NotWritten if isinstance(exc, NoPrimary) else Unavailable
         raise kind(f"shard {shard} ({op}): {describe(exc)}") from exc
     finally:
-        DB_SECONDS.labels(REGION, str(shard), op).observe(time.perf_counter() - started)
+        role = "primary" if primary else "local_copy"
+        DB_SECONDS.labels(REGION, str(shard), role).observe(time.perf_counter() - started)
 
 
 async def read(request: web.Request, shard: int, op: str, method: str, query: str, *args):
@@ -398,7 +402,9 @@ async def start(app: web.Application) -> None:
     app["health_queue"] = make_redis(SETTINGS, timeout=HEALTH_TIMEOUT)
     app["shards"] = Shards(SETTINGS, max_size=8)  # the region's own copies: reads
     app["primaries"] = Primaries(SETTINGS, max_size=8)  # each shard's primary, wherever it is
-    app["health_shards"] = Shards(SETTINGS, max_size=1, timeout=HEALTH_TIMEOUT)
+    app["health_shards"] = Shards(
+        SETTINGS, max_size=1, timeout=HEALTH_TIMEOUT, connection_class=ProbeConnection
+    )
     app["group"] = asyncio.Event()  # set once the consumer group is known to exist
     app["db_slots"] = db_slots()
     app["group_task"] = asyncio.create_task(create_group_until_ready(app))
@@ -443,5 +449,6 @@ def make_app() -> web.Application:
 
 
 if __name__ == "__main__":
+    drop_default_collectors()
     # run_app handles SIGTERM (docker stop) with a graceful shutdown.
     web.run_app(make_app(), port=int(os.environ.get("PORT", "8080")), access_log=None)

@@ -21,6 +21,7 @@ from common import (
     STREAM,
     Settings,
     describe,
+    drop_default_collectors,
     env_flag,
     render_photo,
     setup_logging,
@@ -251,4 +252,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    drop_default_collectors()
     asyncio.run(main())

@@ -19,8 +19,10 @@ if [ -z "$(ls -A "$PGDATA")" ]; then
 fi
 python3 /wait_for_etcd.py  # Patroni exits when etcd does not answer at its start
 export DATA_SOURCE_NAME="${DATA_SOURCE_NAME:-postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
-# Only the queries in /exporter-queries.yaml (plus pg_up): see that file for why.
-prometheus-postgres-exporter --web.listen-address=:9187 --disable-default-metrics \
+# Only the queries in /exporter-queries.yaml (plus pg_up): see that file for why. One Go
+# processor: a scrape a second needs no more, and Go's scheduler spinning on idle cores cost
+# about a fifth of such a process's CPU (measured on etcd alone: 7.3 -> 5.7 ms/s).
+GOMAXPROCS=1 prometheus-postgres-exporter --web.listen-address=:9187 --disable-default-metrics \
   --disable-settings-metrics --extend.query-path=/exporter-queries.yaml \
   --no-collector.database --no-collector.bgwriter --log.level=error &
 exec patroni /etc/patroni.yml
