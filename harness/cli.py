@@ -134,19 +134,23 @@ def up(
 ) -> None:
     """Build what is missing, start the stack, wait until healthy, print the endpoints."""
     from harness.faults.toxiproxy_client import stack_links
+    from harness.run.signals import interrupts_raise
     from harness.stack.config import StackConfig
     from harness.stack.docker_client import connect
     from harness.stack.lifecycle import bring_up
 
     try:
-        client = connect()
-        endpoints = bring_up(
-            client,
-            StackConfig(name=stack, workers_per_region=workers_per_region),
-            timeout_s=timeout,
-            progress=_progress,
-        )
-        stack_links(endpoints).reset()  # the WAN's latency on every link between sites
+        # Ctrl-C and SIGTERM (a CI job's timeout) alike remove the partly started stack, and
+        # so does Ctrl-C when the shell started the harness with SIGINT ignored (`cmd &`).
+        with interrupts_raise():
+            client = connect()
+            endpoints = bring_up(
+                client,
+                StackConfig(name=stack, workers_per_region=workers_per_region),
+                timeout_s=timeout,
+                progress=_progress,
+            )
+            stack_links(endpoints).reset()  # the WAN's latency on every link between sites
     except HarnessError as err:
         _fail(err)
     for key, value in endpoints.as_dict().items():

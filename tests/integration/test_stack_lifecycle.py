@@ -9,6 +9,7 @@ import sys
 import time
 
 import docker
+import pytest
 
 from harness.stack.teardown import tear_down
 from harness.vocabulary import ENTRY_ADDRESSES
@@ -69,7 +70,10 @@ def test_cleanup_removes_a_stack_whose_harness_was_killed(
     assert labelled(docker_client, name) == (0, 0, 0)
 
 
-def test_ctrl_c_during_up_removes_what_was_started(docker_client: docker.DockerClient) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupt_during_up_removes_what_was_started(
+    docker_client: docker.DockerClient, signum: signal.Signals
+) -> None:
     name = f"it-ctrlc-{os.getpid()}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", "up", "--stack", name],
@@ -81,7 +85,7 @@ def test_ctrl_c_during_up_removes_what_was_started(docker_client: docker.DockerC
     while labelled(docker_client, name)[0] < 5:
         assert time.monotonic() < deadline, "up never created containers"
         time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
