@@ -81,12 +81,17 @@ def test_an_interrupt_during_up_removes_what_was_started(
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 120
-    while labelled(docker_client, name)[0] < 5:
-        assert time.monotonic() < deadline, "up never created containers"
-        time.sleep(0.1)
-    proc.send_signal(signum)
-    _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130, stderr
-    assert "Traceback" not in stderr
-    assert labelled(docker_client, name) == (0, 0, 0)
+    try:
+        deadline = time.monotonic() + 120
+        while labelled(docker_client, name)[0] < 5:
+            assert time.monotonic() < deadline, "up never created containers"
+            time.sleep(0.1)
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 130, stderr
+        assert "Traceback" not in stderr
+        assert labelled(docker_client, name) == (0, 0, 0)
+    finally:  # a failed check must not leave a stack behind for the tests after it
+        proc.kill()
+        proc.wait()
+        tear_down(docker_client, name)
