@@ -51,16 +51,17 @@ def test_hot_shard_takes_the_traffic_and_slows_while_the_others_do_not(
     phases = {p["name"]: p for p in json.loads(results.read_text())["phases"]}
     steady, fault = phases["steady"], phases["fault"]
 
+    def in_phase(p: dict, promql: str) -> dict[str, float]:
+        """`promql` per shard over phase `p`, its `{w}` the window without the phase's edges."""
+        w = int(p["end"] - p["start"]) - 2
+        return per_shard(stack.prometheus, promql.format(w=w), p["end"] - 1)
+
     def rate(p: dict) -> dict[str, float]:
-        w = int(p["end"] - p["start"]) - 2  # leave out the edges of the window
-        return per_shard(
-            stack.prometheus, f"sum by (shard) (rate(web_db_seconds_count[{w}s]))", p["end"] - 1
-        )
+        return in_phase(p, "sum by (shard) (rate(web_db_seconds_count[{w}s]))")
 
     def p95(p: dict) -> dict[str, float]:
-        w = int(p["end"] - p["start"]) - 2
-        q = f"histogram_quantile(0.95, sum by (shard, le) (rate(web_db_seconds_bucket[{w}s])))"
-        return per_shard(stack.prometheus, q, p["end"] - 1)
+        q = "histogram_quantile(0.95, sum by (shard, le) (rate(web_db_seconds_bucket[{w}s])))"
+        return in_phase(p, q)
 
     before, during = rate(steady), rate(fault)
     share_before = before["2"] / sum(before.values())
@@ -77,13 +78,11 @@ def test_hot_shard_takes_the_traffic_and_slows_while_the_others_do_not(
     # to their writes (which pay the WAN's round trips) even when nothing slows them, and a p95
     # of the few samples left jumps between the coarse histogram buckets (0.1, 0.25, 0.5 s).
     def mean_read(p: dict) -> dict[str, float]:
-        w = int(p["end"] - p["start"]) - 2
-        sel = 'web_db_seconds_{kind}{{role="local_copy"}}'
-        q = (
-            f"sum by (shard) (rate({sel.format(kind='sum')}[{w}s]))"
-            f" / sum by (shard) (rate({sel.format(kind='count')}[{w}s]))"
+        return in_phase(
+            p,
+            'sum by (shard) (rate(web_db_seconds_sum{{role="local_copy"}}[{w}s]))'
+            ' / sum by (shard) (rate(web_db_seconds_count{{role="local_copy"}}[{w}s]))',
         )
-        return per_shard(stack.prometheus, q, p["end"] - 1)
 
     read_before, read_during = mean_read(steady), mean_read(fault)
     hot_rise = read_during["2"] - read_before["2"]
