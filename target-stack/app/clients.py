@@ -44,15 +44,17 @@ def make_redis(settings: Settings, timeout: float = COMMAND_TIMEOUT) -> aioredis
     )
 
 
-class ProbeConnection(asyncpg.Connection):
-    """A health probe's connection: it runs `SELECT 1` and nothing else, so nothing needs
-    resetting when it goes back to the pool. asyncpg's reset on release is a second round trip
-    (advisory unlocks, CLOSE ALL, UNLISTEN *, RESET ALL) that cost more than the probe itself:
-    with three checks a second into each web replica, it was a third of the idle stack's
-    health-check CPU (web, Toxiproxy and shard together)."""
+class StatelessConnection(asyncpg.Connection):
+    """A pooled connection for code that keeps no session state: no SET, no advisory lock, no
+    LISTEN, no cursor (nothing in web.py or worker.py does). asyncpg's reset on release runs
+    pg_advisory_unlock_all(), CLOSE ALL, UNLISTEN * and RESET ALL: a second round trip for every
+    query. On a write to the other region's primary that is a second WAN round trip (measured:
+    225 -> 153 ms p50 with synchronous replication, 153 -> 81 ms with async), and on the health
+    probes, three a second into each web replica, it cost more than the probe itself. So only an
+    open transaction is rolled back: a pool must never hand one out."""
 
     async def reset(self, *, timeout: float | None = None) -> None:
-        if self.is_in_transaction():  # never after SELECT 1, but a pool must not hand one out
+        if self.is_in_transaction():
             await self.execute("ROLLBACK", timeout=timeout)
 
 
@@ -81,10 +83,8 @@ class Shards:
         settings: Settings,
         max_size: int,
         timeout: float = COMMAND_TIMEOUT,
-        connection_class: type[asyncpg.Connection] = asyncpg.Connection,
     ):
         self._settings = settings
-        self._connection_class = connection_class
         self._max_size = max_size
         self._timeout = timeout
         self._pools: dict[int, asyncpg.Pool] = {}
@@ -109,7 +109,7 @@ class Shards:
                         command_timeout=self._timeout,
                         # Don't keep idle connections forever; the proxies may be reset.
                         max_inactive_connection_lifetime=60,
-                        connection_class=self._connection_class,
+                        connection_class=StatelessConnection,
                     )
                     self._pools[shard] = pool
         return pool

@@ -14,7 +14,7 @@ import time
 import uuid
 
 from aiohttp import web
-from clients import NoPrimary, Primaries, ProbeConnection, Shards, ensure_group, make_redis
+from clients import NoPrimary, Primaries, Shards, ensure_group, make_redis
 from common import (
     API_ROUTES,
     DB_ROLES,
@@ -402,9 +402,7 @@ async def start(app: web.Application) -> None:
     app["health_queue"] = make_redis(SETTINGS, timeout=HEALTH_TIMEOUT)
     app["shards"] = Shards(SETTINGS, max_size=8)  # the region's own copies: reads
     app["primaries"] = Primaries(SETTINGS, max_size=8)  # each shard's primary, wherever it is
-    app["health_shards"] = Shards(
-        SETTINGS, max_size=1, timeout=HEALTH_TIMEOUT, connection_class=ProbeConnection
-    )
+    app["health_shards"] = Shards(SETTINGS, max_size=1, timeout=HEALTH_TIMEOUT)
     app["group"] = asyncio.Event()  # set once the consumer group is known to exist
     app["db_slots"] = db_slots()
     app["group_task"] = asyncio.create_task(create_group_until_ready(app))
