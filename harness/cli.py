@@ -40,18 +40,24 @@ def _fail(err: HarnessError) -> None:
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
 ) -> None:
-    """Check scenario files; report every problem with file, line and field. Exit 0 or 2."""
-    from harness.scenario.loader import load_scenario
+    """Check scenario files; report every problem with file, line and field. Exit 0 or 2.
+
+    Warnings (a scenario that runs but may not test what it reads as) go to stderr and do
+    not change the exit code."""
+    from harness.plan_warnings import plan_warnings
+    from harness.scenario.loader import read_scenario
 
     failed = False
     for path in files:
         try:
-            scenario = load_scenario(path)
+            loaded = read_scenario(path, plan_warnings)
         except HarnessError as err:
             print(err.render(), file=sys.stderr)
             failed = True
         else:
-            print(f"{path}: ok ({scenario.name})")
+            for warning in loaded.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            print(f"{path}: ok ({loaded.scenario.name})")
     if failed:
         raise typer.Exit(EXIT_USAGE)
 

@@ -12,12 +12,13 @@ from pathlib import Path
 from harness.errors import HarnessError, UsageError
 from harness.load.registry import stop_orphans
 from harness.plan import plan
+from harness.plan_warnings import plan_warnings
 from harness.record import RunRecord, load_record
 from harness.run.compose import BundledStack
 from harness.run.options import RunOptions
 from harness.run.orchestrator import ScenarioRun
 from harness.run.rundir import make_run_dir
-from harness.scenario.loader import load_scenario
+from harness.scenario.loader import read_scenario
 from harness.stack.config import BUGS
 
 Say = Callable[[str], None]
@@ -29,7 +30,11 @@ def run_file(options: RunOptions, *, say: Say, live: Say) -> int:
         raise UsageError(
             f"unknown --bug {', '.join(unknown)}", hint=f"valid bugs: {', '.join(sorted(BUGS))}"
         )
-    scenario = load_scenario(options.scenario_path)  # ScenarioError: exit 2, nothing started
+    # ScenarioError: exit 2, nothing started. Warnings are said and the run goes on.
+    loaded = read_scenario(options.scenario_path, plan_warnings)
+    for warning in loaded.warnings:
+        say(f"warning: {warning}")
+    scenario = loaded.scenario
     timeline = plan(scenario)
     run_dir = make_run_dir(options.reports_dir, scenario.name)
     say(f"run folder {run_dir}")

@@ -7,6 +7,8 @@ the planner's checks (a fault after the end of the load, overlapping faults, mis
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -29,8 +31,24 @@ _TOP_KEYS = ", ".join(field_keys(Scenario))
 _REQUIRED = " and ".join(k for k, f in Scenario.model_fields.items() if f.is_required())
 
 
+Advise = Callable[[Scenario], list[Problem]]
+"""Warnings about a valid scenario (harness.plan_warnings.plan_warnings): they stop nothing."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    scenario: Scenario
+    warnings: list[str]  # each `FILE:LINE: field.path: message (hint: ...)`, like a problem
+
+
 def load_scenario(path: Path) -> Scenario:
     """The Scenario in the file at `path`; ScenarioError (exit 2) listing every problem."""
+    return read_scenario(path).scenario
+
+
+def read_scenario(path: Path, advise: Advise | None = None) -> Loaded:
+    """The Scenario in the file at `path` and, with `advise`, its warnings located in the
+    file; ScenarioError (exit 2) listing every problem."""
     source = str(path)
     try:
         with path.open("rb") as file:
@@ -46,11 +64,17 @@ def load_scenario(path: Path) -> Scenario:
         raise _single(source, f"{source}: is not UTF-8 text") from None
     except OSError as err:
         raise _single(source, f"{source}: cannot read the file: {err.strerror}") from None
-    return parse_scenario(text, source)
+    scenario, doc = _parse(text, source)
+    warnings = _located(advise(scenario), doc, source) if advise is not None else []
+    return Loaded(scenario, warnings)
 
 
 def parse_scenario(text: str, source: str) -> Scenario:
     """The Scenario in `text`, read from `source` (the name used in messages)."""
+    return _parse(text, source)[0]
+
+
+def _parse(text: str, source: str) -> tuple[Scenario, YamlDocument]:
     if len(text) > MAX_FILE_BYTES:  # characters: at least as many bytes
         raise _single(source, f"{source}: {_TOO_BIG}", _TOO_BIG_HINT)
     try:
@@ -74,7 +98,7 @@ def parse_scenario(text: str, source: str) -> Scenario:
         problems += plan_problems(scenario) + judged_problems(scenario)
     if problems or scenario is None:
         raise ScenarioError(_located(problems, doc, source), source=source)
-    return scenario
+    return scenario, doc
 
 
 def judged_problems(scenario: Scenario) -> list[Problem]:

@@ -196,17 +196,21 @@ def _reference(slo: SLO, faults: Sequence[FaultRecord]) -> float:
 def _recovery_span_end(slo: SLO, faults: Sequence[FaultRecord]) -> float | None:
     """Where a time_to_recover_s search stops, inside its phase window: `from: start` is the
     recovery while the fault is in place (its removal ends it: errors after that are the
-    failback's, or a later fault's), `from: end` the one after its removal (up to the next
-    fault's start). None: the phase window's end."""
+    failback's, or a later fault's), `from: end` the one after its removal (up to the start of
+    the next fault in time, as the plan's recovery[N] windows: faults need not be listed in
+    time order). None: the phase window's end."""
     spec = slo.time_to_recover_s
     if spec is None:
         return None
     fault = next((f for f in faults if f.index == spec.fault), None)
     if fault is None:
         return None
-    if spec.from_ == "start":
+    if spec.from_ == "start" or fault.removed_at is None:
         return fault.removed_at
-    later = [f.window_start for f in faults if f.window_start is not None and f.index > fault.index]
+    removed = fault.removed_at
+    later = [
+        f.window_start for f in faults if f.window_start is not None and f.window_start >= removed
+    ]
     return min(later, default=None)
 
 

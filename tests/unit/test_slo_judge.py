@@ -411,3 +411,16 @@ def test_from_end_stops_at_the_next_faults_first_effect() -> None:
     prom = FakeProm(series=filled(0.3, 0.0, t0=1121, end=1145.0))
     judge_slos([slo(phase="run", **objective)], PHASES, [*FAULTS, later], prom)
     assert prom.calls[0][2:4] == (1120.4, 1145.0)
+
+
+def test_from_end_stops_at_the_next_fault_in_time_not_in_the_list() -> None:
+    # faults[1] ran before faults[0] (a scenario need not list them in time order): it does
+    # not end faults[0]'s recovery, which runs to the window's end as the plan's recovery[0].
+    earlier = FAULTS[0].model_copy(
+        update={"index": 1, "first_effect_at": 1010.0, "applied_at": 1010.0, "removed_at": 1020.0}
+    )
+    objective = {"time_to_recover_s": {"max": 10, "fault": 0, "from": "end"}}
+    prom = FakeProm(series=filled(0.3, 0.0, t0=1121, end=1180.0))
+    [result] = judge_slos([slo(phase="run", **objective)], PHASES, [*FAULTS, earlier], prom)
+    assert prom.calls[0][2:4] == (1120.4, 1180.0)
+    assert result.verdict == "pass"
