@@ -6,6 +6,7 @@ instance (`worker-us-east-2`). Every Docker failure becomes an InfraError naming
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import docker
@@ -30,14 +31,20 @@ class DockerContainers:
         self.stack = stack
 
     def instances(self, target: str) -> list[Container]:
-        """Containers of a service or the one instance named, sorted by instance name."""
-        found = [
-            c
-            for c in self.client.containers.list(
-                all=True, filters=labels.stack_filter(self.stack), ignore_removed=True
-            )
-            if target in (c.labels.get(labels.SERVICE), c.labels.get(labels.INSTANCE))
-        ]
+        """Containers of a service or the one instance named, sorted by instance name.
+
+        A sparse list (one call) picks them; only those are inspected. A full list inspects
+        every container of the stack (22: about 0.15 s), and the fault's first effect waits
+        for it."""
+        listed = self.client.containers.list(
+            all=True, filters=labels.stack_filter(self.stack), sparse=True
+        )
+        found = []
+        for c in listed:
+            own = c.attrs.get("Labels") or {}
+            if target in (own.get(labels.SERVICE), own.get(labels.INSTANCE)):
+                with contextlib.suppress(docker.errors.NotFound):  # removed meanwhile
+                    found.append(self.client.containers.get(c.id))
         if not found:
             raise InfraError(f"stack {self.stack!r} has no service or container named {target!r}")
         return sorted(found, key=lambda c: c.labels.get(labels.INSTANCE, c.name))
