@@ -100,8 +100,9 @@ class DockerContainers:
         left stopped or paused is brought back.
         """
         healed = []
+        # Sparse (states only, one call); start() inspects what it brings back.
         for container in self.client.containers.list(
-            all=True, filters=labels.stack_filter(self.stack), ignore_removed=True
+            all=True, filters=labels.stack_filter(self.stack), sparse=True
         ):
             if container.status != "running":
                 self.start(container)
