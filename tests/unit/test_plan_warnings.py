@@ -114,3 +114,10 @@ def test_warnings_name_the_line_and_do_not_fail_validate(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     assert f"warning: {path}:9: slos[1]" in result.stderr
     assert f"{path}: ok (w)" in result.stdout
+
+
+def test_no_bundled_scenario_has_a_bound_that_cannot_fail() -> None:
+    from tests.unit.test_scenario_loader import BUNDLED
+
+    warned = {path.name: read_scenario(path, plan_warnings).warnings for path in BUNDLED}
+    assert {name: w for name, w in warned.items() if w} == {}
