@@ -115,9 +115,11 @@ def test_a_stall_shows_in_the_open_models_p99(
     _, record = run(tmp_path, stack_name, STALL)
     assert [f["status"] for f in record["faults"]] == ["removed", "removed"]
     p99 = observed(record, "the stall shows")
-    # About the 2 s pause, not a closed loop's milliseconds. The top is loose: after the
-    # unpause the queued requests come in one burst, and one full run measured 4.5 s.
-    assert 1500 <= p99 <= 6000, p99
+    # About the 2 s pause, not a closed loop's milliseconds; a little more, as the requests
+    # queued meanwhile come in one burst at the unpause. Measured 2.34 s once the client's
+    # buckets were dense between 1 and 5 s (with one 2.5-5 s bucket it read 3.3 and 4.5 s:
+    # histogram_quantile interpolates inside a bucket).
+    assert 1500 <= p99 <= 3500, p99
     # Prometheus, an observer of its own, saw both entries stall. It scrapes each one every
     # second and gives a scrape 900 ms: a scrape begun in the pause waits for its end or gives
     # up, and one of them began at least 0.5 s before the end of the 2 s pause.
