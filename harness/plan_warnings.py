@@ -35,10 +35,12 @@ def plan_warnings(scenario: Scenario) -> list[Problem]:
     warnings = []
     for i, slo in enumerate(scenario.slos):
         span = settle_span(slo, line)
-        bound = slo.kind.bounds(slo)[0] if span is not None else None
-        if span is None or bound is None:
+        if span is None:
             continue
         start, end, what = span
+        bound = slo.kind.bounds(slo)[0]  # a drain may have only a `min`
+        if bound is None:
+            continue
         longest = max(0.0, end - start - (HOLD_SAMPLES - 1) * STEP_S)
         if bound >= longest:
             warnings.append(
