@@ -2,36 +2,45 @@
 
 Both hit the same trivial loopback endpoint (harness.load.fake_target, GET /users/{id}) with no
 think time, in two modes: `single` (one Locust process each) and `all` (Locust's --processes N:
-a master and N workers, N = every core by default). Each round runs both generators back to
-back, the first one alternating, so warm-up and drift fall on both sides; a round's ratio is
-harness req/s over plain req/s and the figure is the median over rounds (target >= 0.95).
+a master and N workers, N = every core by default). The target is >= 0.95 (issue 11).
 
-A run's req/s is Locust's own, the Requests/s of the Aggregated row of its `_stats.csv`:
-requests / (last request - start of the test), where the test starts when the runner starts
-the users (Runner.start clears the stats), after the imports, the locustfile's init listeners
-and, with --processes, the workers' connecting. Neither generator's start-up is in it (the
-harness's imports cost about 0.1 s of CPU more than plain Locust's, once per run: the
-workers are forked after them), and both generators are measured over the same kind of
-window: from their users' start to the last row Locust wrote (it rewrites the file every
-second and not at exit; with --processes the master counts what the workers reported). A
-steady-state rate, then; measuring it again from the history would change nothing but the
-window's ends. The CPU time per request printed beside it is whole processes', start-up
-included: a cross-check, not judged (it counts the harness's extra imports: 5 us a request
-in an 8 s round at 2,500 req/s).
+Two schedules (`--schedule`):
 
-The machines are noisy: a round counts only if every other process together used at most
+- `concurrent` (the default): in each round both generators run AT THE SAME TIME, each
+  against a fake target of its own, for --seconds. This VM's speed drifts by a quarter from
+  one half-minute to the next under its neighbours (one generator after the other, single
+  rounds of the same code ranged from 0.69 to 1.17); run together, both see the same drift.
+  Both are CPU-bound and the kernel shares the cores about equally between them, so their
+  request rates compare what a request costs each. Counted: the window from WARMUP_S after
+  the start to TAIL_S before the end (start-up and spawning left out), each side's rate by
+  its own target's count of answered requests (not by the generator's own word) and its CPU
+  from /proc (master and workers). Who starts first alternates each round, and which target
+  each side gets every second round. CONTROL rounds run plain Locust against plain Locust
+  the same way: their median ratio is the schedule's own bias and noise, printed beside the
+  figure; a control median further than --control-tolerance from 1 leaves it unjudged.
+  Also printed: Locust's own request count over the target's (it lags by up to the last
+  second, when Locust did not rewrite its CSV at exit).
+- `sequential`: the two generators back to back, the first one alternating, each round's
+  ratio from Locust's own Requests/s of the Aggregated row of its `_stats.csv` (requests /
+  (last request - start of the test); the test starts when the runner starts the users, after
+  the imports and, with --processes, the workers' connecting). Kept for comparison with the
+  figures measured this way before.
+
+Either way the figure is the median over rounds of harness req/s / plain req/s, and the CPU
+time per request beside it is a cross-check, not judged.
+
+The machines are shared: a round counts only if every other process together used at most
 --max-foreign cores meanwhile (the machine's busy time in /proc/stat minus this benchmark's
-own processes); a busier round is run again, up to 3 x --rounds rounds in all. Also printed:
-CPU time per request of each generator (its processes' user + system time, from the rusage
-of reaped children) and how busy the target was (a target near 100 % of a core would cap
-both generators, and the ratio would then say little about them).
+own processes); a busier round is run again, up to 3 x as many rounds in all.
 
-    .venv/bin/python benchmarks/loadgen_overhead.py [--mode both|single|all] [--processes -1]
-        [--users 20] [--seconds 8] [--rounds 4] [--max-foreign 0.25]
+    .venv/bin/python benchmarks/loadgen_overhead.py [--mode both|single|all]
+        [--schedule concurrent|sequential] [--processes -1] [--users 20] [--seconds 12]
+        [--rounds 8] [--control-rounds 4] [--control-tolerance 0.03] [--max-foreign 0.25]
 
 Every child runs in its own process group, killed on every way out (Ctrl-C and SIGTERM too);
 every wait is bounded. Traffic goes to 127.0.0.1 only. Exit 0 every ratio met, 1 one missed
-or not judged (no quiet round), 3 a load generator or the target failed, 130 interrupted.
+or not judged (no quiet round, or the control off), 3 a load generator or a target failed,
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import json
 import os
 import resource
 import select
@@ -47,10 +57,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 from _common import load_average, machine_line, median, verdict
 
@@ -65,6 +77,9 @@ START_TIMEOUT_S = 15.0  # for the target to print its port
 RUN_MARGIN_S = 30.0  # a load run longer than its duration + this is killed
 KILL_WAIT_S = 5.0
 MAX_ATTEMPTS = 3  # rounds run at most, as a multiple of --rounds, when the machine is busy
+COUNTS_MAX_BYTES = 64 * 1024  # the target's /_counts: a few home regions
+WARMUP_S = 4.0  # concurrent: users started and workers connected before the window opens
+TAIL_S = 1.0  # concurrent: the window closes this long before the runs' end
 
 PLAIN_LOCUSTFILE = """
 from locust import FastHttpUser, constant, task
@@ -161,6 +176,17 @@ class FakeTarget:
         fields = stat.rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def served(self) -> int:
+        """Requests the target has answered so far, every route but its own `/_` ones: an
+        observer of the generator's throughput that is not the generator."""
+        url = f"{self.host}/_counts"
+        try:
+            with urllib.request.urlopen(url, timeout=START_TIMEOUT_S) as answer:
+                counts = json.loads(answer.read(COUNTS_MAX_BYTES))
+        except (OSError, ValueError) as exc:
+            raise BenchError(f"the target did not answer {url}: {exc}") from exc
+        return sum(int(n) for n in counts.values())
+
     def stop(self) -> None:
         self.groups.kill(self.popen.pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -221,24 +247,28 @@ def measured(target: FakeTarget, go: Callable[[], None], stats_csv: Path) -> Run
     )
 
 
-def run_plain(
-    target: FakeTarget, groups: ProcessGroups, args: argparse.Namespace, processes: int, work: Path
-) -> Run:
-    locustfile = work / "plain_locustfile.py"
-    locustfile.write_text(PLAIN_LOCUSTFILE)
-    prefix = work / "plain"
-    command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
-               "--host", target.host, "-u", str(args.users), "-r", str(args.users),
-               "-t", f"{args.seconds}s", "--csv", str(prefix), "--only-summary",
-               "--loglevel", "WARNING", "--logfile", str(work / "plain.log")]  # fmt: skip
-    if processes > 1:
-        port = str(free_port())
-        command += ["--processes", str(processes), "--master-bind-host", "127.0.0.1",
-                    "--master-bind-port", port, "--master-port", port]  # fmt: skip
+class PlainRun:
+    """A plain Locust run, started; `finish()` waits for it (bounded) and kills what is left."""
 
-    def go() -> None:
-        with open(work / "plain.stderr", "wb") as stderr:
-            popen = subprocess.Popen(
+    def __init__(
+        self, target: FakeTarget, groups: ProcessGroups, args: argparse.Namespace,
+        processes: int, work: Path, tag: str = "plain",
+    ) -> None:  # fmt: skip
+        locustfile = work / f"{tag}_locustfile.py"
+        locustfile.write_text(PLAIN_LOCUSTFILE)
+        self.stats_csv = work / f"{tag}_stats.csv"
+        self.stderr_path = work / f"{tag}.stderr"
+        self.groups, self.limit_s = groups, args.seconds + RUN_MARGIN_S
+        command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
+                   "--host", target.host, "-u", str(args.users), "-r", str(args.users),
+                   "-t", f"{args.seconds}s", "--csv", str(work / tag), "--only-summary",
+                   "--loglevel", "WARNING", "--logfile", str(work / f"{tag}.log")]  # fmt: skip
+        if processes > 1:
+            port = str(free_port())
+            command += ["--processes", str(processes), "--master-bind-host", "127.0.0.1",
+                        "--master-bind-port", port, "--master-port", port]  # fmt: skip
+        with open(self.stderr_path, "wb") as stderr:
+            self.popen = subprocess.Popen(
                 command,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -246,47 +276,73 @@ def run_plain(
                 cwd=work,
                 start_new_session=True,
             )
-            groups.add(popen.pid)
-            try:
-                code = popen.wait(timeout=args.seconds + RUN_MARGIN_S)
-            except subprocess.TimeoutExpired:
-                raise BenchError(
-                    f"plain Locust still running {args.seconds + RUN_MARGIN_S:.0f} s after "
-                    "start; killed it (the target may hang requests)"
-                ) from None
-            finally:
-                groups.kill(popen.pid)  # also workers its master left behind
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    popen.wait(timeout=KILL_WAIT_S)
+        groups.add(self.popen.pid)
+        self.pid = self.popen.pid
+
+    def finish(self) -> None:
+        try:
+            code = self.popen.wait(timeout=self.limit_s)
+        except subprocess.TimeoutExpired:
+            raise BenchError(
+                f"plain Locust still running {self.limit_s:.0f} s after start; killed it "
+                "(the target may hang requests)"
+            ) from None
+        finally:
+            self.groups.kill(self.popen.pid)  # also workers its master left behind
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout=KILL_WAIT_S)
         if code not in (0, 1):  # 1: some requests failed, still a measurement
-            tail = (work / "plain.stderr").read_text(errors="replace")[-2000:]
+            tail = self.stderr_path.read_text(errors="replace")[-2000:]
             raise BenchError(f"plain Locust exited with code {code}:\n{tail}")
 
-    return measured(target, go, Path(f"{prefix}_stats.csv"))
+
+class HarnessRun:
+    """The harness's load generator (start_load, as a run starts it), started; `finish()`
+    waits for it (bounded) and stops what is left."""
+
+    def __init__(
+        self, target: FakeTarget, groups: ProcessGroups, args: argparse.Namespace,
+        processes: int, work: Path,
+    ) -> None:  # fmt: skip
+        settings = LoadSettings(
+            host=target.host,
+            users=args.users,
+            spawn_rate=args.users,
+            duration_s=args.seconds,
+            geography={"us-east": 70, "us-west": 30},
+            tasks={"read_user": 1},
+            seed=1,
+            metrics_host="127.0.0.1",
+            metrics_port=free_port(),
+            run_dir=str(work / "harness"),
+            think_time_s=(0.0, 0.0),
+        )
+        self.stats_csv = work / "harness" / "locust_stats.csv"
+        self.groups, self.limit_s = groups, args.seconds + RUN_MARGIN_S
+        self.load = start_load(settings, processes=processes)
+        groups.add(self.load.pid)
+        self.pid = self.load.pid
+
+    def finish(self) -> None:
+        with self.load:
+            self.load.wait(timeout_s=self.limit_s)
+        self.groups.kill(self.load.pid)
+
+
+def run_plain(
+    target: FakeTarget, groups: ProcessGroups, args: argparse.Namespace, processes: int, work: Path
+) -> Run:
+    def go() -> None:
+        PlainRun(target, groups, args, processes, work).finish()
+
+    return measured(target, go, work / "plain_stats.csv")
 
 
 def run_harness(
     target: FakeTarget, groups: ProcessGroups, args: argparse.Namespace, processes: int, work: Path
 ) -> Run:
-    settings = LoadSettings(
-        host=target.host,
-        users=args.users,
-        spawn_rate=args.users,
-        duration_s=args.seconds,
-        geography={"us-east": 70, "us-west": 30},
-        tasks={"read_user": 1},
-        seed=1,
-        metrics_host="127.0.0.1",
-        metrics_port=free_port(),
-        run_dir=str(work / "harness"),
-        think_time_s=(0.0, 0.0),
-    )
-
     def go() -> None:
-        with start_load(settings, processes=processes) as load:
-            groups.add(load.pid)
-            load.wait(timeout_s=args.seconds + RUN_MARGIN_S)
-        groups.kill(load.pid)
+        HarnessRun(target, groups, args, processes, work).finish()
 
     return measured(target, go, work / "harness" / "locust_stats.csv")
 
@@ -390,15 +446,265 @@ def report(name: str, result: ModeResult) -> None:
     print(f"  ratio CPU/request, plain / harness: {result.cpu_ratio:.3f}")
 
 
+# The concurrent schedule: in each round both generators run at the same time, each against
+# its own fake target, so the VM's speed drifting from one second to the next (it does, by a
+# quarter, under its neighbours) falls on both alike. The kernel gives the two busy process
+# trees about equal CPU, so their request rates compare what a request costs each. Control
+# rounds run plain Locust against plain Locust the same way: their ratio is the noise floor.
+
+
+@dataclass(frozen=True)
+class Window:
+    """One generator over the counted window of a concurrent round."""
+
+    rps: float  # requests its own target answered, per second
+    cpu_us_per_request: float  # CPU of its processes (master and workers), per request
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """One concurrent round: `base` (plain Locust) against `other` (the harness, or plain
+    Locust again in a control round), and what the rest of the machine used meanwhile."""
+
+    base: Window
+    other: Window
+    foreign: float
+    counted: tuple[float, float]  # Locust's request count / its target's, base and other
+
+    @property
+    def ratio(self) -> float:
+        return self.other.rps / self.base.rps
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.base.cpu_us_per_request / self.other.cpu_us_per_request
+
+
+def tree_pids(pid: int) -> list[int]:
+    """`pid` and its descendants (Locust's master forks its workers), from /proc."""
+    pids, i = [pid], 0
+    while i < len(pids):
+        try:
+            kids = Path(f"/proc/{pids[i]}/task/{pids[i]}/children").read_text().split()
+        except OSError:
+            kids = []
+        pids.extend(int(k) for k in kids)
+        i += 1
+    return pids
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one live process (Linux /proc); 0 when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_s(pid: int) -> float:
+    return sum(process_cpu_s(p) for p in tree_pids(pid))
+
+
+class Started(Protocol):
+    pid: int
+    stats_csv: Path
+
+    def finish(self) -> None: ...
+
+
+def concurrent_round(
+    targets: tuple[FakeTarget, FakeTarget], groups: ProcessGroups, args: argparse.Namespace,
+    processes: int, n: int, *, control: bool,
+) -> Pairing:  # fmt: skip
+    """Plain Locust and, at the same time, the harness (plain Locust again when `control`),
+    each on a target of its own. Who starts first alternates with `n`, and which target each
+    gets with `n // 2`, so neither side keeps an advantage. Counted: the window from WARMUP_S
+    after the start to TAIL_S before the end, by each target's count and each generator's
+    processes' CPU."""
+    mine = targets if (n // 2) % 2 == 0 else (targets[1], targets[0])  # base's, other's
+    with tempfile.TemporaryDirectory(prefix="loadgen-bench-") as tmp:
+        work = Path(tmp)
+
+        def base() -> Started:
+            return PlainRun(mine[0], groups, args, processes, work)
+
+        def other() -> Started:
+            if control:
+                return PlainRun(mine[1], groups, args, processes, work, tag="control")
+            return HarnessRun(mine[1], groups, args, processes, work)
+
+        served0 = [t.served() for t in mine]
+        if n % 2:  # the other side first
+            started = other()
+            runs: list[Started] = [base(), started]
+        else:
+            runs = [base(), other()]  # in this order
+        time.sleep(WARMUP_S)
+        a = [(tree_cpu_s(r.pid), t.served()) for r, t in zip(runs, mine, strict=True)]
+        t0, all0, self0 = time.monotonic(), machine_cpu_s(), _self_and_targets_cpu_s(targets)
+        time.sleep(args.seconds - WARMUP_S - TAIL_S)
+        b = [(tree_cpu_s(r.pid), t.served()) for r, t in zip(runs, mine, strict=True)]
+        t1, all1, self1 = time.monotonic(), machine_cpu_s(), _self_and_targets_cpu_s(targets)
+        for run in runs:
+            run.finish()
+        counted = [
+            locust_totals(r.stats_csv)[1] / max(1, t.served() - s)
+            for r, t, s in zip(runs, mine, served0, strict=True)
+        ]
+    wall = max(t1 - t0, 1e-9)
+    windows = [
+        Window(rps=(r1 - r0) / wall, cpu_us_per_request=1e6 * (c1 - c0) / max(1, r1 - r0))
+        for (c0, r0), (c1, r1) in zip(a, b, strict=True)
+    ]
+    ours = (self1 - self0) + sum(c1 - c0 for (c0, _), (c1, _) in zip(a, b, strict=True))
+    return Pairing(
+        base=windows[0],
+        other=windows[1],
+        foreign=max(0.0, (all1 - all0) - ours) / wall,
+        counted=(counted[0], counted[1]),
+    )
+
+
+def _self_and_targets_cpu_s(targets: tuple[FakeTarget, FakeTarget]) -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime + sum(t.cpu_s() for t in targets)
+
+
+@dataclass
+class ConcurrentResult:
+    processes: int
+    rounds: list[Pairing]
+    controls: list[Pairing]
+    busy: int = 0  # rounds not counted: other processes used the machine
+    noisy: bool = False  # no quiet round: every round is counted
+
+    @property
+    def ratio(self) -> float:
+        return median([r.ratio for r in self.rounds])
+
+    @property
+    def control(self) -> float:
+        return median([r.ratio for r in self.controls])
+
+    def met(self, tolerance: float) -> bool:
+        return not self.noisy and self.calibrated(tolerance) and self.ratio >= TARGET_RATIO
+
+    def calibrated(self, tolerance: float) -> bool:
+        """The control rounds say plain equals plain, within `tolerance`: no bias of the
+        schedule (who starts first, which target) skews the comparison."""
+        return not self.controls or abs(self.control - 1.0) <= tolerance
+
+
+def round_plan(rounds: int, controls: int) -> list[bool]:
+    """Which rounds are control rounds (True), spread evenly among the harness rounds."""
+    slots = [((i + 0.5) / rounds, False) for i in range(rounds)]
+    slots += [((j + 0.5) / controls, True) for j in range(controls)]
+    return [control for _, control in sorted(slots)]
+
+
+def bench_concurrent(
+    targets: tuple[FakeTarget, FakeTarget], groups: ProcessGroups, args: argparse.Namespace,
+    processes: int,
+) -> ConcurrentResult:  # fmt: skip
+    """`args.rounds` harness rounds and `args.control_rounds` control rounds in which other
+    processes used at most `args.max_foreign` cores; busier rounds are run again, up to
+    MAX_ATTEMPTS times as many rounds in all."""
+    result = ConcurrentResult(processes=processes, rounds=[], controls=[])
+    pending, busy = round_plan(args.rounds, args.control_rounds), []
+    attempts = MAX_ATTEMPTS * len(pending)
+    tried = {False: 0, True: 0}  # rounds of each kind so far: each kind alternates on its own
+    for n in range(attempts):
+        if not pending:
+            break
+        control = pending[0]
+        pair = concurrent_round(targets, groups, args, processes, tried[control], control=control)
+        tried[control] += 1
+        quiet = pair.foreign <= args.max_foreign
+        who = "plain  " if control else "harness"
+        print(
+            f"  round {n + 1} ({'control' if control else 'harness'}): {who} "
+            f"{pair.other.rps:6.0f} req/s, plain {pair.base.rps:6.0f} req/s, ratio "
+            f"{pair.ratio:.3f}; CPU {pair.other.cpu_us_per_request:.0f} vs "
+            f"{pair.base.cpu_us_per_request:.0f} us/request; other load {pair.foreign:.2f} "
+            "cores" + ("" if quiet else " (not counted)"),
+            flush=True,
+        )
+        if quiet:
+            pending.pop(0)
+            (result.controls if control else result.rounds).append(pair)
+        else:
+            busy.append((control, pair))
+    result.busy = len(busy)
+    if not result.rounds:  # never quiet: report every round, and say so
+        result.noisy = True
+        for control, pair in busy:
+            (result.controls if control else result.rounds).append(pair)
+    return result
+
+
+def report_concurrent(name: str, result: ConcurrentResult, tolerance: float) -> None:
+    def med(values: list[float]) -> str:
+        return f"{median(values):.3f} ({min(values):.3f}-{max(values):.3f})" if values else "-"
+
+    rounds, controls = result.rounds, result.controls
+    plural = "es" if result.processes > 1 else ""
+    print(f"{name} ({result.processes} load process{plural} each, both at once):")
+    if result.noisy:
+        print(f"  NO QUIET ROUND: all {result.busy} busy rounds counted, the figures are noise")
+    else:
+        print(
+            f"  {len(rounds)} harness and {len(controls)} control rounds counted, "
+            f"{result.busy} busy ones left out"
+        )
+    p_rps = median([r.base.rps for r in rounds])
+    h_rps = median([r.other.rps for r in rounds])
+    p_cpu = median([r.base.cpu_us_per_request for r in rounds])
+    h_cpu = median([r.other.cpu_us_per_request for r in rounds])
+    print(f"  plain FastHttpUser:     {p_rps:6.0f} req/s  {p_cpu:4.0f} us CPU/request (median)")
+    print(f"  harness load generator: {h_rps:6.0f} req/s  {h_cpu:4.0f} us CPU/request (median)")
+    counted = [c for r in rounds + controls for c in r.counted]
+    print(f"  Locust's request counts / the targets' counts: {min(counted):.4f}-{max(counted):.4f}")
+    print(f"  control, plain / plain (median, range): {med([r.ratio for r in controls])}")
+    if result.noisy:
+        judged = "not judged (no quiet round)"
+    elif not result.calibrated(tolerance):
+        judged = f"not judged (the control is off 1 by more than {tolerance})"
+    else:
+        judged = verdict(result.met(tolerance))
+    print(f"  ratio req/s, harness / plain (median, range): {med([r.ratio for r in rounds])}"
+          f"   target >= {TARGET_RATIO}: {judged}")  # fmt: skip
+    print(f"  ratio CPU/request, plain / harness: {med([r.cpu_ratio for r in rounds])}")
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--mode", choices=("both", "single", "all"), default="both")
     parser.add_argument(
+        "--schedule",
+        choices=("concurrent", "sequential"),
+        default="concurrent",
+        help="both generators at once, each with its own target (default), or one after the other",
+    )
+    parser.add_argument(
         "--processes", type=int, default=-1, help="load processes in mode all; -1: every core"
     )
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=12)
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument(
+        "--control-rounds",
+        type=int,
+        default=4,
+        help="concurrent: rounds of plain Locust against plain Locust (the noise floor)",
+    )
+    parser.add_argument(
+        "--control-tolerance",
+        type=float,
+        default=0.03,
+        help="concurrent: a control median further than this from 1 leaves the ratio unjudged",
+    )
     parser.add_argument(
         "--max-foreign",
         type=float,
@@ -408,6 +714,11 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.users < 1 or args.seconds < 1 or args.rounds < 1 or args.processes == 0:
         parser.error("--users, --seconds and --rounds must be >= 1; --processes >= 1 or -1")
+    if args.control_rounds < 0:
+        parser.error("--control-rounds must be >= 0")
+    if args.schedule == "concurrent" and args.seconds < WARMUP_S + TAIL_S + 3:
+        least = WARMUP_S + TAIL_S + 3
+        parser.error(f"--seconds must be >= {least:.0f} with the concurrent schedule")
     if args.processes < 0:
         args.processes = os.cpu_count() or 1
     return args
@@ -441,21 +752,30 @@ def main() -> int:
     if args.mode != "both":
         modes = {args.mode: modes[args.mode]}
     print(machine_line(), flush=True)
-    results: dict[str, ModeResult] = {}
+    sequential: dict[str, ModeResult] = {}
+    concurrent: dict[str, ConcurrentResult] = {}
 
     def measure(target: FakeTarget, groups: ProcessGroups) -> None:
+        second = FakeTarget(groups) if args.schedule == "concurrent" else None
         for name, processes in modes.items():
-            print(f"mode {name}: {processes} process(es), {args.rounds} rounds "
+            print(f"mode {name}: {processes} process(es), {args.schedule} rounds "
                   f"of {args.seconds} s, {args.users} users", flush=True)  # fmt: skip
-            results[name] = bench_mode(target, groups, args, processes)
+            if second is None:
+                sequential[name] = bench_mode(target, groups, args, processes)
+            else:
+                concurrent[name] = bench_concurrent((target, second), groups, args, processes)
 
     failed = with_target(measure)
     if failed is not None:
         return failed
-    for name, result in results.items():
+    for name, result in sequential.items():
         report(name, result)
+    for name, pairs in concurrent.items():
+        report_concurrent(name, pairs, args.control_tolerance)
     print(f"load average at the end: {load_average():.1f} (on {os.cpu_count()} cpus)")
-    return 0 if all(r.met for r in results.values()) else 1
+    met = [r.met for r in sequential.values()]
+    met += [r.met(args.control_tolerance) for r in concurrent.values()]
+    return 0 if all(met) else 1
 
 
 if __name__ == "__main__":
