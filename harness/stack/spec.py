@@ -171,7 +171,8 @@ def _data_tier(config: StackConfig, region: str) -> list[ContainerSpec]:
                 },
                 publish=[t.SHARD_PORT, t.PATRONI_PORT],
                 probe=probes.postgres(t.SHARD_PORT, t.DB_NAME),
-                volume_path="/var/lib/postgresql/data",
+                # No volume: the data directory is the image's seed, written in the
+                # container's own layer (target-stack/shard/Dockerfile says why).
                 files={PATRONI_FILE: patroni_yaml(config, s, region)},
             )
         )
