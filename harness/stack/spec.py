@@ -171,8 +171,7 @@ def _data_tier(config: StackConfig, region: str) -> list[ContainerSpec]:
                 },
                 publish=[t.SHARD_PORT, t.PATRONI_PORT],
                 probe=probes.postgres(t.SHARD_PORT, t.DB_NAME),
-                # No volume: the data directory is the image's seed, written in the
-                # container's own layer (target-stack/shard/Dockerfile says why).
+                volume_path="/var/lib/postgresql/data",
                 files={PATRONI_FILE: patroni_yaml(config, s, region)},
             )
         )

@@ -62,9 +62,9 @@ def test_created_objects_all_carry_stack_labels(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(lifecycle, "tear_down", record_then_tear)
     with pytest.raises(InfraError):
         lifecycle.bring_up(client, StackConfig(name="lab"), timeout_s=1, progress=lambda m: None)  # type: ignore[arg-type]
-    # every container, a network per site, and the volume of each region's queue (the
-    # shards keep their data in their containers' own layers)
-    assert len(snapshot) == len(stack_spec(StackConfig())) + 3 + 2
+    # every container, a network per site, and the volumes of each region's queue and of
+    # its copy of the four shards
+    assert len(snapshot) == len(stack_spec(StackConfig())) + 3 + 2 * (1 + 4)
     assert all(o.labels[labels.STACK] == "lab" for o in snapshot)
     assert all(o.labels[labels.OWNER] == labels.OWNER_UP for o in snapshot)
 

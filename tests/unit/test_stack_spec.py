@@ -121,7 +121,7 @@ def test_every_shard_node_gets_its_own_patroni_config() -> None:
             assert node.files == {"/etc/patroni.yml": patroni_yaml(config, shard, region)}
             assert json.loads(node.files["/etc/patroni.yml"])["name"] == node.instance
             assert node.publish == [t.SHARD_PORT, t.PATRONI_PORT]
-            assert node.volume_path is None  # the data is the image's seed, in its layer
+            assert node.volume_path == "/var/lib/postgresql/data"
 
 
 def test_each_container_lives_on_its_site_and_only_the_wan_and_observer_span_sites() -> None:
