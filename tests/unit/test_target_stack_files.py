@@ -208,6 +208,11 @@ def test_shard_keeps_fsync_and_builds_its_seed_cluster_outside_the_data_volume()
     assert dockerfile.count('pg_ctl -D "$SEED"') == 2  # started and stopped there
     assert "VOLUME /var/lib/postgresql/data" in dockerfile
     assert f"ROLE {t.DB_USER} LOGIN" in dockerfile and f"DATABASE {t.DB_NAME}" in dockerfile
+    # the templates go (a quarter of the seed's files each, copied at every first start),
+    # after the harness database is made from template1
+    created = dockerfile.index(f"CREATE DATABASE {t.DB_NAME}")
+    assert created < dockerfile.index("DROP DATABASE template1")
+    assert created < dockerfile.index("DROP DATABASE template0")
     # the readiness check reads pg_stat_replication as the harness user
     assert f"GRANT pg_read_all_stats TO {t.DB_USER}" in dockerfile
     assert f"EXPOSE {t.SHARD_PORT} {t.PATRONI_PORT} {t.SHARD_EXPORTER_PORT}" in dockerfile
