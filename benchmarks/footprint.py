@@ -57,12 +57,11 @@ from types import TracebackType
 import docker
 import docker.errors
 from _common import machine_line, median, verdict, warn_about_other_stacks
+from loadgen_overhead import bench_load_settings
 
 from harness.errors import HarnessError
 from harness.faults.toxiproxy_client import stack_links
 from harness.load.runner import start_load
-from harness.load.settings import LoadSettings
-from harness.net import free_port
 from harness.run.signals import deferred_interrupts, interrupts_raise
 from harness.stack import labels
 from harness.stack.config import StackConfig
@@ -149,19 +148,7 @@ def children_cpu_s() -> float:
 def load_run(host: str, args: argparse.Namespace) -> LoadRun:
     """One run of the harness's load generator against `host`; bounded, stopped for sure."""
     with tempfile.TemporaryDirectory(prefix="footprint-bench-") as tmp:
-        settings = LoadSettings(
-            host=host,
-            users=args.users,
-            spawn_rate=args.users,
-            duration_s=args.seconds,
-            geography={"us-east": 70, "us-west": 30},
-            tasks={"read_user": 1},
-            seed=1,
-            metrics_host="127.0.0.1",
-            metrics_port=free_port(),
-            run_dir=tmp,
-            think_time_s=(0.0, 0.0),
-        )
+        settings = bench_load_settings(host, args, Path(tmp))
         cpu0 = children_cpu_s()
         with start_load(settings) as load:  # leaving it stops and reaps Locust
             load.wait(timeout_s=args.seconds + RUN_MARGIN_S)

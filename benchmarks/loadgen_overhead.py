@@ -168,13 +168,8 @@ class FakeTarget:
         return int(line)
 
     def cpu_s(self) -> float:
-        """User + system CPU seconds of the target so far (Linux /proc)."""
-        try:
-            stat = Path(f"/proc/{self.popen.pid}/stat").read_text()
-        except OSError:
-            return float("nan")
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU seconds of the target so far (Linux /proc); NaN when gone."""
+        return process_cpu_s(self.popen.pid, gone=float("nan"))
 
     def served(self) -> int:
         """Requests the target has answered so far, every route but its own `/_` ones: an
@@ -296,6 +291,24 @@ class PlainRun:
             raise BenchError(f"plain Locust exited with code {code}:\n{tail}")
 
 
+def bench_load_settings(host: str, args: argparse.Namespace, run_dir: Path) -> LoadSettings:
+    """The harness's load as the benchmarks run it: --users with no think time, all reading
+    users (GET /users/{id}), 70/30 over the two regions."""
+    return LoadSettings(
+        host=host,
+        users=args.users,
+        spawn_rate=args.users,
+        duration_s=args.seconds,
+        geography={"us-east": 70, "us-west": 30},
+        tasks={"read_user": 1},
+        seed=1,
+        metrics_host="127.0.0.1",
+        metrics_port=free_port(),
+        run_dir=str(run_dir),
+        think_time_s=(0.0, 0.0),
+    )
+
+
 class HarnessRun:
     """The harness's load generator (start_load, as a run starts it), started; `finish()`
     waits for it (bounded) and stops what is left."""
@@ -304,19 +317,7 @@ class HarnessRun:
         self, target: FakeTarget, groups: ProcessGroups, args: argparse.Namespace,
         processes: int, work: Path,
     ) -> None:  # fmt: skip
-        settings = LoadSettings(
-            host=target.host,
-            users=args.users,
-            spawn_rate=args.users,
-            duration_s=args.seconds,
-            geography={"us-east": 70, "us-west": 30},
-            tasks={"read_user": 1},
-            seed=1,
-            metrics_host="127.0.0.1",
-            metrics_port=free_port(),
-            run_dir=str(work / "harness"),
-            think_time_s=(0.0, 0.0),
-        )
+        settings = bench_load_settings(target.host, args, work / "harness")
         self.stats_csv = work / "harness" / "locust_stats.csv"
         self.groups, self.limit_s = groups, args.seconds + RUN_MARGIN_S
         self.load = start_load(settings, processes=processes)
@@ -493,12 +494,12 @@ def tree_pids(pid: int) -> list[int]:
     return pids
 
 
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of one live process (Linux /proc); 0 when it is gone."""
+def process_cpu_s(pid: int, gone: float = 0.0) -> float:
+    """User + system CPU seconds of one live process (Linux /proc); `gone` when it is."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return 0.0
+        return gone
     fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
