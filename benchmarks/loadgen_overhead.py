@@ -19,7 +19,11 @@ Two schedules (`--schedule`):
   the same way: their median ratio is the schedule's own bias and noise, printed beside the
   figure; a control median further than --control-tolerance from 1 leaves it unjudged.
   Also printed: Locust's own request count over the target's (it lags by up to the last
-  second, when Locust did not rewrite its CSV at exit).
+  second, when Locust did not rewrite its CSV at exit). With all cores, each side's k-th
+  worker is pinned to CPU k when the window opens (`--no-pin`: not): left to the scheduler,
+  the six busy processes (two workers and a target a side) sat on the 2 vCPUs differently
+  each round, and single rounds spread 0.74-1.16; pinned, each core runs one worker of each
+  side, and rounds spread 0.94-0.98 (masters and targets still float).
 - `sequential`: the two generators back to back, the first one alternating, each round's
   ratio from Locust's own Requests/s of the Aggregated row of its `_stats.csv` (requests /
   (last request - start of the test); the test starts when the runner starts the users, after
@@ -36,6 +40,7 @@ own processes); a busier round is run again, up to 3 x as many rounds in all.
     .venv/bin/python benchmarks/loadgen_overhead.py [--mode both|single|all]
         [--schedule concurrent|sequential] [--processes -1] [--users 20] [--seconds 12]
         [--rounds 8] [--control-rounds 4] [--control-tolerance 0.03] [--max-foreign 0.25]
+        [--no-pin]
 
 Every child runs in its own process group, killed on every way out (Ctrl-C and SIGTERM too);
 every wait is bounded. Traffic goes to 127.0.0.1 only. Exit 0 every ratio met, 1 one missed
@@ -543,6 +548,8 @@ def concurrent_round(
         else:
             runs = [base(), other()]  # in this order
         time.sleep(WARMUP_S)
+        if args.pin:
+            pin_workers([r.pid for r in runs])
         a = [(tree_cpu_s(r.pid), t.served()) for r, t in zip(runs, mine, strict=True)]
         t0, all0, self0 = time.monotonic(), machine_cpu_s(), _self_and_targets_cpu_s(targets)
         time.sleep(args.seconds - WARMUP_S - TAIL_S)
@@ -566,6 +573,16 @@ def concurrent_round(
         foreign=max(0.0, (all1 - all0) - ours) / wall,
         counted=(counted[0], counted[1]),
     )
+
+
+def pin_workers(leaders: list[int]) -> None:
+    """Each side's k-th worker (by pid) on CPU k: the two sides' workers share each core
+    pairwise, rather than wherever the scheduler put them this round."""
+    cpus = sorted(os.sched_getaffinity(0))
+    for leader in leaders:
+        for k, pid in enumerate(sorted(tree_pids(leader)[1:])):
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(pid, {cpus[k % len(cpus)]})
 
 
 def _self_and_targets_cpu_s(targets: tuple[FakeTarget, FakeTarget]) -> float:
@@ -707,6 +724,13 @@ def parse_args() -> argparse.Namespace:
         help="concurrent: a control median further than this from 1 leaves the ratio unjudged",
     )
     parser.add_argument(
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="concurrent, all cores: each side's k-th worker on CPU k once the window opens "
+        "(default); --no-pin leaves them where the scheduler puts them",
+    )
+    parser.add_argument(
         "--max-foreign",
         type=float,
         default=0.25,
@@ -759,8 +783,9 @@ def main() -> int:
     def measure(target: FakeTarget, groups: ProcessGroups) -> None:
         second = FakeTarget(groups) if args.schedule == "concurrent" else None
         for name, processes in modes.items():
+            pinned = ", workers pinned" if second and args.pin and processes > 1 else ""
             print(f"mode {name}: {processes} process(es), {args.schedule} rounds "
-                  f"of {args.seconds} s, {args.users} users", flush=True)  # fmt: skip
+                  f"of {args.seconds} s, {args.users} users{pinned}", flush=True)  # fmt: skip
             if second is None:
                 sequential[name] = bench_mode(target, groups, args, processes)
             else:

@@ -55,6 +55,7 @@ RESULTS = ("ok", "error")
 RequestKey = tuple[str, str, str, str]  # region, served_region, route, result
 LatencyKey = tuple[str, str]  # region, route
 AnswerKey = tuple[str, str]  # region, answered_region
+Counter = Callable[[str | None, bool, float], None]  # served region, ok, seconds
 
 
 class ClientMetrics:
@@ -71,6 +72,7 @@ class ClientMetrics:
         self.dns_failures: dict[str, int] = {}
         # Called at each scrape when set: the current users by region (from Locust's runner).
         self.users_source: Callable[[], Mapping[str, int]] | None = None
+        self._counters: dict[LatencyKey, Counter] = {}
 
     def precreate(self, regions: Iterable[str], routes: Iterable[str]) -> None:
         """Every (home region, route) histogram and every (home region, served region or
@@ -92,16 +94,37 @@ class ClientMetrics:
     def observe(
         self, region: str, route: str, served: str | None, ok: bool, seconds: float
     ) -> None:
-        """One request. Called for every request sent: positional arguments are accepted (the
-        locustfile passes them so) because they are the cheaper call."""
-        key = (region, served or NO_SERVED_REGION, route, "ok" if ok else "error")
-        self.requests[key] = self.requests.get(key, 0) + 1
-        lkey = (region, route)
-        counts = self.latency.get(lkey)
-        if counts is None:
-            counts = self.latency[lkey] = [0] * (len(BUCKETS) + 1)
-        counts[bisect_left(BUCKETS, seconds)] += 1
-        self.latency_sum[lkey] = self.latency_sum.get(lkey, 0.0) + seconds
+        """One request of a `region` user on `route`, answered by `served` (None: no
+        answer said)."""
+        self.counter(region, route)(served, ok, seconds)
+
+    def counter(self, region: str, route: str) -> Counter:
+        """`observe` for one (home region, route), its label keys built once: what the
+        locustfile calls for every request it sends (hot path), so the call takes the three
+        arguments that vary, positionally, and builds no key a second time."""
+        known = self._counters.get((region, route))
+        if known is not None:
+            return known
+        lkey: LatencyKey = (region, route)
+        keys: dict[str | None, tuple[RequestKey, RequestKey]] = {}  # served: its ok, error keys
+
+        def count(served: str | None, ok: bool, seconds: float) -> None:
+            pair = keys.get(served)
+            if pair is None:
+                name = served or NO_SERVED_REGION
+                pair = keys[served] = ((region, name, route, "ok"), (region, name, route, "error"))
+            key = pair[0] if ok else pair[1]
+            requests = self.requests  # read at each call: take_delta() starts afresh
+            requests[key] = requests.get(key, 0) + 1
+            counts = self.latency.get(lkey)
+            if counts is None:
+                counts = self.latency[lkey] = [0] * (len(BUCKETS) + 1)
+            counts[bisect_left(BUCKETS, seconds)] += 1
+            sums = self.latency_sum
+            sums[lkey] = sums.get(lkey, 0.0) + seconds
+
+        self._counters[lkey] = count
+        return count
 
     def dns_answer(self, *, region: str, answered: str) -> None:
         """A resolver of a `region` client got an answer naming `answered`'s entry."""

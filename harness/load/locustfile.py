@@ -32,6 +32,7 @@ from typing import Any
 import gevent
 import locust.stats
 from gevent import GreenletExit
+from geventhttpclient.header import Headers
 from locust import FastHttpUser, events, task
 from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
@@ -69,10 +70,16 @@ STATE = LoadState(SETTINGS)
 log = logging.getLogger("harness.load")
 
 
+JUDGE_KEY = "judge"  # a GET's context: its read_judge
+EXPECTED_KEY = "expected"  # and the status its judge passes (the first check, made inline)
+COUNT_KEY = "count"  # every request's context: its (region, route) counter of the client metrics
+
 # Per (region, route): the stats name and the request context, built once (hot path).
 NAMES = {(r, route): tr.stats_name(r, route) for r in HOMES for route in tr.EXPECTED_STATUS}
 CONTEXTS = {
-    (r, route): {"region": r, "route": route} for r in HOMES for route in tr.EXPECTED_STATUS
+    (r, route): {"region": r, "route": route, COUNT_KEY: METRICS.counter(r, route)}
+    for r in HOMES
+    for route in tr.EXPECTED_STATUS
 }
 # With geo DNS the header routes nothing (the answer does), and the Host is the service's name.
 NAME_HEADER = {"Host": SETTINGS.dns_name} if SETTINGS.uses_dns else {}
@@ -101,7 +108,19 @@ class _Origins(dict[str, str]):
 ORIGINS = _Origins()
 
 
-JUDGE_KEY = "judge"  # a GET's context: its read_judge
+def _headers_read_as_dict() -> bool:
+    """Whether geventhttpclient's Headers is a dict of lower-case name -> (name, value), as
+    its __setitem__ stores one line: then JudgedEvent reads X-Served-Region with dict.get,
+    without the two Python frames of Headers.get on every request. Checked once, so a
+    version that stores headers otherwise is read through its get()."""
+    probe = Headers()
+    probe[SERVED_HEADER] = "probe"
+    return isinstance(probe, dict) and dict.get(probe, SERVED_KEY) == (SERVED_HEADER, "probe")
+
+
+SERVED_KEY = SERVED_HEADER.lower()
+HEADERS_AS_DICT = _headers_read_as_dict()
+_dict_get = dict.get
 
 
 class JudgedEvent:
@@ -113,8 +132,9 @@ class JudgedEvent:
       request), is judged by the judge its context carries (read_judge), by its own time;
       writes are judged in their `catch_response` block, and other requests come judged;
     - the open model's latency correction (harness.load.arrivals.CorrectedEvent);
-    - the client metrics observe it (here rather than in a listener of Locust's event, which
-      would cost another call with all its arguments on every request);
+    - the client metrics count it, by the counter its context carries (here rather than in a
+      listener of Locust's event, which would cost another call with all its arguments on
+      every request);
     - on to the listeners of Locust's event (its stats), which count it."""
 
     __slots__ = ("corrected", "event", "handlers")
@@ -132,19 +152,21 @@ class JudgedEvent:
 
     def fire(self, **meta: Any) -> None:
         context = meta["context"]
-        judge = context.get(JUDGE_KEY)
-        if judge is not None:
-            why = judge(meta["response"], meta["response_time"])
+        expected = context.get(EXPECTED_KEY)
+        # A GET's judge passes an answer with the expected status in time: those two checks
+        # are made here, and the judge called only when one fails (it makes them again).
+        if expected is not None and (
+            meta["response"].status_code != expected or meta["response_time"] > TIMEOUT_MS
+        ):
+            why = context[JUDGE_KEY](meta["response"], meta["response_time"])
             if why is not None:  # what resp.failure(why) would have reported
                 meta["exception"] = CatchResponseError(why)
         if self.corrected is not None:
             meta["response_time"] = self.corrected.correct(meta["response_time"]) or 0.0
-        route = context.get("route")
-        if route is not None:  # always, for the harness's requests; served_region(), inlined
-            headers = getattr(meta["response"], "headers", None)
-            served = None if headers is None else headers.get(SERVED_HEADER)
-            seconds = meta["response_time"] / 1000.0
-            METRICS.observe(context["region"], route, served, meta["exception"] is None, seconds)
+        count = context.get(COUNT_KEY)
+        if count is not None:  # always, for the harness's requests
+            ok, seconds = meta["exception"] is None, meta["response_time"] / 1000.0
+            count(served_region(meta["response"]), ok, seconds)
         handlers = self.handlers
         if handlers is None:
             self.event.fire(**meta)
@@ -193,9 +215,17 @@ THINK_LOW_S, THINK_HIGH_S = SETTINGS.think_time_s
 
 def served_region(response: Any) -> str | None:
     """X-Served-Region of an answer; None without one. (Not `headers or {}`: truth-testing
-    geventhttpclient's Headers counts them, a cost paid on every request.)"""
+    geventhttpclient's Headers counts them, a cost paid on every request.) Read from the
+    dict geventhttpclient's Headers is (HEADERS_AS_DICT) where it holds one line of it,
+    through its get() otherwise (no such header, repeated, or another kind of headers)."""
     headers = getattr(response, "headers", None)
-    return None if headers is None else headers.get(SERVED_HEADER)
+    if headers is None:
+        return None
+    if HEADERS_AS_DICT and isinstance(headers, dict):
+        line = _dict_get(headers, SERVED_KEY)
+        if line.__class__ is tuple:
+            return line[1]
+    return headers.get(SERVED_HEADER)
 
 
 def _failure(route: str, status: int, resp: Any) -> str:
@@ -251,12 +281,16 @@ def read_judge(route: str, *, readback: bool = False) -> Callable[[Any, float], 
 
 # The contexts of the GETs, each with its judge (the contexts of the others have none).
 READ_CONTEXTS = {
-    (r, route): {**CONTEXTS[r, route], JUDGE_KEY: read_judge(route)}
+    (r, route): {**CONTEXTS[r, route], JUDGE_KEY: read_judge(route), EXPECTED_KEY: EXPECTED[route]}
     for r in HOMES
     for route in sorted(tr.READ_ROUTES)
 }
 READBACK_CONTEXTS = {
-    r: {**CONTEXTS[r, tr.ROUTE_READ_USER], JUDGE_KEY: read_judge(tr.ROUTE_READ_USER, readback=True)}
+    r: {
+        **CONTEXTS[r, tr.ROUTE_READ_USER],
+        JUDGE_KEY: read_judge(tr.ROUTE_READ_USER, readback=True),
+        EXPECTED_KEY: EXPECTED[tr.ROUTE_READ_USER],
+    }
     for r in HOMES
 }
 
@@ -613,6 +647,7 @@ def on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
 def on_test_start(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, MasterRunner):
         return
+
     STATE.worker = getattr(environment.runner, "worker_index", 0)
     STATE.start()
     if SETTINGS.hotspots:

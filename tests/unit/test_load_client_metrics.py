@@ -91,3 +91,26 @@ def test_users_gauge_is_read_at_scrape_time():
     assert 'harness_client_users{region="us-east"} 1.0' in exposition(metrics)
     current = {"us-east": 14, "us-west": 6}
     assert 'harness_client_users{region="us-west"} 6.0' in exposition(metrics)
+
+
+def test_a_route_counter_counts_as_observe_does_and_outlives_take_delta():
+    counted, observed = ClientMetrics(), ClientMetrics()
+    count = counted.counter("us-east", "/users")
+    assert counted.counter("us-east", "/users") is count  # built once per (region, route)
+    for metrics, one in ((counted, count), (observed, None)):
+        for served, ok, seconds in (("us-east", True, 0.004), (None, False, 30.0)):
+            if one is None:
+                metrics.observe("us-east", "/users", served, ok, seconds)
+            else:
+                one(served, ok, seconds)
+    assert counted.requests == observed.requests == {
+        ("us-east", "us-east", "/users", "ok"): 1,
+        ("us-east", "none", "/users", "error"): 1,
+    }
+    assert counted.latency == observed.latency
+    assert counted.latency_sum == observed.latency_sum
+    # A worker's counter, made before its first report, counts into the totals that follow.
+    counted.take_delta()
+    count("us-west", True, 0.2)
+    assert counted.requests == {("us-east", "us-west", "/users", "ok"): 1}
+    assert sum(counted.latency["us-east", "/users"]) == 1

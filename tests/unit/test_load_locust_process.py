@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -83,6 +84,18 @@ def test_locust_run_against_a_loopback_target(target: str, tmp_path: Path) -> No
     # Pre-created at 0: the series an outage would create (no serving region, an error).
     assert (
         'harness_client_requests_total{region="us-west",result="error",route="/jobs/{id}",'
+        'served_region="none"} 0.0' in scraped
+    )
+    # The serving region comes from each answer's X-Served-Region (the stand-in names the
+    # request's home region there): us-east's answered reads were all served by us-east.
+    served = re.search(
+        r'harness_client_requests_total\{region="us-east",result="ok",route="/users/\{id\}",'
+        r'served_region="(\S+?)"\} ([1-9]\S*)',
+        scraped,
+    )
+    assert served is not None and served.group(1) == "us-east", scraped
+    assert (
+        'harness_client_requests_total{region="us-east",result="ok",route="/users/{id}",'
         'served_region="none"} 0.0' in scraped
     )
 
