@@ -32,7 +32,6 @@ from typing import Any
 import gevent
 import locust.stats
 from gevent import GreenletExit
-from geventhttpclient.header import Headers
 from locust import FastHttpUser, events, task
 from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
@@ -40,6 +39,7 @@ from locust.exception import CatchResponseError, StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness.load import traffic as tr
+from harness.load.answers import served_region
 from harness.load.arrivals import Arrival, CorrectedEvent, OpenLoop, Schedule
 from harness.load.client_metrics import DELTA_KEY, ClientMetrics, serve
 from harness.load.geography import region_counts
@@ -52,7 +52,6 @@ from harness.vocabulary import (
     REGIONS,
     REQUEST_ID_HEADER,
     ROUTE_OF_REQUEST,
-    SERVED_HEADER,
 )
 
 locust.stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1  # progress() reads the history while it runs
@@ -106,21 +105,6 @@ class _Origins(dict[str, str]):
 
 
 ORIGINS = _Origins()
-
-
-def _headers_read_as_dict() -> bool:
-    """Whether geventhttpclient's Headers is a dict of lower-case name -> (name, value), as
-    its __setitem__ stores one line: then JudgedEvent reads X-Served-Region with dict.get,
-    without the two Python frames of Headers.get on every request. Checked once, so a
-    version that stores headers otherwise is read through its get()."""
-    probe = Headers()
-    probe[SERVED_HEADER] = "probe"
-    return isinstance(probe, dict) and dict.get(probe, SERVED_KEY) == (SERVED_HEADER, "probe")
-
-
-SERVED_KEY = SERVED_HEADER.lower()
-HEADERS_AS_DICT = _headers_read_as_dict()
-_dict_get = dict.get
 
 
 class JudgedEvent:
@@ -211,21 +195,6 @@ WRITE_OPS = {tr.ROUTE_CREATE_USER: "user", tr.ROUTE_SUBMIT_PHOTO: "job"}
 # to traffic.is_ok, which judges (a status other than the expected one is a failure there too).
 EXPECTED = tr.EXPECTED_STATUS
 THINK_LOW_S, THINK_HIGH_S = SETTINGS.think_time_s
-
-
-def served_region(response: Any) -> str | None:
-    """X-Served-Region of an answer; None without one. (Not `headers or {}`: truth-testing
-    geventhttpclient's Headers counts them, a cost paid on every request.) Read from the
-    dict geventhttpclient's Headers is (HEADERS_AS_DICT) where it holds one line of it,
-    through its get() otherwise (no such header, repeated, or another kind of headers)."""
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    if HEADERS_AS_DICT and isinstance(headers, dict):
-        line = _dict_get(headers, SERVED_KEY)
-        if line.__class__ is tuple:
-            return line[1]
-    return headers.get(SERVED_HEADER)
 
 
 def _failure(route: str, status: int, resp: Any) -> str:
