@@ -73,10 +73,11 @@ JUDGE_KEY = "judge"  # a GET's context: its read_judge
 EXPECTED_KEY = "expected"  # and the status its judge passes (the first check, made inline)
 COUNT_KEY = "count"  # every request's context: its (region, route) counter of the client metrics
 
-# Per (region, route): the stats name and the request context, built once (hot path).
+# Per (region, route): the stats name and the request context, built once (hot path). A
+# context holds only what JudgedEvent reads: Locust copies it into a new dict every request.
 NAMES = {(r, route): tr.stats_name(r, route) for r in HOMES for route in tr.EXPECTED_STATUS}
 CONTEXTS = {
-    (r, route): {"region": r, "route": route, COUNT_KEY: METRICS.counter(r, route)}
+    (r, route): {COUNT_KEY: METRICS.counter(r, route)}
     for r in HOMES
     for route in tr.EXPECTED_STATUS
 }
