@@ -55,7 +55,45 @@ RESULTS = ("ok", "error")
 RequestKey = tuple[str, str, str, str]  # region, served_region, route, result
 LatencyKey = tuple[str, str]  # region, route
 AnswerKey = tuple[str, str]  # region, answered_region
-Counter = Callable[[str | None, bool, float], None]  # served region, ok, seconds
+SUM = len(BUCKETS) + 1  # RouteCounts.latency: a count per bucket (+Inf last), then the sum
+
+
+class RouteCounts:
+    """The requests of one (home region, route): the counts ClientMetrics exports, kept where
+    `add` updates them in place, because the locustfile calls it for every request it sends
+    (hot path): one bound method, three positional arguments, no key built.
+
+    `by_label[served label]` is [errors, oks], so the bool `ok` indexes it; `latency` holds
+    the count of each bucket (not cumulative; +Inf last) and then the sum of the seconds."""
+
+    __slots__ = ("by_label", "by_served", "latency")
+
+    def __init__(self) -> None:
+        self.by_label: dict[str, list[int]] = {}
+        # What `add` reads: the same lists by the served region as the answer said it (None:
+        # it said none), so no answer needs its label worked out a second time.
+        self.by_served: dict[str | None, list[int]] = {}
+        self.latency: list[float] = [0] * SUM + [0.0]
+
+    def add(self, served: str | None, ok: bool, seconds: float) -> None:
+        """One request answered by `served` (None: no answer said), `ok` or not, in `seconds`."""
+        results = self.by_served.get(served)
+        if results is None:
+            results = self.by_served[served] = self.results(served or NO_SERVED_REGION)
+        results[ok] += 1
+        latency = self.latency
+        latency[bisect_left(BUCKETS, seconds)] += 1
+        latency[SUM] += seconds
+
+    def results(self, label: str) -> list[int]:
+        """[errors, oks] of the served-region `label`, made at 0 if new."""
+        return self.by_label.setdefault(label, [0, 0])
+
+    def clear(self) -> None:
+        """Every count to 0, in place: `add`'s callers keep it."""
+        for results in self.by_label.values():
+            results[0] = results[1] = 0
+        self.latency[:] = [0] * SUM + [0.0]
 
 
 class ClientMetrics:
@@ -63,16 +101,31 @@ class ClientMetrics:
     prometheus_client Collector (and a harness.load.resolver.ResolveObserver)."""
 
     def __init__(self) -> None:
-        self.requests: dict[RequestKey, int] = {}
-        # Per key: counts per bucket (not cumulative; the last slot is +Inf) and the sum.
-        self.latency: dict[LatencyKey, list[int]] = {}
-        self.latency_sum: dict[LatencyKey, float] = {}
+        self.routes: dict[LatencyKey, RouteCounts] = {}
         self.users: dict[str, int] = {}
         self.dns_answers: dict[AnswerKey, int] = {}
         self.dns_failures: dict[str, int] = {}
         # Called at each scrape when set: the current users by region (from Locust's runner).
         self.users_source: Callable[[], Mapping[str, int]] | None = None
-        self._counters: dict[LatencyKey, Counter] = {}
+
+    @property
+    def requests(self) -> dict[RequestKey, int]:
+        """Every request counter there is: made at 0 (precreate), or counted into."""
+        return {
+            (region, label, route, result): results[result == "ok"]
+            for (region, route), counts in self.routes.items()
+            for label, results in counts.by_label.items()
+            for result in RESULTS
+        }
+
+    @property
+    def latency(self) -> dict[LatencyKey, list[int]]:
+        """Per (home region, route): the count of each bucket, not cumulative, +Inf last."""
+        return {key: [int(n) for n in counts.latency[:SUM]] for key, counts in self.routes.items()}
+
+    @property
+    def latency_sum(self) -> dict[LatencyKey, float]:
+        return {key: counts.latency[SUM] for key, counts in self.routes.items()}
 
     def precreate(self, regions: Iterable[str], routes: Iterable[str]) -> None:
         """Every (home region, route) histogram and every (home region, served region or
@@ -84,47 +137,24 @@ class ClientMetrics:
             for answered in (*regions, OTHER_REGION):
                 self.dns_answers.setdefault((region, answered), 0)
             for route in routes:
-                lkey = (region, route)
-                self.latency.setdefault(lkey, [0] * (len(BUCKETS) + 1))
-                self.latency_sum.setdefault(lkey, 0.0)
+                counts = self.route(region, route)
                 for served in (*regions, NO_SERVED_REGION):
-                    for result in RESULTS:
-                        self.requests.setdefault((region, served, route, result), 0)
+                    counts.results(served)
 
     def observe(
         self, region: str, route: str, served: str | None, ok: bool, seconds: float
     ) -> None:
         """One request of a `region` user on `route`, answered by `served` (None: no
         answer said)."""
-        self.counter(region, route)(served, ok, seconds)
+        self.route(region, route).add(served, ok, seconds)
 
-    def counter(self, region: str, route: str) -> Counter:
-        """`observe` for one (home region, route), its label keys built once: what the
-        locustfile calls for every request it sends (hot path), so the call takes the three
-        arguments that vary, positionally, and builds no key a second time."""
-        known = self._counters.get((region, route))
-        if known is not None:
-            return known
-        lkey: LatencyKey = (region, route)
-        keys: dict[str | None, tuple[RequestKey, RequestKey]] = {}  # served: its ok, error keys
-
-        def count(served: str | None, ok: bool, seconds: float) -> None:
-            pair = keys.get(served)
-            if pair is None:
-                name = served or NO_SERVED_REGION
-                pair = keys[served] = ((region, name, route, "ok"), (region, name, route, "error"))
-            key = pair[0] if ok else pair[1]
-            requests = self.requests  # read at each call: take_delta() starts afresh
-            requests[key] = requests.get(key, 0) + 1
-            counts = self.latency.get(lkey)
-            if counts is None:
-                counts = self.latency[lkey] = [0] * (len(BUCKETS) + 1)
-            counts[bisect_left(BUCKETS, seconds)] += 1
-            sums = self.latency_sum
-            sums[lkey] = sums.get(lkey, 0.0) + seconds
-
-        self._counters[lkey] = count
-        return count
+    def route(self, region: str, route: str) -> RouteCounts:
+        """The counts of (home region, route), made at 0 if new: the locustfile keeps each
+        one's `add` for the requests it sends."""
+        counts = self.routes.get((region, route))
+        if counts is None:
+            counts = self.routes[region, route] = RouteCounts()
+        return counts
 
     def dns_answer(self, *, region: str, answered: str) -> None:
         """A resolver of a `region` client got an answer naming `answered`'s entry."""
@@ -139,30 +169,32 @@ class ClientMetrics:
         self.users = dict(counts)
 
     def take_delta(self) -> dict[str, Any]:
-        """Everything observed since the last call, as plain lists; then start afresh."""
+        """Everything observed since the last call, as plain lists; then start afresh (every
+        count to 0 in place: the locustfile's requests keep counting into the same lists)."""
         delta = {
-            "requests": [[*key, n] for key, n in self.requests.items()],
+            "requests": [[*key, n] for key, n in self.requests.items() if n],
             "latency": [
-                [*key, list(counts), self.latency_sum[key]] for key, counts in self.latency.items()
+                [*key, [int(n) for n in counts.latency[:SUM]], counts.latency[SUM]]
+                for key, counts in self.routes.items()
+                if any(counts.latency[:SUM])
             ],
             "dns_answers": [[*key, n] for key, n in self.dns_answers.items()],
             "dns_failures": [[region, n] for region, n in self.dns_failures.items()],
         }
-        self.requests, self.latency, self.latency_sum = {}, {}, {}
+        for counts in self.routes.values():
+            counts.clear()
         self.dns_answers, self.dns_failures = {}, {}
         return delta
 
     def merge(self, delta: Mapping[str, Any]) -> None:
         """Add a worker's `take_delta()` to these totals."""
         for region, served, route, result, n in delta.get("requests", ()):
-            key = (region, served, route, result)
-            self.requests[key] = self.requests.get(key, 0) + int(n)
+            self.route(region, route).results(served)[result == "ok"] += int(n)
         for region, route, counts, total in delta.get("latency", ()):
-            lkey = (region, route)
-            mine = self.latency.setdefault(lkey, [0] * (len(BUCKETS) + 1))
+            latency = self.route(region, route).latency
             for i, n in enumerate(counts):
-                mine[i] += int(n)
-            self.latency_sum[lkey] = self.latency_sum.get(lkey, 0.0) + float(total)
+                latency[i] += int(n)
+            latency[SUM] += float(total)
         for region, answered, n in delta.get("dns_answers", ()):
             akey = (region, answered)
             self.dns_answers[akey] = self.dns_answers.get(akey, 0) + int(n)
@@ -183,12 +215,13 @@ class ClientMetrics:
             "Response time seen by the load generator, by home region and route.",
             labels=["region", "route"],
         )
+        sums = self.latency_sum
         for lkey, counts in sorted(self.latency.items()):
             cumulative, buckets = 0, []
             for bound, n in zip((*map(str, BUCKETS), "+Inf"), counts, strict=True):
                 cumulative += n
                 buckets.append((bound, cumulative))
-            latency.add_metric(list(lkey), buckets, sum_value=self.latency_sum[lkey])
+            latency.add_metric(list(lkey), buckets, sum_value=sums[lkey])
         yield latency
         if self.users_source is not None:
             self.set_users(self.users_source())

@@ -27,7 +27,8 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import gevent
 import locust.stats
@@ -69,18 +70,7 @@ STATE = LoadState(SETTINGS)
 log = logging.getLogger("harness.load")
 
 
-JUDGE_KEY = "judge"  # a GET's context: its read_judge
-EXPECTED_KEY = "expected"  # and the status its judge passes (the first check, made inline)
-COUNT_KEY = "count"  # every request's context: its (region, route) counter of the client metrics
-
-# Per (region, route): the stats name and the request context, built once (hot path). A
-# context holds only what JudgedEvent reads: Locust copies it into a new dict every request.
-NAMES = {(r, route): tr.stats_name(r, route) for r in HOMES for route in tr.EXPECTED_STATUS}
-CONTEXTS = {
-    (r, route): {COUNT_KEY: METRICS.counter(r, route)}
-    for r in HOMES
-    for route in tr.EXPECTED_STATUS
-}
+JUDGING_KEY = "judging"  # every request's context: its Judging
 # With geo DNS the header routes nothing (the answer does), and the Host is the service's name.
 NAME_HEADER = {"Host": SETTINGS.dns_name} if SETTINGS.uses_dns else {}
 HEADERS = {r: {HOME_HEADER: r, **NAME_HEADER} for r in HOMES}
@@ -108,18 +98,30 @@ class _Origins(dict[str, str]):
 ORIGINS = _Origins()
 
 
+class Judging(NamedTuple):
+    """What JudgedEvent does with a request, carried in its context (JUDGING_KEY; an
+    Endpoint's): a GET's expected status and its judge (read_judge), or 0 and judged_already
+    for a request judged already (a write, in its `catch_response` block; a failure counted
+    without an answer); and the `add` of its (home region, route)'s client metrics
+    (harness.load.client_metrics.RouteCounts)."""
+
+    expected: int
+    judge: Callable[[Any, float], str | None]
+    add: Callable[[str | None, bool, float], None]
+
+
 class JudgedEvent:
     """Stands in for Locust's request `event` on every HTTP session the harness sends with
     (Sender installs it; the open model's user with its `corrected` latencies), and every
-    request of the harness goes through it (dropped() too). For each, in this order:
+    request of the harness goes through it (dropped() too). For each, by the Judging its
+    context carries, in this order:
 
     - a GET, sent without `catch_response` (whose context manager is about 2 us of CPU a
-      request), is judged by the judge its context carries (read_judge), by its own time;
-      writes are judged in their `catch_response` block, and other requests come judged;
+      request), is judged by its judge, by its own time; the two checks its judge makes first
+      (the expected status, in time) are made here, and the judge called only when one fails;
     - the open model's latency correction (harness.load.arrivals.CorrectedEvent);
-    - the client metrics count it, by the counter its context carries (here rather than in a
-      listener of Locust's event, which would cost another call with all its arguments on
-      every request);
+    - the client metrics count it (here rather than in a listener of Locust's event, which
+      would cost another call with all its arguments on every request);
     - on to the listeners of Locust's event (its stats), which count it."""
 
     __slots__ = ("corrected", "event", "handlers")
@@ -136,22 +138,19 @@ class JudgedEvent:
         )
 
     def fire(self, **meta: Any) -> None:
-        context = meta["context"]
-        expected = context.get(EXPECTED_KEY)
-        # A GET's judge passes an answer with the expected status in time: those two checks
-        # are made here, and the judge called only when one fails (it makes them again).
-        if expected is not None and (
-            meta["response"].status_code != expected or meta["response_time"] > TIMEOUT_MS
-        ):
-            why = context[JUDGE_KEY](meta["response"], meta["response_time"])
-            if why is not None:  # what resp.failure(why) would have reported
-                meta["exception"] = CatchResponseError(why)
-        if self.corrected is not None:
-            meta["response_time"] = self.corrected.correct(meta["response_time"]) or 0.0
-        count = context.get(COUNT_KEY)
-        if count is not None:  # always, for the harness's requests
-            ok, seconds = meta["exception"] is None, meta["response_time"] / 1000.0
-            count(served_region(meta["response"]), ok, seconds)
+        judging = meta["context"].get(JUDGING_KEY)
+        if judging is not None:  # always, for the harness's requests
+            expected, judge, add = judging
+            response = meta["response"]
+            if expected and (
+                response.status_code != expected or meta["response_time"] > TIMEOUT_MS
+            ):
+                why = judge(response, meta["response_time"])
+                if why is not None:  # what resp.failure(why) would have reported
+                    meta["exception"] = CatchResponseError(why)
+            if self.corrected is not None:
+                meta["response_time"] = self.corrected.correct(meta["response_time"]) or 0.0
+            add(served_region(response), meta["exception"] is None, meta["response_time"] / 1000.0)
         handlers = self.handlers
         if handlers is None:
             self.event.fire(**meta)
@@ -165,10 +164,11 @@ class Sender:
     says where its requests go (None: to the session's base URL, settings.host). Puts a
     JudgedEvent (once) in front of the session's request event: its GETs are judged there."""
 
-    __slots__ = ("http", "resolver")
+    __slots__ = ("http", "request", "resolver")
 
     def __init__(self, http: Any, resolver: CachingResolver | None) -> None:
         self.http, self.resolver = http, resolver
+        self.request = http.request  # read for every request (hot path)
         if not isinstance(http.request_event, JudgedEvent):
             http.request_event = JudgedEvent(http.request_event)
 
@@ -207,18 +207,18 @@ def _failure(route: str, status: int, resp: Any) -> str:
 
 
 def unresolved(
-    sender: Sender, method: str, region: str, route: str, path: str, exc: ResolveError
+    sender: Sender, method: str, endpoint: Endpoint, path: str, exc: ResolveError
 ) -> None:
     """A request that could not be sent for want of any DNS answer: a failed request of its
     route, timed by the question (never sent, so nothing for the ledger: a definite no)."""
-    why = f"no answer (ResolveError: {exc.kind}), expected {tr.EXPECTED_STATUS[route]}"
+    why = f"no answer (ResolveError: {exc.kind}), expected {EXPECTED[endpoint.route]}"
     sender.http.request_event.fire(
         request_type=method,
-        name=NAMES[region, route],
+        name=endpoint.name,
         response_time=exc.waited_s * 1000.0,
         response_length=0,
         response=None,
-        context=CONTEXTS[region, route],
+        context=endpoint.failed_context,
         exception=CatchResponseError(why),  # what resp.failure() reports, so grouped alike
         start_time=time.time(),
         url=path,
@@ -249,60 +249,112 @@ def read_judge(route: str, *, readback: bool = False) -> Callable[[Any, float], 
     return judge
 
 
-# The contexts of the GETs, each with its judge (the contexts of the others have none).
-READ_CONTEXTS = {
-    (r, route): {**CONTEXTS[r, route], JUDGE_KEY: read_judge(route), EXPECTED_KEY: EXPECTED[route]}
-    for r in HOMES
-    for route in sorted(tr.READ_ROUTES)
-}
-READBACK_CONTEXTS = {
-    r: {
-        **CONTEXTS[r, tr.ROUTE_READ_USER],
-        JUDGE_KEY: read_judge(tr.ROUTE_READ_USER, readback=True),
-        EXPECTED_KEY: EXPECTED[tr.ROUTE_READ_USER],
-    }
-    for r in HOMES
-}
+def judged_already(resp: Any, response_time: float) -> str | None:
+    """The judge of a request that comes judged (never called: its expected status is 0)."""
+    return None
 
 
-def get(sender: Sender, region: str, route: str, path: str, context: dict[str, Any]) -> Any:
-    """One GET of `path`, judged as it is counted by the session's JudgedEvent with the judge
-    in `context` (READ_CONTEXTS, READBACK_CONTEXTS); the answer, None when it could not be
-    sent for want of a DNS answer (a failed request too)."""
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One (home region, route) as its requests are sent, built once (hot path): its stats
+    name, headers and the context its requests carry. A context holds only the Judging,
+    which is all JudgedEvent reads: Locust copies every context into a new dict."""
+
+    region: str
+    route: str
+    name: str
+    headers: dict[str, str]
+    context: dict[str, Judging]  # a GET's judges it, another's only counts it
+    failed_context: dict[str, Judging]  # a failure counted without an answer: not judged
+
+
+def endpoint(region: str, route: str, *, readback: bool = False) -> Endpoint:
+    """`route` of a `region` user: a GET judged by its read_judge (`readback`: as the read of a
+    user just created), another request counted as it comes, both by that pair's counts."""
+    count = METRICS.route(region, route).add
+    counted = Judging(0, judged_already, count)
+    judged = (
+        Judging(EXPECTED[route], read_judge(route, readback=readback), count)
+        if route in tr.READ_ROUTES
+        else counted
+    )
+    return Endpoint(
+        region=region,
+        route=route,
+        name=tr.stats_name(region, route),
+        headers=HEADERS[region],
+        context={JUDGING_KEY: judged},
+        failed_context={JUDGING_KEY: counted},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """What the users of one home region send to: an Endpoint per route (by its attribute
+    on the hot path, by `route` elsewhere)."""
+
+    region: str
+    create_user: Endpoint
+    read_user: Endpoint
+    readback: Endpoint  # read_user's route, read right after the user was created
+    submit_photo: Endpoint
+    read_job: Endpoint
+
+    @classmethod
+    def of(cls, region: str) -> Home:
+        return cls(
+            region=region,
+            create_user=endpoint(region, tr.ROUTE_CREATE_USER),
+            read_user=endpoint(region, tr.ROUTE_READ_USER),
+            readback=endpoint(region, tr.ROUTE_READ_USER, readback=True),
+            submit_photo=endpoint(region, tr.ROUTE_SUBMIT_PHOTO),
+            read_job=endpoint(region, tr.ROUTE_READ_JOB),
+        )
+
+    def route(self, route: str) -> Endpoint:
+        endpoints = (self.create_user, self.read_user, self.submit_photo, self.read_job)
+        return next(e for e in endpoints if e.route == route)
+
+
+def get(sender: Sender, endpoint: Endpoint, path: str) -> Any:
+    """One GET of `path` to `endpoint`, judged as it is counted by the session's JudgedEvent;
+    the answer, None when it could not be sent for want of a DNS answer (a failed request
+    too)."""
     if sender.resolver is None:  # no geo DNS: `path` for the session's base URL
         url = path
     else:
         try:
             url = sender.url(path)
         except ResolveError as exc:  # not after an answer: the resolver keeps the last one
-            unresolved(sender, "GET", region, route, path, exc)
+            unresolved(sender, "GET", endpoint, path, exc)
             return None
-    return sender.http.request(
-        "GET", url, name=NAMES[region, route], headers=HEADERS[region], context=context
+    return sender.request(
+        "GET", url, name=endpoint.name, headers=endpoint.headers, context=endpoint.context
     )
 
 
-def post(sender: Sender, region: str, route: str, path: str, body: Any, user: int = 0) -> Any:
-    """One write, judged by traffic.is_ok, the request timeout and its body; returns the parsed
-    JSON body on success, else None. Writes the stack acknowledged go to the ledger, and so
-    do writes whose outcome was not seen (no answer, 5xx, an unreadable 2xx): `user` is the
-    photo's owner."""
+def post(sender: Sender, endpoint: Endpoint, path: str, body: Any, user: int = 0) -> Any:
+    """One write to `endpoint`, judged by traffic.is_ok, the request timeout and its body;
+    returns the parsed JSON body on success, else None. Writes the stack acknowledged go to
+    the ledger, and so do writes whose outcome was not seen (no answer, 5xx, an unreadable
+    2xx): `user` is the photo's owner."""
+    region, route = endpoint.region, endpoint.route
     try:
         url = sender.url(path)
     except ResolveError as exc:
-        unresolved(sender, "POST", region, route, path, exc)
+        unresolved(sender, "POST", endpoint, path, exc)
         return None
     # A write carries an id of its own, which the entries log (harness/stack/entry_log.py).
     request_id = next_request_id()
-    headers = {**HEADERS[region], REQUEST_ID_HEADER: request_id}
-    with sender.http.request(
+    headers = {**endpoint.headers, REQUEST_ID_HEADER: request_id}
+    with sender.request(
         "POST",
         url,
-        name=NAMES[region, route],
+        name=endpoint.name,
         json=body,
         headers=headers,
         catch_response=True,
-        context=CONTEXTS[region, route],
+        context=endpoint.context,
     ) as resp:
         status = int(resp.status_code or 0)
         if not tr.is_ok(route, status):
@@ -351,62 +403,60 @@ def _unknown(
     )  # fmt: skip
 
 
-def read_back(sender: Sender, region: str, user_id: int) -> int:
+def read_back(sender: Sender, home: Home, user_id: int) -> int:
     """GET the user just created; its status (0 without an answer). A 404 is a failure: the
     stack acknowledged this id a moment ago."""
-    route = tr.ROUTE_READ_USER
-    resp = get(sender, region, route, f"/users/{user_id}", READBACK_CONTEXTS[region])
+    resp = get(sender, home.readback, f"/users/{user_id}")
     return 0 if resp is None else int(resp.status_code or 0)
 
 
-# The tasks, shared by both load models: what a user of `region` does with `sender`, its
+# The tasks, shared by both load models: what a user of `home` does with `sender`, its
 # decisions drawn from `rng`.
 
 
-def create_user(sender: Sender, region: str, rng: random.Random) -> None:
-    body = {"name": f"u-{region}-{rng.getrandbits(32):08x}"}
-    data = post(sender, region, tr.ROUTE_CREATE_USER, "/users", body)
+def create_user(sender: Sender, home: Home, rng: random.Random) -> None:
+    body = {"name": f"u-{home.region}-{rng.getrandbits(32):08x}"}
+    data = post(sender, home.create_user, "/users", body)
     if data is None:
         return
     user_id = int(data["id"])
     STATE.user_acknowledged(user_id)
     # A signup lands on the new profile: read it back at once (read_your_writes).
-    LEDGER.readback(id=user_id, status=read_back(sender, region, user_id))
+    LEDGER.readback(id=user_id, status=read_back(sender, home, user_id))
 
 
-def read_user(sender: Sender, region: str, rng: random.Random) -> None:
+def read_user(sender: Sender, home: Home, rng: random.Random) -> None:
     user_id = STATE.pick_user(rng)
     if user_id is None:
-        return create_user(sender, region, rng)
-    route = tr.ROUTE_READ_USER
-    get(sender, region, route, f"/users/{user_id}", READ_CONTEXTS[region, route])
+        return create_user(sender, home, rng)
+    get(sender, home.read_user, f"/users/{user_id}")
 
 
-def submit_photo(sender: Sender, region: str, rng: random.Random) -> None:
+def submit_photo(sender: Sender, home: Home, rng: random.Random) -> None:
     user_id = STATE.pick_user(rng)
     if user_id is None:
-        return create_user(sender, region, rng)
+        return create_user(sender, home, rng)
     body = {"op": rng.choice(tr.PHOTO_OPS)}
-    path = f"/users/{user_id}/photos"
-    data = post(sender, region, tr.ROUTE_SUBMIT_PHOTO, path, body, user_id)
+    data = post(sender, home.submit_photo, f"/users/{user_id}/photos", body, user_id)
     if data is not None:
         STATE.job_acknowledged(str(data["job_id"]))
 
 
-def read_job(sender: Sender, region: str, rng: random.Random) -> None:
+def read_job(sender: Sender, home: Home, rng: random.Random) -> None:
     job_id = STATE.pick_job(rng)
     if job_id is None:
-        return submit_photo(sender, region, rng)
-    route = tr.ROUTE_READ_JOB
-    get(sender, region, route, f"/jobs/{job_id}", READ_CONTEXTS[region, route])
+        return submit_photo(sender, home, rng)
+    get(sender, home.read_job, f"/jobs/{job_id}")
 
 
-TASKS: dict[str, Callable[[Sender, str, random.Random], None]] = {
+TASKS: dict[str, Callable[[Sender, Home, random.Random], None]] = {
     "create_user": create_user,
     "read_user": read_user,
     "submit_photo": submit_photo,
     "read_job": read_job,
 }
+# Each home region's endpoints, built once.
+HOME_OF = {r: Home.of(r) for r in HOMES}
 
 
 class RegionUser(FastHttpUser):
@@ -423,12 +473,13 @@ class RegionUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.rng, ignores_ttl = STATE.new_user(self.region)
+        self.home = HOME_OF[self.region]
         self.sender = Sender(self.client, new_resolver(self.region, ignores_ttl=ignores_ttl))
-        create_user(self.sender, self.region, self.rng)
+        create_user(self.sender, self.home, self.rng)
 
     @task
     def step(self) -> None:
-        TASKS[PICKER.pick(self.rng)](self.sender, self.region, self.rng)
+        TASKS[PICKER.pick(self.rng)](self.sender, self.home, self.rng)
 
 
 class OpenModelUser(FastHttpUser):
@@ -482,7 +533,7 @@ class OpenModelUser(FastHttpUser):
             region = arrival.region
             stale = SETTINGS.stale_share > 0 and STATE.next_client_ignores_ttl(region)
             try:
-                TASKS[arrival.task](senders[region][stale], region, body_rng)
+                TASKS[arrival.task](senders[region][stale], HOME_OF[region], body_rng)
             except Exception:
                 log.exception("open-model iteration %s failed", arrival.task)
             except GreenletExit:
@@ -531,14 +582,15 @@ def dropped(
 ) -> None:
     """An open-model iteration that could not start, or was cut off: a failed request of its
     task's first route, timed as if it had timed out (harness.load.arrivals)."""
-    region, route = arrival.region, ROUTE_OF_REQUEST[arrival.task]
+    route = ROUTE_OF_REQUEST[arrival.task]
+    target = HOME_OF[arrival.region].route(route)
     JudgedEvent(environment.events.request).fire(  # counted as every request is
         request_type="POST" if route in WRITE_OPS else "GET",
-        name=NAMES[region, route],
+        name=target.name,
         response_time=response_time,
         response_length=0,
         response=None,
-        context=CONTEXTS[region, route],
+        context=target.failed_context,
         exception=DroppedIteration(why),
         start_time=time.time(),
         url=route,
@@ -570,7 +622,7 @@ def create_celebrities(environment: Environment) -> None:
     for shard, region in celebrity_plan(SETTINGS.hotspots, list(HOMES)):
         for _attempt in range(3):
             body = {"name": f"celebrity-{shard}", "shard": shard}
-            data = post(senders[region], region, tr.ROUTE_CREATE_USER, "/users", body)
+            data = post(senders[region], HOME_OF[region].create_user, "/users", body)
             if data is not None:
                 STATE.celebrity_acknowledged(shard, int(data["id"]))
                 break

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from harness.load.geography import StaleSplit, user_rng
@@ -27,8 +27,16 @@ class LoadState:
     def __init__(self, settings: LoadSettings, *, worker: int = 0):
         self.settings = settings
         self.worker = worker
-        self.users = IdPool()
-        self.jobs = IdPool()
+        self.users: IdPool[int] = IdPool()
+        self.jobs: IdPool[str] = IdPool()
+        # A read or write target (most requests start here, so without hotspots it is the
+        # users' pool's own draw, a call less): a celebrity during a hotspot, else an
+        # acknowledged user. None: no user acknowledged yet.
+        self.pick_user: Callable[[random.Random], int | None] = (
+            self._pick_hot_or_user if settings.hotspots else self.users.choice
+        )
+        # A job to read: one acknowledged, None before the first.
+        self.pick_job: Callable[[random.Random], str | None] = self.jobs.choice
         self.celebrities: dict[int, list[int]] = {}
         self._started: float | None = None
         self._next_index: dict[str, int] = {}
@@ -86,19 +94,9 @@ class LoadState:
             return None
         return hot_target(rng, self.settings.hotspots, self.elapsed_s(), self.celebrities)
 
-    def pick_user(self, rng: random.Random) -> int | None:
-        """A read or write target: a celebrity during a hotspot, else an acknowledged user.
-        (Called for most requests: without hotspots it goes straight to the pool.)"""
-        if self.settings.hotspots:
-            target = self.hot(rng)
-            if target is not None:
-                return target.user_id
-        user = self.users.choice(rng)
-        return None if user is None else int(user)
-
-    def pick_job(self, rng: random.Random) -> str | None:
-        job = self.jobs.choice(rng)
-        return None if job is None else str(job)
+    def _pick_hot_or_user(self, rng: random.Random) -> int | None:
+        target = self.hot(rng)
+        return self.users.choice(rng) if target is None else target.user_id
 
 
 def celebrity_plan(hotspots: Sequence[Hotspot], regions: Sequence[str]) -> list[tuple[int, str]]:

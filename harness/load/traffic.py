@@ -11,6 +11,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Generic, TypeVar
 
 from harness.load.settings import Hotspot
 
@@ -31,6 +32,7 @@ EXPECTED_STATUS: dict[str, int] = {
 }
 READ_ROUTES = frozenset({ROUTE_READ_USER, ROUTE_READ_JOB})
 PHOTO_OPS = ("blur", "sharpen")
+Id = TypeVar("Id", int, str)  # a user's id, or a job's
 # What a task falls back to when it has no target yet (no user or job acknowledged so far).
 FALLBACK = {"read_user": "create_user", "submit_photo": "create_user", "read_job": "submit_photo"}
 
@@ -76,14 +78,14 @@ class TaskPicker:
         return self.names[bisect_right(self._cumulative, rng.random() * self._total, 0, self._hi)]
 
 
-class IdPool:
+class IdPool(Generic[Id]):
     """Ids the stack acknowledged to this process. Remembers every id (for the 404 rule) and
     keeps a bounded sample to draw targets from, replacing a random slot when full."""
 
     def __init__(self, capacity: int = 20_000):
         self.capacity = capacity
-        self._sample: list[int | str] = []
-        self._seen: set[int | str] = set()
+        self._sample: list[Id] = []
+        self._seen: set[Id] = set()
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -91,7 +93,7 @@ class IdPool:
     def __contains__(self, item: object) -> bool:
         return item in self._seen
 
-    def add(self, item: int | str, rng: random.Random) -> None:
+    def add(self, item: Id, rng: random.Random) -> None:
         if item in self._seen:
             return
         self._seen.add(item)
@@ -100,7 +102,7 @@ class IdPool:
         else:
             self._sample[rng.randrange(self.capacity)] = item
 
-    def choice(self, rng: random.Random) -> int | str | None:
+    def choice(self, rng: random.Random) -> Id | None:
         """A uniform draw from the sample; None when empty. Most requests start here (hot
         path): one `random()` scaled to the length, as random.choice did before Python 3.2,
         rather than its getrandbits loop (three calls more). `random() * n` never rounds up

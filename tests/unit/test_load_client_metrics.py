@@ -93,22 +93,39 @@ def test_users_gauge_is_read_at_scrape_time():
     assert 'harness_client_users{region="us-west"} 6.0' in exposition(metrics)
 
 
-def test_a_route_counter_counts_as_observe_does_and_outlives_take_delta():
+def test_a_routes_counts_count_as_observe_does_and_outlive_take_delta():
     counted, observed = ClientMetrics(), ClientMetrics()
-    count = counted.counter("us-east", "/users")
-    assert counted.counter("us-east", "/users") is count  # built once per (region, route)
-    for metrics, one in ((counted, count), (observed, None)):
-        for served, ok, seconds in (("us-east", True, 0.004), (None, False, 30.0)):
-            if one is None:
-                metrics.observe("us-east", "/users", served, ok, seconds)
-            else:
-                one(served, ok, seconds)
-    both = {("us-east", "us-east", "/users", "ok"): 1, ("us-east", "none", "/users", "error"): 1}
+    counts = counted.route("us-east", "/users")
+    assert counted.route("us-east", "/users") is counts  # built once per (region, route)
+    for served, ok, seconds in (("us-east", True, 0.004), (None, False, 30.0), ("none", False, 1)):
+        counts.add(served, ok, seconds)
+        observed.observe("us-east", "/users", served, ok, seconds)
+    both = {
+        ("us-east", "us-east", "/users", "ok"): 1,
+        ("us-east", "us-east", "/users", "error"): 0,
+        ("us-east", "none", "/users", "ok"): 0,
+        ("us-east", "none", "/users", "error"): 2,  # no answer said, or it said `none`: one label
+    }
     assert counted.requests == both and observed.requests == both
     assert counted.latency == observed.latency
-    assert counted.latency_sum == observed.latency_sum
-    # A worker's counter, made before its first report, counts into the totals that follow.
-    counted.take_delta()
-    count("us-west", True, 0.2)
-    assert counted.requests == {("us-east", "us-west", "/users", "ok"): 1}
+    assert counted.latency["us-east", "/users"][0] == 1  # 4 ms: the first bucket
+    assert counted.latency["us-east", "/users"][-1] == 1  # 30 s: +Inf
+    assert counted.latency_sum == observed.latency_sum == {("us-east", "/users"): 31.004}
+    # A worker's counts, made before its first report, count into the totals that follow: the
+    # report sets them to 0 in place.
+    delta = counted.take_delta()
+    assert sorted(tuple(row[:4]) for row in delta["requests"]) == sorted(
+        k for k, n in both.items() if n
+    )
+    counts.add("us-west", True, 0.2)
+    assert {k: n for k, n in counted.requests.items() if n} == {
+        ("us-east", "us-west", "/users", "ok"): 1
+    }
     assert sum(counted.latency["us-east", "/users"]) == 1
+    assert counted.latency_sum == {("us-east", "/users"): 0.2}
+    master = ClientMetrics()
+    master.merge(delta)
+    master.merge(counted.take_delta())
+    assert master.requests[("us-east", "none", "/users", "error")] == 2
+    assert master.requests[("us-east", "us-west", "/users", "ok")] == 1
+    assert sum(master.latency["us-east", "/users"]) == 4
