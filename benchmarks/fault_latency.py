@@ -19,6 +19,7 @@ import time
 
 from pydantic import TypeAdapter
 
+from harness.errors import HarnessError
 from harness.faults.containers import DockerContainers
 from harness.faults.effects import FaultEffects
 from harness.faults.runtime import FaultContext, inject
@@ -33,7 +34,7 @@ from harness.stack.status import stack_status
 from harness.stack.teardown import tear_down
 
 FAULT = TypeAdapter(fault_union())
-KINDS = [
+KINDS: list[dict[str, object]] = [
     {"type": "latency", "link": "shard1-us-west", "latency_ms": 50},
     {"type": "link_down", "link": "queue-us-west"},
     {"type": "timeout", "link": "shard2-us-west", "timeout_ms": 0},
@@ -76,8 +77,12 @@ def scheduled(tox: ToxiproxyClient, containers: DockerContainers, n: int) -> tup
             time.sleep(sched.sleep_s(elapsed, 0.2))
     finally:
         sched.heal()
-    applied = [r.applied_at - (t0 + r.planned_start_s) for r in sched.records.values()]
-    removed = [r.removed_at - (t0 + r.planned_end_s) for r in sched.records.values()]
+    applied, removed = [], []
+    for r in sched.records.values():
+        if r.applied_at is None or r.removed_at is None:  # the figures would leave it out
+            raise SystemExit(f"fault_latency: a fault was never applied or removed: {r}")
+        applied.append(r.applied_at - (t0 + r.planned_start_s))
+        removed.append(r.removed_at - (t0 + r.planned_end_s))
     return applied, removed
 
 
@@ -87,7 +92,11 @@ def main() -> int:
     parser.add_argument("--stack", default="bench")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    client = connect()
+    try:
+        client = connect()
+    except HarnessError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 3
     started = not stack_status(client, args.stack).healthy
     endpoints = bring_up(client, StackConfig(name=args.stack), timeout_s=180,
                          progress=lambda m: print(f"... {m}", file=sys.stderr))  # fmt: skip
