@@ -25,7 +25,7 @@ Two schedules (`--schedule`):
   each round, and single rounds spread 0.74-1.16; pinned, each core runs one worker of each
   side, and rounds spread 0.94-0.98 (masters and targets still float). With one process a
   side, both processes are pinned to the first CPU (the targets float): unpinned, one-process
-  rounds spread 0.79-1.09 and a control read 0.90.
+  rounds spread 0.79-1.24 and their controls read 0.86-0.90.
 - `sequential`: the two generators back to back, the first one alternating, each round's
   ratio from Locust's own Requests/s of the Aggregated row of its `_stats.csv` (requests /
   (last request - start of the test); the test starts when the runner starts the users, after

@@ -171,12 +171,11 @@ class ClientMetrics:
     def take_delta(self) -> dict[str, Any]:
         """Everything observed since the last call, as plain lists; then start afresh (every
         count to 0 in place: the locustfile's requests keep counting into the same lists)."""
+        sums = self.latency_sum
         delta = {
             "requests": [[*key, n] for key, n in self.requests.items() if n],
             "latency": [
-                [*key, [int(n) for n in counts.latency[:SUM]], counts.latency[SUM]]
-                for key, counts in self.routes.items()
-                if any(counts.latency[:SUM])
+                [*key, counts, sums[key]] for key, counts in self.latency.items() if any(counts)
             ],
             "dns_answers": [[*key, n] for key, n in self.dns_answers.items()],
             "dns_failures": [[region, n] for region, n in self.dns_failures.items()],

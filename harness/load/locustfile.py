@@ -669,7 +669,6 @@ def on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
 def on_test_start(environment: Environment, **_: Any) -> None:
     if isinstance(environment.runner, MasterRunner):
         return
-
     STATE.worker = getattr(environment.runner, "worker_index", 0)
     STATE.start()
     if SETTINGS.hotspots:
